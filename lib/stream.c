@@ -1,0 +1,1062 @@
+/* The retain record stream. Byte layout (all integers little-endian),
+ * documented for users in man/man5/retain-stream.5:
+ *
+ * Stream header
+ *   0  8  magic 89 52 54 4E 0D 0A 1A 0A
+ *   8  1  major version, 1 minor version, 1 record kind, 1 flags
+ *  12  4  shard index, 4 shard count
+ *  20  4  text length L (<= 1 MiB)
+ *  24  4  CRC-32 of bytes 0..23 (checked before L is used)
+ *  28  L  text: "col NAME TYPE", "pg PROVENANCE", "meta KEY=VALUE" lines
+ *  28+L 4 CRC-32 of bytes 0..27+L
+ *
+ * Block
+ *   0  4  "RTNB"
+ *   4  1  codec (0 stored, 1 deflate), 1 flags (bit 0 end of stream), 2 zero
+ *   8  4  record count
+ *  12  4  uncompressed length (<= 1 MiB), 4 stored length
+ *  20  8  smallest, 8 largest customer hash in the block (0 if none)
+ *  36  4  CRC-32 of bytes 0..35 (checked before any length is used)
+ *  40  .  payload (stored length bytes)
+ *  ..  4  CRC-32 of the uncompressed payload
+ * The end-of-stream block is stored, carries no records and a 16-byte
+ * payload: the stream's record count and data block count (u64 each).
+ *
+ * Record: the columns in schema order. int, time, money: zigzag varint;
+ * float: 8 bytes IEEE-754; string: varint length, then the bytes. */
+#include "stream.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "util.h"
+
+static const unsigned char MAGIC[8] = {0x89, 'R', 'T', 'N', 0x0D, 0x0A, 0x1A, 0x0A};
+static const unsigned char BLOCK_MAGIC[4] = {'R', 'T', 'N', 'B'};
+#define HDR_FIXED 28
+#define BLK_HDR 40
+#define EOS_PAYLOAD 16
+
+/* ---- little-endian helpers ---- */
+
+static void put32(unsigned char *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+static void put64(unsigned char *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+static uint32_t get32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static uint64_t get64(const unsigned char *p)
+{
+	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
+}
+static uint32_t crc(const unsigned char *p, size_t n)
+{
+	return (uint32_t)crc32(crc32(0L, Z_NULL, 0), p, (uInt)n);
+}
+
+/* ---- types, schema, header ---- */
+
+static const char *const TYPE_NAMES[] = {NULL, "int", "float", "string", "time", "money"};
+static const char *const KIND_NAMES[] = {"generic", "events", "customers", "cohort"};
+
+const char *rtn_type_name(int type)
+{
+	return type >= RTN_INT && type <= RTN_MONEY ? TYPE_NAMES[type] : "?";
+}
+
+int rtn_type_parse(const char *name)
+{
+	for (int t = RTN_INT; t <= RTN_MONEY; t++)
+		if (strcmp(name, TYPE_NAMES[t]) == 0)
+			return t;
+	return 0;
+}
+
+const char *rtn_kind_name(int kind)
+{
+	return kind >= 0 && kind <= RTN_KIND_MAX ? KIND_NAMES[kind] : "unknown";
+}
+
+int rtn_schema_find(const rtn_schema *s, const char *name)
+{
+	for (int i = 0; i < s->n; i++)
+		if (strcmp(s->cols[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+static int name_ok(const char *name)
+{
+	size_t n = strlen(name);
+	if (n == 0 || n > RTN_NAME_MAX)
+		return 0;
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		if (*p <= ' ' || *p == 0x7f)
+			return 0;
+	return 1;
+}
+
+int rtn_schema_add(rtn_schema *s, const char *name, int type)
+{
+	int i = rtn_schema_find(s, name);
+	if (i >= 0) {
+		if (s->cols[i].type != type)
+			rtn_die(RTN_EXIT_USAGE, "column '%s' exists already with type %s, not %s", name,
+				rtn_type_name(s->cols[i].type), rtn_type_name(type));
+		return i;
+	}
+	if (!name_ok(name))
+		rtn_die(RTN_EXIT_USAGE, "'%s' is not a valid column name (1-255 bytes, no spaces)", name);
+	if (s->n >= RTN_MAX_COLUMNS)
+		rtn_die(RTN_EXIT_USAGE, "more than %d columns", RTN_MAX_COLUMNS);
+	s->cols = xrealloc(s->cols, (size_t)(s->n + 1) * sizeof *s->cols);
+	s->cols[s->n].name = xstrdup(name);
+	s->cols[s->n].type = type;
+	return s->n++;
+}
+
+int rtn_schema_need(const rtn_schema *s, const char *name, int type, const char *what)
+{
+	int i = rtn_schema_find(s, name);
+	if (i >= 0 && s->cols[i].type == type)
+		return i;
+	size_t cap = 256, len = 0;
+	char *list = xmalloc(cap);
+	list[0] = 0;
+	for (int k = 0; k < s->n; k++) {
+		xgrow((void **)&list, &cap, len + strlen(s->cols[k].name) + 3, 1);
+		len += (size_t)sprintf(list + len, "%s%s", k ? ", " : "", s->cols[k].name);
+	}
+	if (i >= 0)
+		rtn_die(RTN_EXIT_USAGE, "%s: column '%s' has type %s, expected %s", what, name,
+			rtn_type_name(s->cols[i].type), rtn_type_name(type));
+	rtn_die(RTN_EXIT_USAGE, "%s: no column '%s' (columns: %s)", what, name, list);
+}
+
+rtn_header *rtn_header_new(int kind)
+{
+	rtn_header *h = xcalloc(1, sizeof *h);
+	h->kind = kind;
+	return h;
+}
+
+static char **lines_copy(char **src, int n)
+{
+	char **dst = xmalloc((size_t)(n ? n : 1) * sizeof *dst);
+	for (int i = 0; i < n; i++)
+		dst[i] = xstrdup(src[i]);
+	return dst;
+}
+
+rtn_header *rtn_header_derive(const rtn_header *in, int kind, int argc, char **argv)
+{
+	rtn_header *h = rtn_header_new(kind >= 0 ? kind : in->kind);
+	h->flags = in->flags;
+	h->shard_i = in->shard_i;
+	h->shard_n = in->shard_n;
+	for (int i = 0; i < in->schema.n; i++)
+		rtn_schema_add(&h->schema, in->schema.cols[i].name, in->schema.cols[i].type);
+	h->prov = lines_copy(in->prov, in->nprov);
+	h->nprov = in->nprov;
+	h->meta = lines_copy(in->meta, in->nmeta);
+	h->nmeta = in->nmeta;
+	if (argv)
+		rtn_header_add_prov(h, argc, argv);
+	return h;
+}
+
+void rtn_header_add_prov(rtn_header *h, int argc, char **argv)
+{
+	h->prov = xrealloc(h->prov, (size_t)(h->nprov + 1) * sizeof *h->prov);
+	h->prov[h->nprov++] = rtn_cmdline(argc, argv);
+}
+
+void rtn_header_set_meta(rtn_header *h, const char *key, const char *value)
+{
+	size_t klen = strlen(key);
+	size_t n = klen + strlen(value) + 2;
+	char *line = xmalloc(n);
+	snprintf(line, n, "%s=%s", key, value);
+	for (char *p = line; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	for (int i = 0; i < h->nmeta; i++)
+		if (strncmp(h->meta[i], key, klen) == 0 && h->meta[i][klen] == '=') {
+			free(h->meta[i]);
+			h->meta[i] = line;
+			return;
+		}
+	h->meta = xrealloc(h->meta, (size_t)(h->nmeta + 1) * sizeof *h->meta);
+	h->meta[h->nmeta++] = line;
+}
+
+const char *rtn_header_get_meta(const rtn_header *h, const char *key)
+{
+	size_t klen = strlen(key);
+	for (int i = h->nmeta - 1; i >= 0; i--)
+		if (strncmp(h->meta[i], key, klen) == 0 && h->meta[i][klen] == '=')
+			return h->meta[i] + klen + 1;
+	return NULL;
+}
+
+void rtn_header_free(rtn_header *h)
+{
+	if (!h)
+		return;
+	for (int i = 0; i < h->schema.n; i++)
+		free(h->schema.cols[i].name);
+	free(h->schema.cols);
+	for (int i = 0; i < h->nprov; i++)
+		free(h->prov[i]);
+	free(h->prov);
+	for (int i = 0; i < h->nmeta; i++)
+		free(h->meta[i]);
+	free(h->meta);
+	free(h);
+}
+
+/* Serialises a header into a malloc'd buffer; *n gets its length. */
+static unsigned char *header_encode(const rtn_header *h, size_t *n)
+{
+	size_t cap = 256, len = 0;
+	char *text = xmalloc(cap);
+	text[0] = 0;
+	for (int i = 0; i < h->schema.n; i++) {
+		xgrow((void **)&text, &cap, len + strlen(h->schema.cols[i].name) + 16, 1);
+		len += (size_t)sprintf(text + len, "col %s %s\n", h->schema.cols[i].name,
+			rtn_type_name(h->schema.cols[i].type));
+	}
+	for (int pass = 0; pass < 2; pass++) {
+		int cnt = pass ? h->nmeta : h->nprov;
+		char **lines = pass ? h->meta : h->prov;
+		for (int i = 0; i < cnt; i++) {
+			xgrow((void **)&text, &cap, len + strlen(lines[i]) + 8, 1);
+			len += (size_t)sprintf(text + len, "%s %s\n", pass ? "meta" : "pg", lines[i]);
+		}
+	}
+	if (len > RTN_HEADER_TEXT_MAX)
+		rtn_die(RTN_EXIT_USAGE, "stream header larger than %u bytes", RTN_HEADER_TEXT_MAX);
+	unsigned char *b = xmalloc(HDR_FIXED + len + 4);
+	memcpy(b, MAGIC, 8);
+	b[8] = RTN_VERSION_MAJOR;
+	b[9] = RTN_VERSION_MINOR;
+	b[10] = (unsigned char)h->kind;
+	b[11] = (unsigned char)h->flags;
+	put32(b + 12, h->shard_i);
+	put32(b + 16, h->shard_n);
+	put32(b + 20, (uint32_t)len);
+	put32(b + 24, crc(b, 24));
+	memcpy(b + HDR_FIXED, text, len);
+	put32(b + HDR_FIXED + len, crc(b, HDR_FIXED + len));
+	free(text);
+	*n = HDR_FIXED + len + 4;
+	return b;
+}
+
+/* Parses header text into h; returns NULL or a reason. */
+static const char *header_parse_text(rtn_header *h, char *text)
+{
+	for (char *line = text, *next; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (!next)
+			return "header text does not end with a newline";
+		*next++ = 0;
+		if (strncmp(line, "col ", 4) == 0) {
+			char *name = line + 4, *sp = strrchr(name, ' ');
+			if (!sp)
+				return "malformed column line";
+			*sp = 0;
+			int t = rtn_type_parse(sp + 1);
+			if (!t)
+				return "unknown column type";
+			if (!name_ok(name) || rtn_schema_find(&h->schema, name) >= 0)
+				return "bad or duplicate column name";
+			if (h->schema.n >= RTN_MAX_COLUMNS)
+				return "too many columns";
+			rtn_schema_add(&h->schema, name, t);
+		} else if (strncmp(line, "pg ", 3) == 0) {
+			h->prov = xrealloc(h->prov, (size_t)(h->nprov + 1) * sizeof *h->prov);
+			h->prov[h->nprov++] = xstrdup(line + 3);
+		} else if (strncmp(line, "meta ", 5) == 0) {
+			h->meta = xrealloc(h->meta, (size_t)(h->nmeta + 1) * sizeof *h->meta);
+			h->meta[h->nmeta++] = xstrdup(line + 5);
+		} /* other line types: added by a later minor version, ignored */
+	}
+	if (h->schema.n == 0)
+		return "stream has no columns";
+	return NULL;
+}
+
+/* ---- record encoding ---- */
+
+static inline unsigned char *put_varint(unsigned char *p, uint64_t v)
+{
+	while (v >= 0x80) {
+		*p++ = (unsigned char)(v | 0x80);
+		v >>= 7;
+	}
+	*p++ = (unsigned char)v;
+	return p;
+}
+
+static inline uint64_t zigzag(int64_t v)
+{
+	return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+}
+
+static inline int64_t unzigzag(uint64_t v)
+{
+	return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+}
+
+/* Returns the pointer after the varint, or NULL when it runs past end or is
+ * longer than 10 bytes. */
+static inline const unsigned char *get_varint(const unsigned char *p, const unsigned char *end, uint64_t *v)
+{
+	uint64_t x = 0;
+	for (int shift = 0; shift < 70 && p < end; shift += 7) {
+		unsigned char c = *p++;
+		if (shift == 63 && c > 1)
+			return NULL;
+		x |= (uint64_t)(c & 0x7f) << shift;
+		if (!(c & 0x80)) {
+			*v = x;
+			return p;
+		}
+	}
+	return NULL;
+}
+
+/* ---- reader ---- */
+
+struct rtn_reader {
+	char **paths;
+	int npaths, cur;
+	FILE *f;
+	const char *name;
+	rtn_header *hdr;
+	uint64_t off;        /* offset in the current file */
+	uint64_t done_bytes; /* bytes of earlier files */
+	uint64_t size;       /* total size of regular files, 0 if any unknown */
+	uint64_t stream_records, stream_blocks; /* since the current stream header */
+	uint64_t records, blocks;
+	uint64_t block_no;   /* 1-based number of the current block within its file */
+	uint64_t block_off;
+	unsigned char *cbuf, *ubuf;
+	size_t ccap, ucap;
+	const unsigned char *p, *end;
+	uint32_t left;
+	rtn_value *vals;
+	z_stream z;
+	int zinit;
+	int ended;
+	int exitcode;
+	char err[768];
+};
+
+static int rfail(rtn_reader *r, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int rfail(rtn_reader *r, int code, const char *fmt, ...)
+{
+	char what[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof what, fmt, ap);
+	va_end(ap);
+	r->exitcode = code;
+	if (r->block_no)
+		snprintf(r->err, sizeof r->err, "%s: block %llu at byte %llu: %s", r->name,
+			(unsigned long long)r->block_no, (unsigned long long)r->block_off, what);
+	else
+		snprintf(r->err, sizeof r->err, "%s: byte %llu: %s", r->name, (unsigned long long)r->off, what);
+	return RTN_ERROR;
+}
+
+/* Reads exactly n bytes; returns the count read (short only at end of file).
+ * Sets errno-based error on read failure (returns (size_t)-1). */
+static size_t read_exact(rtn_reader *r, void *buf, size_t n)
+{
+	size_t got = n ? fread(buf, 1, n, r->f) : 0;
+	if (got < n && ferror(r->f))
+		return (size_t)-1;
+	r->off += got;
+	return got;
+}
+
+static int io_error(rtn_reader *r)
+{
+	return rfail(r, RTN_EXIT_USAGE, "read error: %s", strerror(errno));
+}
+
+/* Explains bytes that are not the stream magic. */
+static int bad_magic(rtn_reader *r, const unsigned char *b, size_t n)
+{
+	if (n == 0)
+		return rfail(r, RTN_EXIT_CORRUPT, "empty input: not a retain stream");
+	if (n >= 4 && b[0] == 0x89 && memcmp(b + 1, "RTN", 3) == 0)
+		return rfail(r, RTN_EXIT_CORRUPT,
+			"stream damaged by a text-mode transfer (line endings converted); copy it in binary mode");
+	int text = 1;
+	for (size_t i = 0; i < n; i++)
+		if (b[i] < 0x09 || (b[i] > 0x0d && b[i] < 0x20) || b[i] == 0x7f)
+			text = 0;
+	if (text)
+		return rfail(r, RTN_EXIT_CORRUPT, "not a retain stream (this looks like text: did you forget ingest?)");
+	return rfail(r, RTN_EXIT_CORRUPT, "not a retain stream (bad magic)");
+}
+
+/* Reads a stream header whose first `have` magic bytes are already in b. */
+static int read_header(rtn_reader *r, unsigned char *b, size_t have, rtn_header **out)
+{
+	size_t got = read_exact(r, b + have, HDR_FIXED - have);
+	if (got == (size_t)-1)
+		return io_error(r);
+	got += have;
+	if (got < 8 || memcmp(b, MAGIC, 8) != 0)
+		return bad_magic(r, b, got);
+	if (got < HDR_FIXED)
+		return rfail(r, RTN_EXIT_CORRUPT, "truncated stream header");
+	if (b[8] != RTN_VERSION_MAJOR) {
+		if (crc(b, 24) == get32(b + 24) && b[8] > RTN_VERSION_MAJOR)
+			return rfail(r, RTN_EXIT_CORRUPT, "stream format version %d.%d is newer than this program reads (%d.x); upgrade retain",
+				b[8], b[9], RTN_VERSION_MAJOR);
+		return rfail(r, RTN_EXIT_CORRUPT, "unsupported stream format version %d.%d", b[8], b[9]);
+	}
+	if (crc(b, 24) != get32(b + 24))
+		return rfail(r, RTN_EXIT_CORRUPT, "stream header CRC mismatch");
+	uint32_t len = get32(b + 20);
+	if (len > RTN_HEADER_TEXT_MAX)
+		return rfail(r, RTN_EXIT_CORRUPT, "stream header declares %u bytes of text (limit %u)", len, RTN_HEADER_TEXT_MAX);
+	if (b[10] > RTN_KIND_MAX || (b[11] & ~7u))
+		return rfail(r, RTN_EXIT_CORRUPT, "unknown record kind or flags");
+	unsigned char *all = xmalloc(HDR_FIXED + (size_t)len + 4);
+	memcpy(all, b, HDR_FIXED);
+	got = read_exact(r, all + HDR_FIXED, (size_t)len + 4);
+	if (got == (size_t)-1) {
+		free(all);
+		return io_error(r);
+	}
+	if (got < (size_t)len + 4) {
+		free(all);
+		return rfail(r, RTN_EXIT_CORRUPT, "truncated stream header");
+	}
+	if (crc(all, HDR_FIXED + len) != get32(all + HDR_FIXED + len)) {
+		free(all);
+		return rfail(r, RTN_EXIT_CORRUPT, "stream header CRC mismatch");
+	}
+	rtn_header *h = rtn_header_new(b[10]);
+	h->flags = b[11];
+	h->shard_i = get32(b + 12);
+	h->shard_n = get32(b + 16);
+	char *text = xmalloc((size_t)len + 1);
+	memcpy(text, all + HDR_FIXED, len);
+	text[len] = 0;
+	free(all);
+	const char *why = memchr(text, 0, len) ? "NUL byte in header text" : header_parse_text(h, text);
+	free(text);
+	if (!why && (h->flags & RTN_FLAG_SHARDED) && (h->shard_n == 0 || h->shard_i >= h->shard_n))
+		why = "bad shard index or count";
+	if (why) {
+		rtn_header_free(h);
+		return rfail(r, RTN_EXIT_CORRUPT, "bad stream header: %s", why);
+	}
+	*out = h;
+	r->stream_records = r->stream_blocks = 0;
+	return RTN_RECORD;
+}
+
+static int schemas_agree(const rtn_header *a, const rtn_header *b)
+{
+	if (a->kind != b->kind || a->schema.n != b->schema.n)
+		return 0;
+	for (int i = 0; i < a->schema.n; i++)
+		if (a->schema.cols[i].type != b->schema.cols[i].type ||
+		    strcmp(a->schema.cols[i].name, b->schema.cols[i].name) != 0)
+			return 0;
+	return 1;
+}
+
+/* Opens the next input and reads its header; RTN_END when there is none. */
+static int next_file(rtn_reader *r)
+{
+	if (r->f && r->f != stdin)
+		fclose(r->f);
+	r->f = NULL;
+	r->done_bytes += r->off;
+	if (r->cur >= r->npaths)
+		return RTN_END;
+	const char *path = r->paths[r->cur++];
+	r->name = rtn_in_name(path);
+	r->off = r->block_no = r->block_off = 0;
+	if (strcmp(path, "-") == 0) {
+		r->f = stdin;
+	} else {
+		r->f = fopen(path, "rb");
+		if (!r->f)
+			return rfail(r, RTN_EXIT_USAGE, "cannot open: %s", strerror(errno));
+		struct stat st;
+		if (fstat(fileno(r->f), &st) == 0 && S_ISDIR(st.st_mode))
+			return rfail(r, RTN_EXIT_USAGE, "is a directory");
+	}
+	unsigned char b[HDR_FIXED];
+	rtn_header *h = NULL;
+	if (read_header(r, b, 0, &h) != RTN_RECORD)
+		return RTN_ERROR;
+	if (!r->hdr) {
+		r->hdr = h;
+	} else {
+		int same = schemas_agree(r->hdr, h);
+		rtn_header_free(h);
+		if (!same)
+			return rfail(r, RTN_EXIT_CORRUPT, "stream has a different kind or schema than the first input; cannot read them as one");
+	}
+	return RTN_RECORD;
+}
+
+rtn_reader *rtn_reader_open(char **paths, int npaths)
+{
+	static char *stdin_path[] = {"-"};
+	rtn_reader *r = xcalloc(1, sizeof *r);
+	if (npaths == 0) {
+		paths = stdin_path;
+		npaths = 1;
+	}
+	r->paths = paths;
+	r->npaths = npaths;
+	for (int i = 0; i < npaths; i++) {
+		struct stat st;
+		if (strcmp(paths[i], "-") != 0 && stat(paths[i], &st) == 0 && S_ISREG(st.st_mode)) {
+			r->size += (uint64_t)st.st_size;
+		} else {
+			r->size = 0;
+			break;
+		}
+	}
+	if (next_file(r) != RTN_RECORD)
+		rtn_die(r->exitcode, "%s", r->err);
+	r->vals = xcalloc((size_t)r->hdr->schema.n, sizeof *r->vals);
+	return r;
+}
+
+const rtn_header *rtn_reader_header(const rtn_reader *r) { return r->hdr; }
+const char *rtn_reader_error(const rtn_reader *r) { return r->err; }
+int rtn_reader_exit(const rtn_reader *r) { return r->exitcode ? r->exitcode : RTN_EXIT_CORRUPT; }
+uint64_t rtn_reader_offset(const rtn_reader *r) { return r->done_bytes + r->off; }
+uint64_t rtn_reader_records(const rtn_reader *r) { return r->records; }
+uint64_t rtn_reader_blocks(const rtn_reader *r) { return r->blocks; }
+uint64_t rtn_reader_size(const rtn_reader *r) { return r->size; }
+
+static int ensure(unsigned char **buf, size_t *cap, size_t need)
+{
+	if (need > *cap) {
+		*buf = xrealloc(*buf, need);
+		*cap = need;
+	}
+	return 0;
+}
+
+static int inflate_block(rtn_reader *r, uint32_t clen, uint32_t ulen)
+{
+	if (!r->zinit) {
+		if (inflateInit2(&r->z, -15) != Z_OK)
+			return rfail(r, RTN_EXIT_SYSTEM, "cannot initialise zlib");
+		r->zinit = 1;
+	} else {
+		inflateReset(&r->z);
+	}
+	r->z.next_in = r->cbuf;
+	r->z.avail_in = clen;
+	r->z.next_out = r->ubuf;
+	r->z.avail_out = ulen;
+	int zrc = inflate(&r->z, Z_FINISH);
+	if (zrc != Z_STREAM_END)
+		return rfail(r, RTN_EXIT_CORRUPT, "deflate data damaged or incomplete (zlib: %s)",
+			zrc == Z_BUF_ERROR ? "more data than declared" : r->z.msg ? r->z.msg : "error");
+	if (r->z.avail_out != 0 || r->z.avail_in != 0)
+		return rfail(r, RTN_EXIT_CORRUPT, "uncompressed length differs from the block header");
+	return RTN_RECORD;
+}
+
+/* After an end-of-stream block: another stream header, the end of this
+ * file (then the next file), or garbage. */
+static int after_eos(rtn_reader *r)
+{
+	for (;;) {
+		unsigned char b[HDR_FIXED];
+		uint64_t at = r->off;
+		size_t got = read_exact(r, b, 1);
+		if (got == (size_t)-1)
+			return io_error(r);
+		if (got == 0) {
+			int rc = next_file(r);
+			if (rc != RTN_RECORD)
+				return rc;
+			return RTN_RECORD;
+		}
+		r->block_no = 0;
+		if (b[0] != MAGIC[0]) {
+			r->off = at;
+			return rfail(r, RTN_EXIT_CORRUPT, "garbage after the end of the stream");
+		}
+		rtn_header *h = NULL;
+		if (read_header(r, b, 1, &h) != RTN_RECORD) {
+			if (strstr(r->err, "magic") || strstr(r->err, "text"))
+				return rfail(r, RTN_EXIT_CORRUPT, "garbage after the end of the stream");
+			return RTN_ERROR;
+		}
+		int same = schemas_agree(r->hdr, h);
+		rtn_header_free(h);
+		if (!same)
+			return rfail(r, RTN_EXIT_CORRUPT, "concatenated stream has a different kind or schema");
+		return RTN_RECORD;
+	}
+}
+
+/* Reads the next block header and payload. RTN_RECORD when a data block is
+ * ready, RTN_END at the clean end of all input. */
+static int next_block(rtn_reader *r)
+{
+	for (;;) {
+		unsigned char h[BLK_HDR];
+		r->block_off = r->off;
+		r->block_no++;
+		size_t got = read_exact(r, h, BLK_HDR);
+		if (got == (size_t)-1)
+			return io_error(r);
+		if (got == 0)
+			return rfail(r, RTN_EXIT_CORRUPT, "truncated: input ends without an end-of-stream block");
+		if (got < BLK_HDR)
+			return rfail(r, RTN_EXIT_CORRUPT, "truncated block header");
+		if (memcmp(h, BLOCK_MAGIC, 4) != 0)
+			return rfail(r, RTN_EXIT_CORRUPT, "bad block magic");
+		if (crc(h, 36) != get32(h + 36))
+			return rfail(r, RTN_EXIT_CORRUPT, "block header CRC mismatch");
+		unsigned codec = h[4], flags = h[5];
+		uint32_t nrec = get32(h + 8), ulen = get32(h + 12), clen = get32(h + 16);
+		uint64_t kmin = get64(h + 20), kmax = get64(h + 28);
+		int eos = flags & 1;
+		if (codec > 1 || (flags & ~1u) || h[6] || h[7])
+			return rfail(r, RTN_EXIT_CORRUPT, "unknown block codec or flags");
+		if (ulen > RTN_BLOCK_MAX)
+			return rfail(r, RTN_EXIT_CORRUPT, "block declares %u bytes (limit %u)", ulen, RTN_BLOCK_MAX);
+		if ((codec == 0 && clen != ulen) || (codec == 1 && (clen == 0 || clen > compressBound(ulen))))
+			return rfail(r, RTN_EXIT_CORRUPT, "stored length %u does not fit uncompressed length %u", clen, ulen);
+		if (eos ? (codec || nrec || ulen != EOS_PAYLOAD || kmin || kmax) : (nrec == 0 || nrec > ulen || kmin > kmax))
+			return rfail(r, RTN_EXIT_CORRUPT, "inconsistent block header");
+		ensure(&r->ubuf, &r->ucap, ulen + 4);
+		if (codec == 1)
+			ensure(&r->cbuf, &r->ccap, clen);
+		unsigned char *dst = codec ? r->cbuf : r->ubuf;
+		got = read_exact(r, dst, clen);
+		if (got == (size_t)-1)
+			return io_error(r);
+		if (got < clen)
+			return rfail(r, RTN_EXIT_CORRUPT, "truncated block payload");
+		unsigned char tail[4];
+		got = read_exact(r, tail, 4);
+		if (got == (size_t)-1)
+			return io_error(r);
+		if (got < 4)
+			return rfail(r, RTN_EXIT_CORRUPT, "truncated block payload");
+		if (codec == 1 && inflate_block(r, clen, ulen) != RTN_RECORD)
+			return RTN_ERROR;
+		if (crc(r->ubuf, ulen) != get32(tail))
+			return rfail(r, RTN_EXIT_CORRUPT, "payload CRC mismatch");
+		if (eos) {
+			uint64_t nr = get64(r->ubuf), nb = get64(r->ubuf + 8);
+			if (nr != r->stream_records || nb != r->stream_blocks)
+				return rfail(r, RTN_EXIT_CORRUPT,
+					"end-of-stream block counts %llu records in %llu blocks, read %llu in %llu",
+					(unsigned long long)nr, (unsigned long long)nb,
+					(unsigned long long)r->stream_records, (unsigned long long)r->stream_blocks);
+			int rc = after_eos(r);
+			if (rc != RTN_RECORD)
+				return rc;
+			continue;
+		}
+		r->p = r->ubuf;
+		r->end = r->ubuf + ulen;
+		r->left = nrec;
+		r->stream_blocks++;
+		r->blocks++;
+		return RTN_RECORD;
+	}
+}
+
+int rtn_read(rtn_reader *r, rtn_value **vals)
+{
+	if (r->ended)
+		return r->ended > 0 ? RTN_END : RTN_ERROR;
+	while (r->left == 0) {
+		if (r->p != r->end)
+			return r->ended = -1, rfail(r, RTN_EXIT_CORRUPT, "block has bytes after its last record");
+		int rc = next_block(r);
+		if (rc != RTN_RECORD) {
+			r->ended = rc == RTN_END ? 1 : -1;
+			return rc;
+		}
+	}
+	const unsigned char *p = r->p, *end = r->end;
+	const rtn_schema *s = &r->hdr->schema;
+	for (int c = 0; c < s->n; c++) {
+		rtn_value *v = &r->vals[c];
+		uint64_t x;
+		switch (s->cols[c].type) {
+		case RTN_FLOAT:
+			if (end - p < 8)
+				goto bad;
+			x = get64(p);
+			memcpy(&v->f, &x, 8);
+			p += 8;
+			break;
+		case RTN_STRING:
+			if (!(p = get_varint(p, end, &x)) || x > (uint64_t)(end - p))
+				goto bad;
+			v->s = (const char *)p;
+			v->len = (uint32_t)x;
+			p += x;
+			break;
+		default:
+			if (!(p = get_varint(p, end, &x)))
+				goto bad;
+			v->i = unzigzag(x);
+		}
+	}
+	r->p = p;
+	r->left--;
+	r->stream_records++;
+	r->records++;
+	*vals = r->vals;
+	return RTN_RECORD;
+bad:
+	r->ended = -1;
+	return rfail(r, RTN_EXIT_CORRUPT, "malformed record %llu", (unsigned long long)r->stream_records + 1);
+}
+
+void rtn_reader_close(rtn_reader *r)
+{
+	if (!r)
+		return;
+	if (r->f && r->f != stdin)
+		fclose(r->f);
+	if (r->zinit)
+		inflateEnd(&r->z);
+	rtn_header_free(r->hdr);
+	free(r->cbuf);
+	free(r->ubuf);
+	free(r->vals);
+	free(r);
+}
+
+/* ---- writer ---- */
+
+struct rtn_writer {
+	rtn_out *out;   /* NULL for rtn_writer_open_file */
+	FILE *f;
+	char *name;
+	int level;
+	int ncols;
+	int *types;
+	int cust;       /* customer column for block keys, or -1 */
+	unsigned char *buf, *zbuf;
+	size_t len, cap, zcap;
+	uint32_t nrec;
+	uint64_t kmin, kmax;
+	uint64_t records, blocks;
+	z_stream z;
+	int zinit;
+	int finished;
+};
+
+static void wfail(rtn_writer *w, const char *what)
+{
+	int e = errno;
+	rtn_die(RTN_EXIT_SYSTEM, "%s: %s%s%s", w->name, what, e ? ": " : "", e ? strerror(e) : "");
+}
+
+static void wbytes(rtn_writer *w, const void *p, size_t n)
+{
+	errno = 0;
+	if (rtn_fwrite(p, n, w->f) != 0)
+		wfail(w, "write error");
+}
+
+static void write_block(rtn_writer *w, int eos, const unsigned char *payload, uint32_t ulen)
+{
+	unsigned char h[BLK_HDR];
+	const unsigned char *body = payload;
+	uint32_t clen = ulen;
+	int codec = 0;
+	if (!eos && w->level > 0) {
+		if (!w->zinit) {
+			if (deflateInit2(&w->z, w->level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+				rtn_die(RTN_EXIT_SYSTEM, "cannot initialise zlib");
+			w->zinit = 1;
+		} else {
+			deflateReset(&w->z);
+		}
+		size_t bound = deflateBound(&w->z, ulen);
+		ensure(&w->zbuf, &w->zcap, bound);
+		w->z.next_in = (unsigned char *)payload;
+		w->z.avail_in = ulen;
+		w->z.next_out = w->zbuf;
+		w->z.avail_out = (uInt)bound;
+		if (deflate(&w->z, Z_FINISH) != Z_STREAM_END)
+			rtn_die(RTN_EXIT_SYSTEM, "%s: compression failed", w->name);
+		clen = (uint32_t)(bound - w->z.avail_out);
+		body = w->zbuf;
+		codec = 1;
+	}
+	memcpy(h, BLOCK_MAGIC, 4);
+	h[4] = (unsigned char)codec;
+	h[5] = (unsigned char)(eos ? 1 : 0);
+	h[6] = h[7] = 0;
+	put32(h + 8, eos ? 0 : w->nrec);
+	put32(h + 12, ulen);
+	put32(h + 16, clen);
+	put64(h + 20, eos ? 0 : w->kmin);
+	put64(h + 28, eos ? 0 : w->kmax);
+	put32(h + 36, crc(h, 36));
+	unsigned char tail[4];
+	put32(tail, crc(payload, ulen));
+	wbytes(w, h, BLK_HDR);
+	wbytes(w, body, clen);
+	wbytes(w, tail, 4);
+}
+
+static void flush_block(rtn_writer *w)
+{
+	if (!w->nrec)
+		return;
+	write_block(w, 0, w->buf, (uint32_t)w->len);
+	w->blocks++;
+	w->len = 0;
+	w->nrec = 0;
+}
+
+static rtn_writer *writer_new(FILE *f, const char *name, const rtn_header *h, int level)
+{
+	rtn_writer *w = xcalloc(1, sizeof *w);
+	w->f = f;
+	w->name = xstrdup(name);
+	w->level = level;
+	w->ncols = h->schema.n;
+	if (w->ncols < 1)
+		rtn_die(RTN_EXIT_USAGE, "internal error: writing a stream with no columns");
+	w->types = xmalloc((size_t)w->ncols * sizeof *w->types);
+	for (int i = 0; i < w->ncols; i++)
+		w->types[i] = h->schema.cols[i].type;
+	w->cust = rtn_schema_find(&h->schema, "customer");
+	if (w->cust >= 0 && w->types[w->cust] != RTN_STRING)
+		w->cust = -1;
+	w->cap = RTN_BLOCK_TARGET * 2;
+	w->buf = xmalloc(w->cap);
+	size_t n;
+	unsigned char *hb = header_encode(h, &n);
+	wbytes(w, hb, n);
+	free(hb);
+	return w;
+}
+
+rtn_writer *rtn_writer_open(const char *path, const rtn_header *h, int level)
+{
+	int is_stdout = !path || strcmp(path, "-") == 0;
+	if (is_stdout && isatty(STDOUT_FILENO))
+		rtn_die(RTN_EXIT_USAGE, "refusing to write a binary stream to a terminal (pipe it into inspect, or use -o FILE)");
+	if (level < 0)
+		level = is_stdout ? 0 : 6;
+	rtn_out *o = rtn_out_open(path, 0644);
+	rtn_writer *w = writer_new(rtn_out_file(o), rtn_out_name(o), h, level);
+	w->out = o;
+	return w;
+}
+
+rtn_writer *rtn_writer_open_file(FILE *f, const char *name, const rtn_header *h, int level)
+{
+	return writer_new(f, name, h, level < 0 ? 0 : level);
+}
+
+void rtn_write(rtn_writer *w, const rtn_value *v)
+{
+	/* Upper bound of the encoded size, to keep records inside one block. */
+	size_t need = 0;
+	for (int c = 0; c < w->ncols; c++)
+		need += w->types[c] == RTN_STRING ? 10 + (size_t)v[c].len : 10;
+	if (need > RTN_BLOCK_MAX)
+		rtn_die(RTN_EXIT_USAGE, "%s: record larger than the %u-byte block limit", w->name, RTN_BLOCK_MAX);
+	if (w->len + need > RTN_BLOCK_MAX || (w->len >= RTN_BLOCK_TARGET))
+		flush_block(w);
+	if (w->len + need > w->cap) {
+		w->cap = RTN_BLOCK_MAX + 64;
+		w->buf = xrealloc(w->buf, w->cap);
+	}
+	unsigned char *p = w->buf + w->len;
+	for (int c = 0; c < w->ncols; c++) {
+		switch (w->types[c]) {
+		case RTN_FLOAT: {
+			uint64_t x;
+			memcpy(&x, &v[c].f, 8);
+			put64(p, x);
+			p += 8;
+			break;
+		}
+		case RTN_STRING:
+			p = put_varint(p, v[c].len);
+			if (v[c].len)
+				memcpy(p, v[c].s, v[c].len);
+			p += v[c].len;
+			break;
+		default:
+			p = put_varint(p, zigzag(v[c].i));
+		}
+	}
+	if (w->cust >= 0) {
+		uint64_t k = rtn_hash64(v[w->cust].s, v[w->cust].len);
+		if (w->nrec == 0 || k < w->kmin)
+			w->kmin = k;
+		if (w->nrec == 0 || k > w->kmax)
+			w->kmax = k;
+	}
+	w->len = (size_t)(p - w->buf);
+	w->nrec++;
+	w->records++;
+}
+
+int rtn_writer_finish(rtn_writer *w)
+{
+	if (w->finished)
+		return 0;
+	w->finished = 1;
+	flush_block(w);
+	unsigned char eos[EOS_PAYLOAD];
+	put64(eos, w->records);
+	put64(eos + 8, w->blocks);
+	write_block(w, 1, eos, EOS_PAYLOAD);
+	return 0;
+}
+
+static void writer_free(rtn_writer *w)
+{
+	if (w->zinit)
+		deflateEnd(&w->z);
+	free(w->name);
+	free(w->types);
+	free(w->buf);
+	free(w->zbuf);
+	free(w);
+}
+
+void rtn_writer_close(rtn_writer *w)
+{
+	rtn_writer_finish(w);
+	if (w->out)
+		rtn_out_commit(w->out);
+	writer_free(w);
+}
+
+void rtn_writer_abort(rtn_writer *w)
+{
+	if (!w)
+		return;
+	if (w->out)
+		rtn_out_abort(w->out);
+	writer_free(w);
+}
+
+uint64_t rtn_writer_records(const rtn_writer *w) { return w->records; }
+
+/* ---- values ---- */
+
+int rtn_value_is_null(const rtn_value *v, int type)
+{
+	switch (type) {
+	case RTN_FLOAT: return isnan(v->f);
+	case RTN_STRING: return v->len == 0;
+	default: return v->i == RTN_NULL;
+	}
+}
+
+rtn_value rtn_str(const char *s)
+{
+	rtn_value v;
+	memset(&v, 0, sizeof v);
+	v.s = s ? s : "";
+	v.len = (uint32_t)strlen(v.s);
+	return v;
+}
+
+int rtn_value_streq(const rtn_value *v, const char *s)
+{
+	size_t n = strlen(s);
+	return v->len == n && memcmp(v->s, s, n) == 0;
+}
+
+/* Days since 1970-01-01 to a civil date (proleptic Gregorian). */
+static void civil(int64_t days, int64_t *y, unsigned *m, unsigned *d)
+{
+	days += 719468;
+	int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+	unsigned doe = (unsigned)(days - era * 146097);
+	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	unsigned mp = (5 * doy + 2) / 153;
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+size_t rtn_value_format(const rtn_value *v, int type, char *buf, size_t n)
+{
+	int len = 0;
+	if (rtn_value_is_null(v, type)) {
+		buf[0] = 0;
+		return 0;
+	}
+	switch (type) {
+	case RTN_INT:
+		len = snprintf(buf, n, "%lld", (long long)v->i);
+		break;
+	case RTN_FLOAT:
+		len = snprintf(buf, n, "%.15g", v->f);
+		if (strtod(buf, NULL) != v->f)
+			len = snprintf(buf, n, "%.17g", v->f);
+		break;
+	case RTN_STRING:
+		len = snprintf(buf, n, "%.*s", (int)v->len, v->s);
+		break;
+	case RTN_TIME: {
+		int64_t t = v->i, days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
+		int64_t sec = t - days * 86400, y;
+		unsigned m, d;
+		civil(days, &y, &m, &d);
+		len = snprintf(buf, n, "%04lld-%02u-%02uT%02d:%02d:%02dZ", (long long)y, m, d,
+			(int)(sec / 3600), (int)(sec / 60 % 60), (int)(sec % 60));
+		break;
+	}
+	case RTN_MONEY: {
+		uint64_t a = v->i < 0 ? (uint64_t)0 - (uint64_t)v->i : (uint64_t)v->i;
+		unsigned frac = (unsigned)(a % RTN_MONEY_SCALE);
+		len = snprintf(buf, n, "%s%llu.%04u", v->i < 0 ? "-" : "", (unsigned long long)(a / RTN_MONEY_SCALE), frac);
+		while (len > 0 && (size_t)len < n && buf[len - 1] == '0' && buf[len - 3] != '.')
+			buf[--len] = 0;
+		break;
+	}
+	}
+	if (len < 0)
+		len = 0;
+	if ((size_t)len >= n)
+		len = (int)n - 1;
+	return (size_t)len;
+}

@@ -1,0 +1,521 @@
+/* Shared plumbing: messages, checked allocation, fault injection, atomic
+ * output files, signal cleanup, number parsing, hashing, progress. */
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+const char *rtn_progname = "retain";
+
+/* ---- temporary files removed on failure or signal ---- */
+
+#define MAX_TEMPS 16
+static char *temp_paths[MAX_TEMPS];
+static volatile sig_atomic_t in_cleanup;
+
+static void temps_add(char *path)
+{
+	for (int i = 0; i < MAX_TEMPS; i++)
+		if (!temp_paths[i]) {
+			temp_paths[i] = path;
+			return;
+		}
+	rtn_die(RTN_EXIT_SYSTEM, "too many output files");
+}
+
+static void temps_forget(const char *path)
+{
+	for (int i = 0; i < MAX_TEMPS; i++)
+		if (temp_paths[i] == path)
+			temp_paths[i] = NULL;
+}
+
+static void temps_remove_all(void)
+{
+	for (int i = 0; i < MAX_TEMPS; i++)
+		if (temp_paths[i])
+			unlink(temp_paths[i]); /* async-signal-safe */
+}
+
+static void on_signal(int sig)
+{
+	if (!in_cleanup) {
+		in_cleanup = 1;
+		temps_remove_all();
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/* ---- fault injection ---- */
+
+struct fault {
+	char kind[16];
+	long at, seen;
+};
+static struct fault faults[8];
+static int nfaults;
+
+static void faults_read(void)
+{
+	const char *spec = getenv("RETAIN_FAIL");
+	while (spec && *spec && nfaults < 8) {
+		const char *colon = strchr(spec, ':');
+		if (!colon || colon - spec >= 16)
+			break;
+		struct fault *f = &faults[nfaults++];
+		memcpy(f->kind, spec, (size_t)(colon - spec));
+		f->kind[colon - spec] = 0;
+		f->at = strtol(colon + 1, NULL, 10);
+		const char *comma = strchr(colon, ',');
+		spec = comma ? comma + 1 : NULL;
+	}
+}
+
+int rtn_fault(const char *kind)
+{
+	for (int i = 0; i < nfaults; i++)
+		if (strcmp(faults[i].kind, kind) == 0 && ++faults[i].seen == faults[i].at) {
+			errno = strcmp(kind, "alloc") == 0 ? ENOMEM : strcmp(kind, "rename") == 0 ? EACCES : ENOSPC;
+			return 1;
+		}
+	return 0;
+}
+
+void rtn_init(const char *argv0)
+{
+	const char *slash = argv0 ? strrchr(argv0, '/') : NULL;
+	rtn_progname = slash ? slash + 1 : argv0 ? argv0 : "retain";
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	faults_read();
+}
+
+/* ---- messages ---- */
+
+void rtn_vwarn(const char *fmt, va_list ap)
+{
+	fflush(stdout);
+	fprintf(stderr, "%s: ", rtn_progname);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void rtn_warn(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	rtn_vwarn(fmt, ap);
+	va_end(ap);
+}
+
+void rtn_die(int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	rtn_vwarn(fmt, ap);
+	va_end(ap);
+	temps_remove_all();
+	exit(code);
+}
+
+/* ---- allocation ---- */
+
+static _Noreturn void oom(size_t n)
+{
+	rtn_die(RTN_EXIT_SYSTEM, "out of memory (allocating %zu bytes)", n);
+}
+
+void *xmalloc(size_t n)
+{
+	void *p = rtn_fault("alloc") ? NULL : malloc(n ? n : 1);
+	if (!p)
+		oom(n);
+	return p;
+}
+
+void *xcalloc(size_t n, size_t size)
+{
+	void *p = rtn_fault("alloc") ? NULL : calloc(n ? n : 1, size ? size : 1);
+	if (!p)
+		oom(n * size);
+	return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+	void *q = rtn_fault("alloc") ? NULL : realloc(p, n ? n : 1);
+	if (!q)
+		oom(n);
+	return q;
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+	char *p = xmalloc(n + 1);
+	memcpy(p, s, n);
+	p[n] = 0;
+	return p;
+}
+
+char *xstrdup(const char *s)
+{
+	return xstrndup(s, strlen(s));
+}
+
+void xgrow(void **buf, size_t *cap, size_t need, size_t elem)
+{
+	if (need <= *cap)
+		return;
+	size_t c = *cap ? *cap : 16;
+	while (c < need) {
+		if (c > SIZE_MAX / 2 / elem)
+			oom(SIZE_MAX);
+		c *= 2;
+	}
+	*buf = xrealloc(*buf, c * elem);
+	*cap = c;
+}
+
+/* ---- checked output ---- */
+
+int rtn_fwrite(const void *p, size_t n, FILE *f)
+{
+	if (rtn_fault("write"))
+		return -1;
+	if (n && fwrite(p, 1, n, f) != n)
+		return -1;
+	return 0;
+}
+
+int rtn_close_stdout(void)
+{
+	int bad = 0;
+	errno = 0;
+	if (rtn_fault("close") || fflush(stdout) != 0 || ferror(stdout))
+		bad = 1;
+	int e = errno;
+	if (fclose(stdout) != 0 && !bad) {
+		bad = 1;
+		e = errno;
+	}
+	if (bad) {
+		fprintf(stderr, "%s: standard output: write error%s%s\n", rtn_progname,
+			e ? ": " : "", e ? strerror(e) : "");
+		return RTN_EXIT_SYSTEM;
+	}
+	return RTN_EXIT_OK;
+}
+
+struct rtn_out {
+	FILE *f;
+	char *path, *tmp, *lock;
+	int lockfd;
+};
+
+static char *sibling(const char *path, const char *suffix)
+{
+	const char *slash = strrchr(path, '/');
+	size_t dirlen = slash ? (size_t)(slash - path + 1) : 0;
+	size_t n = strlen(path) + strlen(suffix) + 3;
+	char *s = xmalloc(n);
+	snprintf(s, n, "%.*s.%s%s", (int)dirlen, path, path + dirlen, suffix);
+	return s;
+}
+
+/* Exclusive lock on ".NAME.lock", checked to be the file still at that path
+ * (a previous holder may unlink it between our open and flock). */
+static int take_lock(const char *lock)
+{
+	for (int tries = 0; tries < 10; tries++) {
+		int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (fd < 0)
+			return -2;
+		if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+			close(fd);
+			return -1;
+		}
+		struct stat a, b;
+		if (fstat(fd, &a) == 0 && stat(lock, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+			return fd;
+		close(fd);
+	}
+	return -1;
+}
+
+rtn_out *rtn_out_open(const char *path, int mode)
+{
+	rtn_out *o = xcalloc(1, sizeof *o);
+	o->lockfd = -1;
+	if (!path || strcmp(path, "-") == 0) {
+		o->f = stdout;
+		return o;
+	}
+	struct stat st;
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		rtn_die(RTN_EXIT_USAGE, "%s: is a directory", path);
+	o->path = xstrdup(path);
+	o->lock = sibling(path, ".lock");
+	o->lockfd = take_lock(o->lock);
+	if (o->lockfd == -1)
+		rtn_die(RTN_EXIT_SYSTEM, "%s: another run is writing this file (lock %s held)", path, o->lock);
+	if (o->lockfd < 0)
+		rtn_die(RTN_EXIT_SYSTEM, "%s: cannot create file: %s", path, strerror(errno));
+	temps_add(o->lock);
+	o->tmp = sibling(path, ".XXXXXX");
+	int fd = mkstemp(o->tmp);
+	if (fd < 0)
+		rtn_die(RTN_EXIT_SYSTEM, "%s: cannot create file: %s", path, strerror(errno));
+	temps_add(o->tmp);
+	mode_t mask = umask(0);
+	umask(mask);
+	if (fchmod(fd, (mode_t)mode & ~mask) != 0)
+		rtn_die(RTN_EXIT_SYSTEM, "%s: %s", path, strerror(errno));
+	o->f = fdopen(fd, "wb");
+	if (!o->f)
+		rtn_die(RTN_EXIT_SYSTEM, "%s: %s", path, strerror(errno));
+	return o;
+}
+
+FILE *rtn_out_file(rtn_out *o) { return o->f; }
+int rtn_out_is_stdout(const rtn_out *o) { return o->path == NULL; }
+const char *rtn_out_name(const rtn_out *o) { return o->path ? o->path : "standard output"; }
+
+static void out_free(rtn_out *o)
+{
+	if (o->lockfd >= 0) {
+		unlink(o->lock);
+		temps_forget(o->lock);
+		close(o->lockfd);
+	}
+	free(o->path);
+	free(o->tmp);
+	free(o->lock);
+	free(o);
+}
+
+int rtn_out_commit(rtn_out *o)
+{
+	if (!o->path) {
+		int rc = rtn_close_stdout();
+		free(o);
+		if (rc)
+			exit(rc);
+		return 0;
+	}
+	const char *what = "write error";
+	errno = 0;
+	if (fflush(o->f) != 0 || ferror(o->f))
+		goto fail;
+	what = "fsync failed";
+	if (rtn_fault("fsync") || fsync(fileno(o->f)) != 0)
+		goto fail;
+	what = "close failed";
+	FILE *f = o->f;
+	o->f = NULL;
+	if (rtn_fault("close") || fclose(f) != 0)
+		goto fail;
+	what = "cannot rename temporary file into place";
+	if (rtn_fault("rename") || rename(o->tmp, o->path) != 0)
+		goto fail;
+	temps_forget(o->tmp);
+	out_free(o);
+	return 0;
+fail:
+	rtn_die(RTN_EXIT_SYSTEM, "%s: %s%s%s", o->path, what, errno ? ": " : "", errno ? strerror(errno) : "");
+}
+
+void rtn_out_abort(rtn_out *o)
+{
+	if (!o)
+		return;
+	if (o->path) {
+		if (o->f)
+			fclose(o->f);
+		unlink(o->tmp);
+		temps_forget(o->tmp);
+		out_free(o);
+	} else {
+		free(o);
+	}
+}
+
+/* ---- input ---- */
+
+const char *rtn_in_name(const char *path)
+{
+	return !path || strcmp(path, "-") == 0 ? "standard input" : path;
+}
+
+FILE *rtn_in_open(const char *path)
+{
+	if (!path || strcmp(path, "-") == 0)
+		return stdin;
+	struct stat st;
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		rtn_die(RTN_EXIT_USAGE, "%s: cannot open: %s", path, strerror(errno));
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode))
+		rtn_die(RTN_EXIT_USAGE, "%s: is a directory", path);
+	return f;
+}
+
+/* ---- numbers ---- */
+
+long long rtn_parse_ll(const char *opt, const char *s, long long lo, long long hi)
+{
+	char *end;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (!*s || *end || errno == ERANGE || v < lo || v > hi)
+		rtn_die(RTN_EXIT_USAGE, "%s: '%s' is not a whole number from %lld to %lld", opt, s, lo, hi);
+	return v;
+}
+
+size_t rtn_parse_size(const char *opt, const char *s)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	unsigned long long mult = 1;
+	if (*end == 'k' || *end == 'K')
+		mult = 1ULL << 10, end++;
+	else if (*end == 'm' || *end == 'M')
+		mult = 1ULL << 20, end++;
+	else if (*end == 'g' || *end == 'G')
+		mult = 1ULL << 30, end++;
+	if (*end == 'B' || *end == 'b')
+		end++;
+	if (!*s || *s == '-' || *end || errno == ERANGE || v == 0 || v > (1ULL << 50) / mult)
+		rtn_die(RTN_EXIT_USAGE, "%s: '%s' is not a size (e.g. 512M, 2G)", opt, s);
+	return (size_t)(v * mult);
+}
+
+/* ---- provenance ---- */
+
+char *rtn_cmdline(int argc, char **argv)
+{
+	size_t cap = 64, len = 0;
+	char *s = xmalloc(cap);
+	len = (size_t)snprintf(s, cap, "%s %s", rtn_progname, RETAIN_VERSION);
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		int quote = !*a || strpbrk(a, " \t\n'\"\\$`*?;&|<>()") != NULL;
+		xgrow((void **)&s, &cap, len + 4 * strlen(a) + 8, 1);
+		s[len++] = ' ';
+		if (quote)
+			s[len++] = '\'';
+		for (; *a; a++) {
+			if (*a == '\'') {
+				memcpy(s + len, "'\\''", 4);
+				len += 4;
+			} else if (*a == '\n') {
+				s[len++] = ' ';
+			} else {
+				s[len++] = *a;
+			}
+		}
+		if (quote)
+			s[len++] = '\'';
+		s[len] = 0;
+	}
+	return s;
+}
+
+/* ---- hashing ---- */
+
+uint64_t rtn_hash64(const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (size_t i = 0; i < n; i++) {
+		h ^= b[i];
+		h *= 0x100000001b3ULL;
+	}
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebULL;
+	h ^= h >> 31;
+	return h;
+}
+
+/* ---- progress ---- */
+
+double rtn_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+void rtn_progress_init(rtn_progress *p, int asked, int autodetect, uint64_t total_bytes)
+{
+	memset(p, 0, sizeof *p);
+	p->on = asked || (autodetect && isatty(2));
+	p->total_bytes = total_bytes;
+	p->start = p->last = rtn_now();
+	p->phase = "read";
+}
+
+static void human_bytes(double b, char *buf, size_t n)
+{
+	const char *u[] = {"B", "KB", "MB", "GB", "TB"};
+	int i = 0;
+	while (b >= 1000 && i < 4)
+		b /= 1000, i++;
+	snprintf(buf, n, "%.1f %s", b, u[i]);
+}
+
+static void progress_print(rtn_progress *p, uint64_t bytes, uint64_t rows, double now, int final)
+{
+	double el = now - p->start;
+	if (el <= 0)
+		el = 1e-9;
+	char b[32], rate[32];
+	human_bytes((double)bytes, b, sizeof b);
+	human_bytes(bytes / el, rate, sizeof rate);
+	fprintf(stderr, "\r%s: %s: %s, %llu rows, %s/s", rtn_progname, p->phase, b,
+		(unsigned long long)rows, rate);
+	if (p->total_bytes && !final) {
+		double frac = (double)bytes / (double)p->total_bytes;
+		if (frac > 1)
+			frac = 1;
+		double left = frac > 0 ? el * (1 - frac) / frac : 0;
+		fprintf(stderr, ", %.0f%%, %.0fs left", frac * 100, left);
+	}
+	fputs(final ? "    \n" : "    ", stderr);
+}
+
+void rtn_progress_update(rtn_progress *p, const char *phase, uint64_t bytes, uint64_t rows)
+{
+	if (!p->on)
+		return;
+	double now = rtn_now();
+	if (phase && phase != p->phase) {
+		p->phase = phase;
+	} else if (now - p->last < 0.25) {
+		return;
+	}
+	p->last = now;
+	progress_print(p, bytes, rows, now, 0);
+}
+
+void rtn_progress_done(rtn_progress *p, uint64_t bytes, uint64_t rows)
+{
+	if (p->on)
+		progress_print(p, bytes, rows, rtn_now(), 1);
+}

@@ -1,0 +1,103 @@
+/* Shared plumbing for every retain program: exit codes, the one error style,
+ * checked allocation and I/O with fault injection, atomic output files. */
+#ifndef RETAIN_UTIL_H
+#define RETAIN_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifndef RETAIN_VERSION
+#define RETAIN_VERSION "0.0.0"
+#endif
+
+/* Exit status, the same in every program and man page. */
+enum rtn_exit {
+	RTN_EXIT_OK = 0,      /* success */
+	RTN_EXIT_CHECK = 1,   /* finished, but rejects exceeded or a check failed */
+	RTN_EXIT_USAGE = 2,   /* usage error or unreadable input */
+	RTN_EXIT_CORRUPT = 3, /* corrupt, truncated or unsupported input stream */
+	RTN_EXIT_SYSTEM = 4   /* output or other system error (incl. out of memory) */
+};
+
+/* Program name for messages; set once by rtn_init(argv[0]). */
+extern const char *rtn_progname;
+
+/* Sets the program name, installs SIGINT/SIGTERM/SIGHUP handlers that remove
+ * registered temporary files, and reads RETAIN_FAIL (fault injection). */
+void rtn_init(const char *argv0);
+
+/* "prog: message\n" on stderr (stdout flushed first). */
+void rtn_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Same, then removes temporary files and exits with code. */
+_Noreturn void rtn_die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void rtn_vwarn(const char *fmt, va_list ap);
+
+/* Checked allocation: on failure prints "out of memory" and exits 4.
+ * Every call counts toward RETAIN_FAIL=alloc:N. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+/* Grows *buf (capacity *cap) to hold at least need bytes, doubling. */
+void xgrow(void **buf, size_t *cap, size_t need, size_t elem);
+
+/* Fault injection (tests only): RETAIN_FAIL="KIND:N[,KIND:N...]" makes the
+ * Nth call of KIND fail, KIND one of alloc, write, fsync, rename, close.
+ * rtn_fault("write") returns 1 when this call must fail (and sets errno). */
+int rtn_fault(const char *kind);
+
+/* fwrite that honours fault injection; returns 0 on success, -1 on error
+ * (errno set). */
+int rtn_fwrite(const void *p, size_t n, FILE *f);
+/* Flushes and checks stdout at exit: call as the last thing in main.
+ * Returns RTN_EXIT_SYSTEM with a message when writing failed. */
+int rtn_close_stdout(void);
+
+/* Output file, all or nothing. rtn_out_open("-" or NULL) is stdout. For a
+ * path, writes NAME's temporary sibling ".NAME.XXXXXX", holds an exclusive
+ * lock ".NAME.lock" (a second writer of the same NAME is refused), and on
+ * rtn_out_commit flushes, fsyncs, closes and renames into place. On error,
+ * rtn_die or a signal, the temporary file is removed and NAME is untouched. */
+typedef struct rtn_out rtn_out;
+rtn_out *rtn_out_open(const char *path, int mode);  /* mode e.g. 0644; dies on error */
+FILE *rtn_out_file(rtn_out *o);
+const char *rtn_out_name(const rtn_out *o);         /* "standard output" or path */
+int rtn_out_is_stdout(const rtn_out *o);
+int rtn_out_commit(rtn_out *o);                     /* 0 or dies with exit 4 */
+void rtn_out_abort(rtn_out *o);
+
+/* Opens an input: "-" or NULL is stdin. Dies with exit 2 and a message
+ * ("cannot open", "is a directory") on failure. */
+FILE *rtn_in_open(const char *path);
+const char *rtn_in_name(const char *path);          /* "standard input" or path */
+
+/* Parses a non-negative integer within [lo, hi]; dies with exit 2 naming opt. */
+long long rtn_parse_ll(const char *opt, const char *s, long long lo, long long hi);
+/* Parses a size like 64M, 1G, 512k (bytes). Dies with exit 2 naming opt. */
+size_t rtn_parse_size(const char *opt, const char *s);
+
+/* Provenance line for the stream header: "prog VERSION arg arg ..." with
+ * arguments quoted where needed. Caller frees. */
+char *rtn_cmdline(int argc, char **argv);
+
+/* 64-bit hash of a customer id (documented in retain-stream(5)):
+ * FNV-1a 64 over the bytes, then the splitmix64 finaliser. Shard = hash % n. */
+uint64_t rtn_hash64(const void *p, size_t n);
+
+/* Progress line on stderr: enabled by --progress or stderr being a terminal
+ * (when auto is set). Updated at most a few times a second. */
+typedef struct rtn_progress {
+	int on;
+	const char *phase;
+	uint64_t total_bytes; /* 0 when unknown */
+	double start, last;
+} rtn_progress;
+void rtn_progress_init(rtn_progress *p, int asked, int autodetect, uint64_t total_bytes);
+void rtn_progress_update(rtn_progress *p, const char *phase, uint64_t bytes, uint64_t rows);
+void rtn_progress_done(rtn_progress *p, uint64_t bytes, uint64_t rows);
+double rtn_now(void);
+
+#endif

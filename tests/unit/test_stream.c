@@ -1,0 +1,270 @@
+/* Unit tests for the stream library: round trips of every type, block
+ * boundaries, concatenation, determinism, and damage detection. */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/wait.h>
+#include <zlib.h>
+
+#include "stream.h"
+#include "unit.h"
+#include "util.h"
+
+static char tmpdir[] = "/tmp/retain-unit-XXXXXX";
+
+static rtn_header *events_header(void)
+{
+	rtn_header *h = rtn_header_new(RTN_KIND_EVENTS);
+	rtn_schema_add(&h->schema, "customer", RTN_STRING);
+	rtn_schema_add(&h->schema, "time", RTN_TIME);
+	rtn_schema_add(&h->schema, "amount", RTN_MONEY);
+	rtn_schema_add(&h->schema, "n", RTN_INT);
+	rtn_schema_add(&h->schema, "score", RTN_FLOAT);
+	rtn_header_set_meta(h, "unit", "week");
+	char *argv[] = {"unit", "--x", "a b", NULL};
+	rtn_header_add_prov(h, 3, argv);
+	return h;
+}
+
+static void write_file(const char *path, int nrec, int level)
+{
+	FILE *f = fopen(path, "wb");
+	rtn_header *h = events_header();
+	rtn_writer *w = rtn_writer_open_file(f, path, h, level);
+	char id[32];
+	for (int i = 0; i < nrec; i++) {
+		rtn_value v[5];
+		memset(v, 0, sizeof v);
+		snprintf(id, sizeof id, "c%05d", i);
+		v[0] = rtn_str(id);
+		v[1].i = 852076800 + i * 3600LL;
+		v[2].i = i % 7 == 0 ? RTN_NULL : (i - 500) * 1234LL;
+		v[3].i = i % 3 == 0 ? INT64_MIN + 1 : INT64_MAX - i;
+		v[4].f = i % 5 == 0 ? NAN : i / 3.0;
+		rtn_write(w, v);
+	}
+	rtn_writer_finish(w);
+	rtn_writer_close(w);
+	fclose(f);
+	rtn_header_free(h);
+}
+
+static unsigned char *slurp(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	fseek(f, 0, SEEK_END);
+	long len = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	unsigned char *b = malloc((size_t)len + 1);
+	*n = fread(b, 1, (size_t)len, f);
+	fclose(f);
+	return b;
+}
+
+static void spit(const char *path, const unsigned char *b, size_t n)
+{
+	FILE *f = fopen(path, "wb");
+	fwrite(b, 1, n, f);
+	fclose(f);
+}
+
+/* Reads a file to the end in a child process (errors die); returns the
+ * exit status, 0 for a clean end. */
+static int read_all(const char *path, long *records)
+{
+	fflush(stdout);
+	int fds[2];
+	if (pipe(fds) != 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(fds[0]);
+		FILE *devnull = freopen("/dev/null", "w", stderr);
+		(void)devnull;
+		char *p = (char *)path;
+		rtn_reader *r = rtn_reader_open(&p, 1);
+		rtn_value *v;
+		int rc;
+		long n = 0;
+		while ((rc = rtn_read(r, &v)) == RTN_RECORD)
+			n++;
+		if (write(fds[1], &n, sizeof n) != sizeof n)
+			_exit(99);
+		_exit(rc == RTN_END ? 0 : rtn_reader_exit(r));
+	}
+	close(fds[1]);
+	long n = -1;
+	if (read(fds[0], &n, sizeof n) != sizeof n)
+		n = -1;
+	close(fds[0]);
+	int st;
+	waitpid(pid, &st, 0);
+	if (records)
+		*records = n;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+static void test_roundtrip(int level)
+{
+	char path[256];
+	snprintf(path, sizeof path, "%s/rt%d.rtn", tmpdir, level);
+	int nrec = 20000; /* several blocks */
+	write_file(path, nrec, level);
+	char *p = path;
+	rtn_reader *r = rtn_reader_open(&p, 1);
+	const rtn_header *h = rtn_reader_header(r);
+	CHECK(h->kind == RTN_KIND_EVENTS && h->schema.n == 5, "level %d: header kind and schema", level);
+	CHECK_STR(rtn_header_get_meta(h, "unit"), "week", "level %d: metadata kept", level);
+	CHECK(h->nprov == 1 && strstr(h->prov[0], "'a b'") != NULL, "level %d: provenance quoted", level);
+	rtn_value *v;
+	int i = 0, bad = 0, rc;
+	char id[32];
+	while ((rc = rtn_read(r, &v)) == RTN_RECORD) {
+		snprintf(id, sizeof id, "c%05d", i);
+		if (!rtn_value_streq(&v[0], id) || v[1].i != 852076800 + i * 3600LL ||
+		    v[2].i != (i % 7 == 0 ? RTN_NULL : (i - 500) * 1234LL) ||
+		    v[3].i != (i % 3 == 0 ? INT64_MIN + 1 : INT64_MAX - i) ||
+		    (i % 5 == 0 ? !isnan(v[4].f) : v[4].f != i / 3.0))
+			bad++;
+		i++;
+	}
+	CHECK(rc == RTN_END, "level %d: clean end", level);
+	CHECK(i == nrec && bad == 0, "level %d: %d records back intact (bad %d)", level, i, bad);
+	CHECK(rtn_reader_blocks(r) > 1, "level %d: more than one block (%llu)", level,
+	      (unsigned long long)rtn_reader_blocks(r));
+	rtn_reader_close(r);
+}
+
+static void test_determinism(void)
+{
+	char a[256], b[256];
+	snprintf(a, sizeof a, "%s/d1.rtn", tmpdir);
+	snprintf(b, sizeof b, "%s/d2.rtn", tmpdir);
+	write_file(a, 5000, 6);
+	write_file(b, 5000, 6);
+	size_t na, nb;
+	unsigned char *ba = slurp(a, &na), *bb = slurp(b, &nb);
+	CHECK(na == nb && memcmp(ba, bb, na) == 0, "equal input gives byte-identical output");
+	free(ba);
+	free(bb);
+}
+
+static void test_concat_and_damage(void)
+{
+	char a[256], c[256];
+	snprintf(a, sizeof a, "%s/small.rtn", tmpdir);
+	snprintf(c, sizeof c, "%s/cut.rtn", tmpdir);
+	write_file(a, 50, 6);
+	size_t n;
+	unsigned char *b = slurp(a, &n);
+	long recs;
+	CHECK(read_all(a, &recs) == 0 && recs == 50, "small file reads cleanly (%ld)", recs);
+
+	unsigned char *two = malloc(2 * n);
+	memcpy(two, b, n);
+	memcpy(two + n, b, n);
+	spit(c, two, 2 * n);
+	CHECK(read_all(c, &recs) == 0 && recs == 100, "concatenated streams read as one (%ld)", recs);
+	spit(c, two, n + 5);
+	CHECK(read_all(c, NULL) == 3, "a concatenated stream cut in its header is an error");
+	memcpy(two + n, "garbage!", 8);
+	spit(c, two, n + 8);
+	CHECK(read_all(c, NULL) == 3, "garbage after the end is an error");
+	free(two);
+
+	int cut_ok = 1, flip_ok = 1;
+	for (size_t k = 0; k < n; k++) {
+		spit(c, b, k);
+		if (read_all(c, NULL) != 3) {
+			cut_ok = 0;
+			printf("# cut at %zu not detected\n", k);
+		}
+	}
+	CHECK(cut_ok, "a cut at every byte offset (0..%zu) is detected", n - 1);
+	for (size_t k = 0; k < n; k += 7) { /* every 7th byte, all 8 bits; bats covers every byte */
+		for (int bit = 0; bit < 8; bit++) {
+			b[k] ^= (unsigned char)(1 << bit);
+			spit(c, b, n);
+			if (read_all(c, NULL) != 3) {
+				flip_ok = 0;
+				printf("# flip byte %zu bit %d not detected\n", k, bit);
+			}
+			b[k] ^= (unsigned char)(1 << bit);
+		}
+	}
+	CHECK(flip_ok, "single bit flips are detected");
+	free(b);
+}
+
+static void test_bounds(void)
+{
+	char a[256];
+	snprintf(a, sizeof a, "%s/huge.rtn", tmpdir);
+	write_file(a, 10, 0);
+	size_t n;
+	unsigned char *b = slurp(a, &n);
+	/* find the first block and declare a 4 GiB payload, with a valid header CRC */
+	unsigned char *blk = NULL;
+	for (size_t k = 0; k + 4 < n; k++)
+		if (memcmp(b + k, "RTNB", 4) == 0) {
+			blk = b + k;
+			break;
+		}
+	CHECK(blk != NULL, "block found");
+	if (blk) {
+		blk[12] = blk[13] = blk[14] = blk[15] = 0xff;
+		blk[16] = blk[17] = blk[18] = blk[19] = 0xff;
+		unsigned long cr = crc32(0, blk, 36);
+		for (int i = 0; i < 4; i++)
+			blk[36 + i] = (unsigned char)(cr >> (8 * i));
+		spit(a, b, n);
+		CHECK(read_all(a, NULL) == 3, "a 4 GiB declared block is refused before allocation");
+	}
+	free(b);
+}
+
+static void test_format(void)
+{
+	char buf[64];
+	rtn_value v;
+	memset(&v, 0, sizeof v);
+	v.i = 123400;
+	rtn_value_format(&v, RTN_MONEY, buf, sizeof buf);
+	CHECK_STR(buf, "12.34", "money 12.34");
+	v.i = -5000;
+	rtn_value_format(&v, RTN_MONEY, buf, sizeof buf);
+	CHECK_STR(buf, "-0.50", "money -0.50");
+	v.i = 12345;
+	rtn_value_format(&v, RTN_MONEY, buf, sizeof buf);
+	CHECK_STR(buf, "1.2345", "money 1.2345");
+	v.i = 852076800;
+	rtn_value_format(&v, RTN_TIME, buf, sizeof buf);
+	CHECK_STR(buf, "1997-01-01T00:00:00Z", "time ISO");
+	v.i = -1;
+	rtn_value_format(&v, RTN_TIME, buf, sizeof buf);
+	CHECK_STR(buf, "1969-12-31T23:59:59Z", "time before epoch");
+	v.f = 0.1;
+	rtn_value_format(&v, RTN_FLOAT, buf, sizeof buf);
+	CHECK_STR(buf, "0.1", "float shortest");
+	CHECK(rtn_hash64("", 0) != rtn_hash64("a", 1), "hash differs");
+}
+
+int main(void)
+{
+	if (!mkdtemp(tmpdir))
+		return 1;
+	rtn_init("test_stream");
+	test_roundtrip(0);
+	test_roundtrip(6);
+	test_determinism();
+	test_concat_and_damage();
+	test_bounds();
+	test_format();
+	char cmd[300];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+	if (system(cmd) != 0)
+		return 1;
+	return unit_done();
+}
