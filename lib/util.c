@@ -17,7 +17,10 @@ const char *rtn_progname = "retain";
 
 /* ---- temporary files removed on failure or signal ---- */
 
-#define MAX_TEMPS 16
+/* Output files hold two entries (temporary file and lock); spill files of an
+ * external sort one each (rtn_temp_register). A fixed array keeps the signal
+ * handler async-signal-safe. */
+#define MAX_TEMPS 256
 static char *temp_paths[MAX_TEMPS];
 static volatile sig_atomic_t in_cleanup;
 
@@ -28,7 +31,7 @@ static void temps_add(char *path)
 			temp_paths[i] = path;
 			return;
 		}
-	rtn_die(RTN_EXIT_SYSTEM, "too many output files");
+	rtn_die(RTN_EXIT_SYSTEM, "too many temporary files (limit %d)", MAX_TEMPS);
 }
 
 static void temps_forget(const char *path)
@@ -36,6 +39,16 @@ static void temps_forget(const char *path)
 	for (int i = 0; i < MAX_TEMPS; i++)
 		if (temp_paths[i] == path)
 			temp_paths[i] = NULL;
+}
+
+void rtn_temp_register(char *path)
+{
+	temps_add(path);
+}
+
+void rtn_temp_forget(const char *path)
+{
+	temps_forget(path);
 }
 
 static void temps_remove_all(void)
@@ -203,6 +216,10 @@ int rtn_fwrite(const void *p, size_t n, FILE *f)
 
 int rtn_close_stdout(void)
 {
+	static int closed, result;
+	if (closed)
+		return result;
+	closed = 1;
 	int bad = 0;
 	errno = 0;
 	if (rtn_fault("close") || fflush(stdout) != 0 || ferror(stdout))
@@ -215,7 +232,7 @@ int rtn_close_stdout(void)
 	if (bad) {
 		fprintf(stderr, "%s: standard output: write error%s%s\n", rtn_progname,
 			e ? ": " : "", e ? strerror(e) : "");
-		return RTN_EXIT_SYSTEM;
+		return result = RTN_EXIT_SYSTEM;
 	}
 	return RTN_EXIT_OK;
 }
