@@ -1,0 +1,1168 @@
+/* BG/NBD, Pareto/NBD and Gamma-Gamma models: likelihoods, maximum-likelihood
+ * fits on grouped sufficient statistics, predictions and CLV. Formulas from
+ * the papers cited in btyd.h; everything is evaluated in log space. */
+#include "btyd.h"
+#include "optim.h"
+#include "util.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef M_PI
+#define M_PI 3.14159265358979323846
+#endif
+
+const char *btyd_strerror(int err)
+{
+	switch (err) {
+	case BTYD_OK: return "success";
+	case BTYD_EDOMAIN: return "invalid argument or parameter";
+	case BTYD_ENOCONV: return "did not converge";
+	case BTYD_ERANGE: return "result out of range";
+	case BTYD_ENODATA: return "the data cannot identify the model";
+	case BTYD_EINFSPEND: return "Gamma-Gamma q <= 1: expected spend is infinite";
+	case BTYD_EDIVERGE: return "the fit diverged to a parameter boundary";
+	}
+	return "unknown error";
+}
+
+int btyd_model_npar(int kind)
+{
+	switch (kind) {
+	case BTYD_BGNBD:
+	case BTYD_PNBD: return 4;
+	case BTYD_GG: return 3;
+	}
+	return 0;
+}
+
+const char *btyd_model_name(int kind)
+{
+	switch (kind) {
+	case BTYD_BGNBD: return "bgnbd";
+	case BTYD_PNBD: return "pnbd";
+	case BTYD_GG: return "gg";
+	}
+	return "?";
+}
+
+const char *btyd_par_name(int kind, int i)
+{
+	static const char *const bg[] = {"r", "alpha", "a", "b"};
+	static const char *const pn[] = {"r", "alpha", "s", "beta"};
+	static const char *const gg[] = {"p", "q", "gamma"};
+	if (i < 0 || i >= btyd_model_npar(kind))
+		return "?";
+	return kind == BTYD_BGNBD ? bg[i] : kind == BTYD_PNBD ? pn[i] : gg[i];
+}
+
+static int model_ok(const btyd_model *m, int kind)
+{
+	if (!m || (kind && m->kind != kind))
+		return 0;
+	int np = btyd_model_npar(m->kind);
+	if (np == 0)
+		return 0;
+	for (int i = 0; i < np; i++)
+		if (!isfinite(m->par[i]) || !(m->par[i] > 0))
+			return 0;
+	return 1;
+}
+
+static int row_ok(double x, double tx, double T)
+{
+	return isfinite(x) && isfinite(tx) && isfinite(T) && x >= 0 && x == floor(x) && x < 1e9
+		&& T > 0 && tx >= 0 && tx <= T && (x > 0 || tx == 0);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Sorting and grouping                                                    */
+
+typedef struct row {
+	double x, T, tx, w;
+} row;
+
+static int rcmp(const row *a, const row *b)
+{
+	if (a->x != b->x)
+		return a->x < b->x ? -1 : 1;
+	if (a->T != b->T)
+		return a->T < b->T ? -1 : 1;
+	if (a->tx != b->tx)
+		return a->tx < b->tx ? -1 : 1;
+	return 0;
+}
+
+static void rswap(row *a, row *b)
+{
+	row t = *a;
+	*a = *b;
+	*b = t;
+}
+
+/* Three-way (equal keys gathered) quicksort, median-of-three pivot;
+ * recursion only on the smaller side. */
+static void sort_rows(row *a, size_t n)
+{
+	while (n > 12) {
+		row *m = a + n / 2, *l = a, *h = a + n - 1, p;
+		if (rcmp(l, m) > 0)
+			rswap(l, m);
+		if (rcmp(m, h) > 0)
+			rswap(m, h);
+		if (rcmp(l, m) > 0)
+			rswap(l, m);
+		p = *m;
+		size_t lt = 0, i = 0, gt = n;
+		while (i < gt) {
+			int c = rcmp(&a[i], &p);
+			if (c < 0)
+				rswap(&a[lt++], &a[i++]);
+			else if (c > 0)
+				rswap(&a[i], &a[--gt]);
+			else
+				i++;
+		}
+		if (lt < n - gt) {
+			sort_rows(a, lt);
+			a += gt;
+			n -= gt;
+		} else {
+			sort_rows(a + gt, n - gt);
+			n = lt;
+		}
+	}
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && rcmp(&a[j - 1], &a[j]) > 0; j--)
+			rswap(&a[j - 1], &a[j]);
+}
+
+static int dcmp(const void *pa, const void *pb)
+{
+	double a = *(const double *)pa, b = *(const double *)pb;
+	return a < b ? -1 : a > b;
+}
+
+static uint32_t vindex(const double *v, size_t nv, double t)
+{
+	size_t lo = 0, hi = nv;
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (v[mid] <= t)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return (uint32_t)lo;
+}
+
+int btyd_prepare(const double *x, const double *tx, const double *T, const double *w,
+		 size_t n, int group, btyd_data *out, size_t *bad)
+{
+	memset(out, 0, sizeof *out);
+	if (n == 0)
+		return BTYD_ENODATA;
+	if (n > UINT32_MAX / 2)
+		return BTYD_EDOMAIN;
+	row *rs = xmalloc(n * sizeof *rs);
+	for (size_t i = 0; i < n; i++) {
+		double wi = w ? w[i] : 1.0;
+		if (!row_ok(x[i], tx[i], T[i]) || !isfinite(wi) || !(wi > 0)) {
+			free(rs);
+			if (bad)
+				*bad = i;
+			return BTYD_EDOMAIN;
+		}
+		rs[i].x = x[i];
+		rs[i].tx = tx[i];
+		rs[i].T = T[i];
+		rs[i].w = wi;
+	}
+	size_t m = n;
+	if (group) {
+		sort_rows(rs, n);
+		m = 0;
+		for (size_t i = 0; i < n; i++) {
+			if (m > 0 && rcmp(&rs[m - 1], &rs[i]) == 0)
+				rs[m - 1].w += rs[i].w;
+			else
+				rs[m++] = rs[i];
+		}
+	}
+	out->n = m;
+	out->x = xmalloc(m * sizeof(double));
+	out->tx = xmalloc(m * sizeof(double));
+	out->T = xmalloc(m * sizeof(double));
+	out->w = xmalloc(m * sizeof(double));
+	out->v = xmalloc(2 * m * sizeof(double));
+	out->ix = xmalloc(m * sizeof(uint32_t));
+	out->iT = xmalloc(m * sizeof(uint32_t));
+	for (size_t i = 0; i < m; i++) {
+		out->x[i] = rs[i].x;
+		out->tx[i] = rs[i].tx;
+		out->T[i] = rs[i].T;
+		out->w[i] = rs[i].w;
+		out->wsum += rs[i].w;
+		if (rs[i].x > 0)
+			out->wrep += rs[i].w;
+		out->v[2 * i] = rs[i].tx;
+		out->v[2 * i + 1] = rs[i].T;
+	}
+	free(rs);
+	qsort(out->v, 2 * m, sizeof(double), dcmp);
+	size_t nv = 0;
+	for (size_t i = 0; i < 2 * m; i++)
+		if (nv == 0 || out->v[nv - 1] != out->v[i])
+			out->v[nv++] = out->v[i];
+	out->nv = nv;
+	for (size_t i = 0; i < m; i++) {
+		out->ix[i] = vindex(out->v, nv, out->tx[i]);
+		out->iT[i] = vindex(out->v, nv, out->T[i]);
+	}
+	return BTYD_OK;
+}
+
+int btyd_group(const double *x, const double *tx, const double *T, const double *w,
+	       size_t n, btyd_data *out, size_t *bad)
+{
+	return btyd_prepare(x, tx, T, w, n, 1, out, bad);
+}
+
+void btyd_data_free(btyd_data *d)
+{
+	if (!d)
+		return;
+	free(d->x);
+	free(d->tx);
+	free(d->T);
+	free(d->w);
+	free(d->v);
+	free(d->ix);
+	free(d->iT);
+	memset(d, 0, sizeof *d);
+}
+
+int btyd_spend_prepare(const double *x, const double *m, size_t n, btyd_spend *out,
+		       size_t *skipped)
+{
+	memset(out, 0, sizeof *out);
+	size_t k = 0, skip = 0;
+	row *rs = xmalloc((n ? n : 1) * sizeof *rs);
+	for (size_t i = 0; i < n; i++) {
+		if (!isfinite(x[i]) || !isfinite(m[i]) || !(x[i] > 0) || !(m[i] > 0)) {
+			skip++;
+			continue;
+		}
+		rs[k].x = x[i];
+		rs[k].T = m[i];
+		rs[k].tx = 0;
+		rs[k].w = 1;
+		k++;
+	}
+	if (skipped)
+		*skipped = skip;
+	if (k == 0) {
+		free(rs);
+		return BTYD_ENODATA;
+	}
+	sort_rows(rs, k);
+	size_t u = 0;
+	for (size_t i = 0; i < k; i++) {
+		if (u > 0 && rcmp(&rs[u - 1], &rs[i]) == 0)
+			rs[u - 1].w += 1;
+		else
+			rs[u++] = rs[i];
+	}
+	out->n = u;
+	out->x = xmalloc(u * sizeof(double));
+	out->m = xmalloc(u * sizeof(double));
+	out->w = xmalloc(u * sizeof(double));
+	for (size_t i = 0; i < u; i++) {
+		out->x[i] = rs[i].x;
+		out->m[i] = rs[i].T;
+		out->w[i] = rs[i].w;
+		out->wsum += rs[i].w;
+	}
+	free(rs);
+	return BTYD_OK;
+}
+
+void btyd_spend_free(btyd_spend *s)
+{
+	if (!s)
+		return;
+	free(s->x);
+	free(s->m);
+	free(s->w);
+	memset(s, 0, sizeof *s);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Special functions                                                       */
+
+double btyd_digamma(double x)
+{
+	double r = 0;
+	if (!(x > 0) || !isfinite(x))
+		return NAN;
+	while (x < 10) {
+		r -= 1 / x;
+		x += 1;
+	}
+	double f = 1 / (x * x);
+	return r + log(x) - 0.5 / x
+		- f * (1.0 / 12 - f * (1.0 / 120 - f * (1.0 / 252 - f * (1.0 / 240 - f / 132))));
+}
+
+static int nonpos_int(double v)
+{
+	return v <= 0 && v == floor(v);
+}
+
+/* Power series; |z| < 1 or a terminating polynomial. */
+static int series2f1(double a, double b, double c, double z, double *out)
+{
+	double t = 1, s = 1, tmax = 1;
+	double big = fabs(a) + fabs(b) + fabs(c) + 2;
+	for (int n = 0; n < 200000; n++) {
+		t *= (a + n) * (b + n) / ((c + n) * (n + 1)) * z;
+		s += t;
+		if (fabs(t) > tmax)
+			tmax = fabs(t);
+		if (!isfinite(s))
+			return BTYD_ERANGE;
+		if (t == 0)
+			goto done;
+		if (n + 1 > big) {
+			double nr = fabs((a + n + 1) * (b + n + 1) / ((c + n + 1) * (n + 2)) * z);
+			double rb = nr > fabs(z) ? nr : fabs(z);
+			if (rb < 1 && fabs(t) * rb / (1 - rb) <= 1e-16 * fabs(s))
+				goto done;
+		}
+	}
+	return BTYD_ENOCONV;
+done:
+	if (tmax > 1e6 * fabs(s))  /* cancellation ate the digits */
+		return BTYD_ENOCONV;
+	*out = s;
+	return BTYD_OK;
+}
+
+/* log|Gamma(v)| and its sign; -1 at a pole. */
+static int lgam_sign(double v, double *lg, int *sg)
+{
+	if (nonpos_int(v))
+		return -1;
+	*lg = lgamma(v);
+	*sg = (v > 0 || ((long long)floor(v)) % 2 == 0) ? 1 : -1;
+	return 0;
+}
+
+/* sign * exp(lgamma(n1) + lgamma(n2) - lgamma(d1) - lgamma(d2)); 0 when a
+ * denominator is at a pole. -1 when a numerator is at a pole. */
+static int gamma_ratio(double n1, double n2, double d1, double d2, double *out)
+{
+	double l1, l2, l3, l4;
+	int s1, s2, s3, s4;
+	if (lgam_sign(n1, &l1, &s1) || lgam_sign(n2, &l2, &s2))
+		return -1;
+	if (lgam_sign(d1, &l3, &s3) || lgam_sign(d2, &l4, &s4)) {
+		*out = 0;
+		return 0;
+	}
+	double l = l1 + l2 - l3 - l4;
+	if (l > 700)
+		return -1;
+	*out = s1 * s2 * s3 * s4 * exp(l);
+	return 0;
+}
+
+static int hyp_pos(double a, double b, double c, double z, double *out)
+{
+	if (z <= 0.75 || nonpos_int(a) || nonpos_int(b))
+		return series2f1(a, b, c, z, out);
+	double d = c - a - b;
+	if (fabs(d - nearbyint(d)) > 1e-7) {
+		double g1, g2, f1, f2;
+		if (gamma_ratio(c, d, c - a, c - b, &g1) == 0
+		    && gamma_ratio(c, -d, a, b, &g2) == 0
+		    && series2f1(a, b, 1 - d, 1 - z, &f1) == BTYD_OK
+		    && series2f1(c - a, c - b, 1 + d, 1 - z, &f2) == BTYD_OK) {
+			double t1 = g1 * f1, t2 = g2 * exp(d * log1p(-z)) * f2;
+			double s = t1 + t2;
+			double mx = fabs(t1) > fabs(t2) ? fabs(t1) : fabs(t2);
+			if (isfinite(s) && mx <= 1e6 * fabs(s)) {
+				*out = s;
+				return BTYD_OK;
+			}
+		}
+	}
+	return series2f1(a, b, c, z, out);
+}
+
+int btyd_hyp2f1(double a, double b, double c, double z, double *out)
+{
+	if (!isfinite(a) || !isfinite(b) || !isfinite(c) || !isfinite(z) || !out)
+		return BTYD_EDOMAIN;
+	if (nonpos_int(c) && !((nonpos_int(a) && a > c) || (nonpos_int(b) && b > c)))
+		return BTYD_EDOMAIN;
+	if (z == 0 || a == 0 || b == 0) {
+		*out = 1;
+		return BTYD_OK;
+	}
+	int term = nonpos_int(a) || nonpos_int(b);
+	if (z >= 1 && !term)
+		return BTYD_EDOMAIN;
+	double f;
+	int rc;
+	if (z < 0 && !term) {
+		/* Pfaff: F(a,b;c;z) = (1-z)^-a F(a, c-b; c; z/(z-1)), or a <-> b. */
+		double w = z / (z - 1), e = log1p(-z);
+		if (nonpos_int(c - a)) {
+			rc = hyp_pos(c - a, b, c, w, &f);
+			e *= -b;
+		} else {
+			rc = hyp_pos(a, c - b, c, w, &f);
+			e *= -a;
+		}
+		if (rc != BTYD_OK)
+			return rc;
+		f *= exp(e);
+	} else if (z < 0 || term) {
+		rc = series2f1(a, b, c, z, &f);
+		if (rc != BTYD_OK)
+			return rc;
+	} else {
+		rc = hyp_pos(a, b, c, z, &f);
+		if (rc != BTYD_OK)
+			return rc;
+	}
+	if (!isfinite(f))
+		return BTYD_ERANGE;
+	*out = f;
+	return BTYD_OK;
+}
+
+static double lse2(double u, double v)
+{
+	if (u < v) {
+		double t = u;
+		u = v;
+		v = t;
+	}
+	if (v == -INFINITY)
+		return u;
+	return u + log1p(exp(v - u));
+}
+
+/* ---------------------------------------------------------------------- */
+/* BG/NBD likelihood                                                       */
+
+/* Per-x constants. */
+typedef struct bgx {
+	double lnA;  /* log[Gamma(r+x)/Gamma(r) alpha^r B(a,b+x)/B(a,b)] */
+	double lc;   /* log(a/(b+x-1)), x > 0 */
+	double dr, da, db;  /* derivative parts of lnA (w.r.t. r, a, b) */
+} bgx;
+
+static void bg_x(const double *p, double x, int grad, bgx *k)
+{
+	double r = p[0], al = p[1], a = p[2], b = p[3];
+	k->lnA = lgamma(r + x) - lgamma(r) + r * log(al)
+		+ lgamma(b + x) - lgamma(b) + lgamma(a + b) - lgamma(a + b + x);
+	k->lc = x > 0 ? log(a) - log(b + x - 1) : -INFINITY;
+	if (grad) {
+		double pab = btyd_digamma(a + b) - btyd_digamma(a + b + x);
+		k->dr = btyd_digamma(r + x) - btyd_digamma(r) + log(al);
+		k->da = pab;
+		k->db = btyd_digamma(b + x) - btyd_digamma(b) + pab;
+	}
+}
+
+/* LL of all rows; g (optional) gets dLL/dlog(par). */
+static int bg_ll_data(const double *p, const btyd_data *d, double *ll, double *g)
+{
+	double r = p[0], al = p[1], a = p[2], b = p[3];
+	double *lv = xmalloc(2 * d->nv * sizeof(double)), *iv = lv + d->nv;
+	for (size_t k = 0; k < d->nv; k++) {
+		lv[k] = log(al + d->v[k]);
+		iv[k] = 1 / (al + d->v[k]);
+	}
+	double sum = 0, G[4] = {0, 0, 0, 0};
+	bgx K = {0, 0, 0, 0, 0};
+	double curx = -1;
+	for (size_t i = 0; i < d->n; i++) {
+		double x = d->x[i], w = d->w[i];
+		if (x != curx) {
+			bg_x(p, x, g != NULL, &K);
+			curx = x;
+		}
+		double u1 = -(r + x) * lv[d->iT[i]], l;
+		double pi2 = 0;  /* share of the second (dropped at t_x) term */
+		if (x > 0) {
+			double u2 = K.lc - (r + x) * lv[d->ix[i]];
+			if (u1 >= u2) {
+				double e = exp(u2 - u1);
+				l = u1 + log1p(e);
+				pi2 = e / (1 + e);
+			} else {
+				double e = exp(u1 - u2);
+				l = u2 + log1p(e);
+				pi2 = 1 / (1 + e);
+			}
+		} else {
+			l = u1;
+		}
+		sum += w * (K.lnA + l);
+		if (g) {
+			double pi1 = 1 - pi2;
+			G[0] += w * (K.dr - pi1 * lv[d->iT[i]] - pi2 * lv[d->ix[i]]);
+			G[1] += w * (r / al - (r + x) * (pi1 * iv[d->iT[i]] + pi2 * iv[d->ix[i]]));
+			G[2] += w * (K.da + (x > 0 ? pi2 / a : 0));
+			G[3] += w * (K.db - (x > 0 ? pi2 / (b + x - 1) : 0));
+		}
+	}
+	free(lv);
+	if (!isfinite(sum))
+		return BTYD_ERANGE;
+	*ll = sum;
+	if (g) {
+		for (int j = 0; j < 4; j++) {
+			g[j] = G[j] * p[j];
+			if (!isfinite(g[j]))
+				return BTYD_ERANGE;
+		}
+	}
+	return BTYD_OK;
+}
+
+static int bg_ll1(const double *p, double x, double tx, double T, double *ll)
+{
+	bgx K;
+	double r = p[0], al = p[1];
+	bg_x(p, x, 0, &K);
+	double l = -(r + x) * log(al + T);
+	if (x > 0)
+		l = lse2(l, K.lc - (r + x) * log(al + tx));
+	l += K.lnA;
+	if (!isfinite(l))
+		return BTYD_ERANGE;
+	*ll = l;
+	return BTYD_OK;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Pareto/NBD likelihood                                                   */
+
+/* log 2F1(a, b; a+1; z) for 0 <= z <= 0.95 and 0 < b <= a+1 through Euler's
+ * transformation (1-z)^(1-b) 2F1(1, a+1-b; a+1; z): positive terms whose
+ * ratio stays below z, so the tail after a term t is below t z/(1-z). */
+static int log_f_a1(double a, double b, double z, double *out)
+{
+	if (z == 0) {
+		*out = 0;
+		return BTYD_OK;
+	}
+	if (!(z > 0) || z > 0.95)
+		return BTYD_ENOCONV;
+	double d = a + 1 - b, e = a + 1, t = 1, s = 1, q = z / (1 - z);
+	for (int n = 0; n < 5000; n++) {
+		t *= (d + n) / (e + n) * z;
+		s += t;
+		if (t * q <= 1e-17 * s) {
+			*out = (1 - b) * log1p(-z) + log(s);
+			return BTYD_OK;
+		}
+	}
+	return BTYD_ENOCONV;
+}
+
+/* log of I = integral over [t0, t1] of (al+u)^-p (be+u)^-q du, by composite
+ * 16-point Gauss-Legendre in v = log(min(al,be) + u). The integrand is
+ * log-concave in v, so panels far below the running maximum on its
+ * decreasing side end the sum. Fallback when z is too close to 1. */
+static int log_pn_integral(double al, double be, double p, double q, double t0, double t1,
+			   double *out)
+{
+	static double xg[16], wg[16];
+	static int init;
+	if (!init) {
+		for (int i = 0; i < 16; i++) {
+			double xx = cos(M_PI * (i + 0.75) / 16.5), dp = 1;
+			for (int it = 0; it < 100; it++) {
+				double p0 = 1, p1 = xx;
+				for (int k = 2; k <= 16; k++) {
+					double p2 = ((2 * k - 1) * xx * p1 - (k - 1) * p0) / k;
+					p0 = p1;
+					p1 = p2;
+				}
+				dp = 16 * (xx * p1 - p0) / (xx * xx - 1);
+				double dx = p1 / dp;
+				xx -= dx;
+				if (fabs(dx) < 1e-16)
+					break;
+			}
+			xg[i] = xx;
+			wg[i] = 2 / ((1 - xx * xx) * dp * dp);
+		}
+		init = 1;
+	}
+	double mn = al < be ? al : be, da = al - mn, db = be - mn;
+	double v0 = log(mn + t0), v1 = log(mn + t1);
+	if (!(v1 > v0)) {
+		*out = -INFINITY;
+		return BTYD_OK;
+	}
+	double width = 2 / (p + q + 1);
+	if (width > 0.25)
+		width = 0.25;
+	double np = ceil((v1 - v0) / width);
+	if (np > 1e6)
+		return BTYD_ENOCONV;
+	int npan = (int)np;
+	double h = (v1 - v0) / npan, M = -INFINITY, S = 0, prev_end = -INFINITY;
+	for (int k = 0; k < npan; k++) {
+		double lo = v0 + k * h, vals[16], pm = -INFINITY;
+		for (int i = 0; i < 16; i++) {
+			double v = lo + 0.5 * h * (1 + xg[i]), ev = exp(v);
+			double la = da > 0 ? log(da + ev) : v, lb = db > 0 ? log(db + ev) : v;
+			vals[i] = -p * la - q * lb + v + log(0.5 * h * wg[i]);
+			if (vals[i] > pm)
+				pm = vals[i];
+		}
+		if (pm > M) {
+			S *= exp(M - pm);
+			M = pm;
+		}
+		for (int i = 0; i < 16; i++)
+			S += exp(vals[i] - M);
+		/* nodes run from high to low v (xg descending): vals[0] is the end */
+		double end = vals[0];
+		if (k > 0 && end < prev_end && end < M - 45)
+			break;
+		prev_end = end;
+	}
+	if (!(S > 0) || !isfinite(M))
+		return BTYD_ERANGE;
+	*out = M + log(S);
+	return BTYD_OK;
+}
+
+/* One row. lnAx = lgamma(r+x) - lgamma(r) + r log al + s log be. l_aT etc
+ * are log(al + T), log(be + T), log(al + tx), log(be + tx). Stores the LL
+ * and log P(alive). */
+static int pn_row(const double *p, double x, double tx, double T, double lnAx,
+		  double laT, double lbT, double latx, double lbtx, double *ll, double *lpa)
+{
+	double r = p[0], al = p[1], s = p[2], be = p[3];
+	double l1 = -(r + x) * laT - s * lbT;
+	double aa = r + s + x, bb, wt, dif, lwtx, lwT;
+	if (al >= be) {
+		bb = s + 1;
+		wt = al;
+		dif = al - be;
+		lwtx = latx;
+		lwT = laT;
+	} else {
+		bb = r + x;
+		wt = be;
+		dif = be - al;
+		lwtx = lbtx;
+		lwT = lbT;
+	}
+	double lA0 = -INFINITY;
+	if (tx < T) {
+		double f1, f2;
+		if (log_f_a1(aa, bb, dif / (wt + tx), &f1) == BTYD_OK
+		    && log_f_a1(aa, bb, dif / (wt + T), &f2) == BTYD_OK) {
+			double u1 = f1 - aa * lwtx, u2 = f2 - aa * lwT;
+			if (u2 < u1)
+				lA0 = u1 + log(-expm1(u2 - u1));
+		} else {
+			double li;
+			int rc = log_pn_integral(al, be, r + x, s + 1, tx, T, &li);
+			if (rc != BTYD_OK)
+				return rc;
+			lA0 = log(aa) + li;
+		}
+	}
+	double l2 = log(s / aa) + lA0;
+	double br = lse2(l1, l2);
+	double l = lnAx + br;
+	if (!isfinite(l))
+		return BTYD_ERANGE;
+	*ll = l;
+	if (lpa)
+		*lpa = l1 - br;
+	return BTYD_OK;
+}
+
+static double pn_lnAx(const double *p, double x)
+{
+	return lgamma(p[0] + x) - lgamma(p[0]) + p[0] * log(p[1]) + p[2] * log(p[3]);
+}
+
+static int pn_ll_data(const double *p, const btyd_data *d, double *ll)
+{
+	double *la = xmalloc(2 * d->nv * sizeof(double)), *lb = la + d->nv;
+	for (size_t k = 0; k < d->nv; k++) {
+		la[k] = log(p[1] + d->v[k]);
+		lb[k] = log(p[3] + d->v[k]);
+	}
+	double sum = 0, curx = -1, lnA = 0;
+	int rc = BTYD_OK;
+	for (size_t i = 0; i < d->n; i++) {
+		double x = d->x[i], l;
+		if (x != curx) {
+			lnA = pn_lnAx(p, x);
+			curx = x;
+		}
+		uint32_t jT = d->iT[i], jx = d->ix[i];
+		rc = pn_row(p, x, d->tx[i], d->T[i], lnA, la[jT], lb[jT], la[jx], lb[jx], &l, NULL);
+		if (rc != BTYD_OK)
+			break;
+		sum += d->w[i] * l;
+	}
+	free(la);
+	if (rc == BTYD_OK && !isfinite(sum))
+		rc = BTYD_ERANGE;
+	if (rc == BTYD_OK)
+		*ll = sum;
+	return rc;
+}
+
+static int pn_row1(const double *p, double x, double tx, double T, double *ll, double *lpa)
+{
+	return pn_row(p, x, tx, T, pn_lnAx(p, x), log(p[1] + T), log(p[3] + T),
+		      log(p[1] + tx), log(p[3] + tx), ll, lpa);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Gamma-Gamma likelihood                                                  */
+
+static int gg_ll_data(const double *p, const btyd_spend *s, double *ll, double *g)
+{
+	double pp = p[0], q = p[1], ga = p[2], lga = log(ga);
+	double sum = 0, G[3] = {0, 0, 0}, curx = -1, c = 0, dpx = 0, dqx = 0;
+	double psiq = g ? btyd_digamma(q) : 0;
+	for (size_t i = 0; i < s->n; i++) {
+		double x = s->x[i], m = s->m[i], w = s->w[i];
+		if (x != curx) {
+			double px = pp * x;
+			c = lgamma(px + q) - lgamma(px) - lgamma(q) + px * log(x) + q * lga;
+			if (g) {
+				double pxq = btyd_digamma(px + q);
+				dpx = x * (pxq - btyd_digamma(px) + log(x));
+				dqx = pxq - psiq + lga;
+			}
+			curx = x;
+		}
+		double lm = log(m), lg = log(ga + m * x);
+		sum += w * (c + (pp * x - 1) * lm - (pp * x + q) * lg);
+		if (g) {
+			G[0] += w * (dpx + x * (lm - lg));
+			G[1] += w * (dqx - lg);
+			G[2] += w * (q / ga - (pp * x + q) / (ga + m * x));
+		}
+	}
+	if (!isfinite(sum))
+		return BTYD_ERANGE;
+	*ll = sum;
+	if (g)
+		for (int j = 0; j < 3; j++) {
+			g[j] = G[j] * p[j];
+			if (!isfinite(g[j]))
+				return BTYD_ERANGE;
+		}
+	return BTYD_OK;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Public likelihoods                                                      */
+
+int btyd_ll1(const btyd_model *m, double x, double tx, double T, double *ll)
+{
+	if (!model_ok(m, 0) || m->kind == BTYD_GG || !row_ok(x, tx, T) || !ll)
+		return BTYD_EDOMAIN;
+	if (m->kind == BTYD_BGNBD)
+		return bg_ll1(m->par, x, tx, T, ll);
+	return pn_row1(m->par, x, tx, T, ll, NULL);
+}
+
+int btyd_ll(const btyd_model *m, const btyd_data *d, double *ll)
+{
+	if (!model_ok(m, 0) || m->kind == BTYD_GG || !d || d->n == 0 || !ll)
+		return BTYD_EDOMAIN;
+	if (m->kind == BTYD_BGNBD)
+		return bg_ll_data(m->par, d, ll, NULL);
+	return pn_ll_data(m->par, d, ll);
+}
+
+int btyd_gg_ll1(const btyd_model *m, double x, double mx, double *ll)
+{
+	if (!model_ok(m, BTYD_GG) || !isfinite(x) || !(x > 0) || !isfinite(mx) || !(mx > 0) || !ll)
+		return BTYD_EDOMAIN;
+	btyd_spend s = {1, &x, &mx, NULL, 1};
+	double w = 1;
+	s.w = &w;
+	return gg_ll_data(m->par, &s, ll, NULL);
+}
+
+int btyd_gg_ll(const btyd_model *m, const btyd_spend *s, double *ll)
+{
+	if (!model_ok(m, BTYD_GG) || !s || s->n == 0 || !ll)
+		return BTYD_EDOMAIN;
+	return gg_ll_data(m->par, s, ll, NULL);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Fitting                                                                 */
+
+typedef struct fitctx {
+	int kind;
+	const btyd_data *d;
+	const btyd_spend *s;
+	double wsum;
+} fitctx;
+
+#define LOGPAR_MAX 25.0
+
+static double objective(const double *th, double *g, void *vctx)
+{
+	fitctx *c = vctx;
+	double p[4], ll, gg[4];
+	int np = btyd_model_npar(c->kind), rc;
+	for (int i = 0; i < np; i++) {
+		if (!(fabs(th[i]) <= LOGPAR_MAX))
+			return INFINITY;
+		p[i] = exp(th[i]);
+	}
+	if (c->kind == BTYD_BGNBD)
+		rc = bg_ll_data(p, c->d, &ll, g ? gg : NULL);
+	else if (c->kind == BTYD_PNBD)
+		rc = pn_ll_data(p, c->d, &ll);
+	else
+		rc = gg_ll_data(p, c->s, &ll, g ? gg : NULL);
+	if (rc != BTYD_OK)
+		return INFINITY;
+	if (g)
+		for (int i = 0; i < np; i++)
+			g[i] = -gg[i] / c->wsum;
+	return -ll / c->wsum;
+}
+
+static int fit_common(fitctx *c, const double *start, btyd_fit *fit)
+{
+	int np = btyd_model_npar(c->kind);
+	double th[4];
+	double t0 = rtn_now();
+	optim_opts o;
+	optim_result res;
+
+	for (int i = 0; i < np; i++)
+		th[i] = log(start[i]);
+	optim_default_opts(&o);
+	o.analytic_grad = c->kind != BTYD_PNBD;
+	o.gtol = 1e-8;
+	int rc = optim_minimize(objective, c, np, th, &o, &res);
+	fit->iterations = res.iterations;
+	fit->evaluations = res.evaluations;
+	fit->gmax = isfinite(res.gmax) ? res.gmax : 0;
+	fit->model.kind = c->kind;
+	for (int i = 0; i < np; i++)
+		fit->model.par[i] = exp(th[i]);
+	for (int i = np; i < 4; i++)
+		fit->model.par[i] = 0;
+	fit->seconds = rtn_now() - t0;
+	if (rc < 0 || !isfinite(res.f)) {
+		snprintf(fit->msg, sizeof fit->msg,
+			 "%s fit: the likelihood cannot be evaluated at the starting point",
+			 btyd_model_name(c->kind));
+		return BTYD_ENOCONV;
+	}
+	fit->ll = -res.f * c->wsum;
+	for (int i = 0; i < np; i++)
+		if (fabs(th[i]) > 0.8 * LOGPAR_MAX) {
+			snprintf(fit->msg, sizeof fit->msg,
+				 "%s fit diverged: parameter %s ran to %g (the data do not identify "
+				 "the model; too few customers or repeat purchases?)",
+				 btyd_model_name(c->kind), btyd_par_name(c->kind, i), exp(th[i]));
+			return BTYD_EDIVERGE;
+		}
+	if (rc != 0 && c->kind == BTYD_GG && !(fit->model.par[1] > 1)) {
+		snprintf(fit->msg, sizeof fit->msg,
+			 "gg fit: q ran to %.4g <= 1, so the expected spend p*gamma/(q-1) is infinite "
+			 "(spend too heavy-tailed for the Gamma-Gamma model; check for outliers)",
+			 fit->model.par[1]);
+		return BTYD_EINFSPEND;
+	}
+	if (rc != 0) {
+		snprintf(fit->msg, sizeof fit->msg,
+			 "%s fit did not converge after %d iterations (largest gradient %.3g)",
+			 btyd_model_name(c->kind), res.iterations, res.gmax);
+		return BTYD_ENOCONV;
+	}
+	fit->converged = 1;
+	/* standard errors: observed information in log parameters, then the
+	 * delta method se(p) = p se(log p) */
+	double H[16], C[16];
+	if (optim_num_hessian(objective, c, np, th, 1e-4, H) == 0) {
+		for (int i = 0; i < np * np; i++)
+			H[i] *= c->wsum;
+		if (optim_spd_inverse(np, H, C) == 0) {
+			fit->se_ok = 1;
+			for (int i = 0; i < np; i++)
+				fit->se[i] = fit->model.par[i] * sqrt(C[i * np + i]);
+		}
+	}
+	fit->seconds = rtn_now() - t0;
+	return BTYD_OK;
+}
+
+int btyd_fit_model(int kind, const btyd_data *d, const btyd_model *start, btyd_fit *fit)
+{
+	memset(fit, 0, sizeof *fit);
+	fit->model.kind = kind;
+	if (kind != BTYD_BGNBD && kind != BTYD_PNBD) {
+		snprintf(fit->msg, sizeof fit->msg, "unknown purchase model");
+		return BTYD_EDOMAIN;
+	}
+	if (!d || d->n == 0 || !(d->wsum > 0)) {
+		snprintf(fit->msg, sizeof fit->msg, "%s fit: no customers", btyd_model_name(kind));
+		return BTYD_ENODATA;
+	}
+	if (!(d->wrep > 0)) {
+		snprintf(fit->msg, sizeof fit->msg,
+			 "%s fit: no customer has a repeat purchase (all x = 0), so purchase "
+			 "and dropout rates cannot be estimated", btyd_model_name(kind));
+		return BTYD_ENODATA;
+	}
+	if (!(d->wrep < d->wsum) && kind == BTYD_BGNBD) {
+		/* still identifiable through t_x < T; nothing to refuse */
+	}
+	double st[4];
+	if (start) {
+		if (!model_ok(start, kind)) {
+			snprintf(fit->msg, sizeof fit->msg, "%s fit: invalid starting parameters",
+				 btyd_model_name(kind));
+			return BTYD_EDOMAIN;
+		}
+		memcpy(st, start->par, sizeof st);
+	} else {
+		double sx = 0, sT = 0;
+		for (size_t i = 0; i < d->n; i++) {
+			sx += d->w[i] * d->x[i];
+			sT += d->w[i] * d->T[i];
+		}
+		double xbar = sx / d->wsum, Tbar = sT / d->wsum;
+		st[0] = 1;
+		st[1] = Tbar / (xbar > 0.01 ? xbar : 0.01);
+		st[2] = 1;
+		st[3] = kind == BTYD_BGNBD ? 1 : Tbar;
+	}
+	fitctx c = {kind, d, NULL, d->wsum};
+	return fit_common(&c, st, fit);
+}
+
+int btyd_fit_gg(const btyd_spend *s, const btyd_model *start, btyd_fit *fit)
+{
+	memset(fit, 0, sizeof *fit);
+	fit->model.kind = BTYD_GG;
+	if (!s || s->n == 0 || !(s->wsum >= 2)) {
+		snprintf(fit->msg, sizeof fit->msg,
+			 "gg fit: needs at least two customers with repeat purchases and positive spend");
+		return BTYD_ENODATA;
+	}
+	double st[4] = {1, 2, 1, 0};
+	if (start) {
+		if (!model_ok(start, BTYD_GG)) {
+			snprintf(fit->msg, sizeof fit->msg, "gg fit: invalid starting parameters");
+			return BTYD_EDOMAIN;
+		}
+		memcpy(st, start->par, sizeof st);
+	} else {
+		double sm = 0;
+		for (size_t i = 0; i < s->n; i++)
+			sm += s->w[i] * s->m[i];
+		st[2] = sm / s->wsum;  /* p gamma / (q - 1) = mean spend */
+	}
+	fitctx c = {BTYD_GG, NULL, s, s->wsum};
+	int rc = fit_common(&c, st, fit);
+	if (rc == BTYD_OK && !(fit->model.par[1] > 1)) {
+		snprintf(fit->msg, sizeof fit->msg,
+			 "gg fit: q = %.4g <= 1, so the expected spend p*gamma/(q-1) is infinite "
+			 "(spend too heavy-tailed for the Gamma-Gamma model; check for outliers)",
+			 fit->model.par[1]);
+		fit->converged = 0;
+		return BTYD_EINFSPEND;
+	}
+	return rc;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Predictions                                                             */
+
+/* BG/NBD: (a+b+x-1)/(a-1) [1 - ((al+T)/(al+T+t))^(r+x) 2F1(r+x, b+x; a+b+x-1; z)]
+ * with z = t/(al+T+t), rewritten by Euler's transformation as
+ * (a+b+x-1)/(a-1) [1 - (1-z)^(a-1) 2F1(a+b-1-r, a-1; a+b+x-1; z)], whose
+ * parameters stay small for large x. */
+static int bg_core(double r, double al, double a, double b, double x, double T, double t,
+		   double *out)
+{
+	if (t == 0) {
+		*out = 0;
+		return BTYD_OK;
+	}
+	if (fabs(a - 1) < 1e-6) {  /* removable singularity: symmetric average */
+		double lo, hi;
+		int rc = bg_core(r, al, 1 - 1e-5, b, x, T, t, &lo);
+		if (rc == BTYD_OK)
+			rc = bg_core(r, al, 1 + 1e-5, b, x, T, t, &hi);
+		if (rc == BTYD_OK)
+			*out = 0.5 * (lo + hi);
+		return rc;
+	}
+	double z = t / (al + T + t), l1z = -log1p(t / (al + T)), f;
+	int rc = btyd_hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z, &f);
+	if (rc != BTYD_OK)
+		return rc;
+	double br;
+	if (f > 0)
+		br = -expm1((a - 1) * l1z + log(f));
+	else
+		br = 1 - exp((a - 1) * l1z) * f;
+	double v = (a + b + x - 1) / (a - 1) * br;
+	if (!isfinite(v))
+		return BTYD_ERANGE;
+	*out = v < 0 ? 0 : v;
+	return BTYD_OK;
+}
+
+/* log of the odds (dropped out at t_x) : (still alive), BG/NBD */
+static double bg_logodds(const double *p, double x, double tx, double T)
+{
+	if (x == 0)
+		return -INFINITY;
+	return log(p[2] / (p[3] + x - 1)) + (p[0] + x) * (log(p[1] + T) - log(p[1] + tx));
+}
+
+static double inv1pexp(double k)  /* 1/(1+e^k) without overflow */
+{
+	if (k > 0)
+		return exp(-k) / (1 + exp(-k));
+	return 1 / (1 + exp(k));
+}
+
+/* (1 - exp(-e L)) / e, -> L as e -> 0 */
+static double g_expm1(double e, double L)
+{
+	if (fabs(e * L) < 1e-12)
+		return L;
+	return -expm1(-e * L) / e;
+}
+
+int btyd_expected(const btyd_model *m, double t, double *out)
+{
+	if (!model_ok(m, 0) || m->kind == BTYD_GG || !isfinite(t) || t < 0 || !out)
+		return BTYD_EDOMAIN;
+	const double *p = m->par;
+	if (m->kind == BTYD_BGNBD)
+		return bg_core(p[0], p[1], p[2], p[3], 0, 0, t, out);
+	/* Pareto/NBD: r beta / (alpha (s-1)) [1 - (beta/(beta+t))^(s-1)] */
+	double v = p[0] * p[3] / p[1] * g_expm1(p[2] - 1, log1p(t / p[3]));
+	if (!isfinite(v))
+		return BTYD_ERANGE;
+	*out = v;
+	return BTYD_OK;
+}
+
+int btyd_palive(const btyd_model *m, double x, double tx, double T, double *out)
+{
+	if (!model_ok(m, 0) || m->kind == BTYD_GG || !row_ok(x, tx, T) || !out)
+		return BTYD_EDOMAIN;
+	if (m->kind == BTYD_BGNBD) {
+		*out = inv1pexp(bg_logodds(m->par, x, tx, T));
+		return BTYD_OK;
+	}
+	double ll, lpa;
+	int rc = pn_row1(m->par, x, tx, T, &ll, &lpa);
+	if (rc != BTYD_OK)
+		return rc;
+	*out = exp(lpa);
+	return BTYD_OK;
+}
+
+int btyd_cond_expected(const btyd_model *m, double x, double tx, double T, double t, double *out)
+{
+	if (!model_ok(m, 0) || m->kind == BTYD_GG || !row_ok(x, tx, T) || !isfinite(t) || t < 0
+	    || !out)
+		return BTYD_EDOMAIN;
+	const double *p = m->par;
+	double pa;
+	int rc = btyd_palive(m, x, tx, T, &pa);
+	if (rc != BTYD_OK)
+		return rc;
+	double v;
+	if (m->kind == BTYD_BGNBD) {
+		double core;
+		rc = bg_core(p[0], p[1], p[2], p[3], x, T, t, &core);
+		if (rc != BTYD_OK)
+			return rc;
+		v = core * pa;
+	} else {
+		/* (r+x)(beta+T) / ((alpha+T)(s-1)) [1 - ((beta+T)/(beta+T+t))^(s-1)] P(alive) */
+		v = (p[0] + x) * (p[3] + T) / (p[1] + T)
+			* g_expm1(p[2] - 1, log1p(t / (p[3] + T))) * pa;
+	}
+	if (!isfinite(v))
+		return BTYD_ERANGE;
+	*out = v;
+	return BTYD_OK;
+}
+
+int btyd_gg_cond_spend(const btyd_model *m, double x, double mx, double *out)
+{
+	if (!model_ok(m, BTYD_GG) || !isfinite(x) || x < 0 || !out
+	    || (x > 0 && (!isfinite(mx) || !(mx > 0))))
+		return BTYD_EDOMAIN;
+	double p = m->par[0], q = m->par[1], ga = m->par[2];
+	if (!(q > 1))
+		return BTYD_EINFSPEND;
+	double v = x > 0 ? p * (ga + x * mx) / (p * x + q - 1) : p * ga / (q - 1);
+	if (!isfinite(v))
+		return BTYD_ERANGE;
+	*out = v;
+	return BTYD_OK;
+}
+
+int btyd_clv(const btyd_model *m, double x, double tx, double T, double spend,
+	     const btyd_clv_opts *o, double *out)
+{
+	if (!o || !out || !isfinite(spend) || spend < 0 || !isfinite(o->margin)
+	    || !isfinite(o->discount) || o->discount <= -1 || !isfinite(o->horizon)
+	    || o->horizon < 0 || !isfinite(o->units_per_year) || !(o->units_per_year > 0)
+	    || o->steps_per_year < 0)
+		return BTYD_EDOMAIN;
+	int spy = o->steps_per_year ? o->steps_per_year : 12;
+	double step = o->units_per_year / spy;
+	double nsteps = ceil(o->horizon / step - 1e-9);
+	if (nsteps > 1e5)
+		return BTYD_EDOMAIN;
+	double prev = 0, sum = 0, ld = log1p(o->discount);
+	for (int k = 1; k <= (int)nsteps; k++) {
+		double tk = k * step < o->horizon ? k * step : o->horizon, e;
+		int rc = btyd_cond_expected(m, x, tx, T, tk, &e);
+		if (rc != BTYD_OK)
+			return rc;
+		sum += (e - prev) * exp(-ld * tk / o->units_per_year);
+		prev = e;
+	}
+	double v = o->margin * spend * sum;
+	if (!isfinite(v))
+		return BTYD_ERANGE;
+	*out = v;
+	return BTYD_OK;
+}

@@ -1,0 +1,156 @@
+/* "Buy 'til you die" models for churn scoring and customer lifetime value.
+ *
+ *   BG/NBD       Fader, Hardie & Lee (2005), "Counting your customers the
+ *                easy way: an alternative to the Pareto/NBD model",
+ *                Marketing Science 24(2).  Parameters r, alpha, a, b.
+ *   Pareto/NBD   Schmittlein, Morrison & Colombo (1987); likelihood in the
+ *                form of Fader & Hardie (2005), "A note on deriving the
+ *                Pareto/NBD model and related expressions".  r, alpha, s, beta.
+ *   Gamma-Gamma  Fader, Hardie & Lee (2005), "RFM and CLV: using iso-value
+ *                curves for customer base analysis", JMR 42(4).  p, q, gamma.
+ *
+ * Per customer: x = number of repeat purchases, t_x = time of the last
+ * purchase and T = age, both measured from the first purchase in one time
+ * unit (weeks, days: the parameters alpha and beta are in that unit).
+ *
+ * Every function returns BTYD_OK (0) or an error code (btyd_strerror) and
+ * never stores a NaN or infinity in its result. */
+#ifndef RETAIN_BTYD_H
+#define RETAIN_BTYD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum btyd_err {
+	BTYD_OK = 0,
+	BTYD_EDOMAIN,    /* invalid argument or parameter (negative, non-finite, t_x > T...) */
+	BTYD_ENOCONV,    /* a series or the optimiser did not converge */
+	BTYD_ERANGE,     /* the result overflows or underflows double */
+	BTYD_ENODATA,    /* data cannot identify the model (e.g. no repeat purchases) */
+	BTYD_EINFSPEND,  /* Gamma-Gamma q <= 1: expected spend is infinite */
+	BTYD_EDIVERGE    /* the fit ran away to a boundary (parameter -> 0 or infinity) */
+};
+const char *btyd_strerror(int err);
+
+enum btyd_model_kind { BTYD_BGNBD = 1, BTYD_PNBD = 2, BTYD_GG = 3 };
+
+/* A model and its parameters (natural scale):
+ *   BTYD_BGNBD: r alpha a b;  BTYD_PNBD: r alpha s beta;  BTYD_GG: p q gamma. */
+typedef struct btyd_model {
+	int kind;
+	double par[4];
+} btyd_model;
+int btyd_model_npar(int kind);
+const char *btyd_model_name(int kind);          /* "bgnbd", "pnbd", "gg" */
+const char *btyd_par_name(int kind, int i);     /* "r", "alpha", ... */
+
+/* --- Sufficient statistics ---------------------------------------------- */
+
+/* Rows (x, t_x, T) with weights w (how many customers share the row). After
+ * btyd_prepare with group=1, rows are unique and sorted by (x, T, t_x); the
+ * weight is the number (or summed input weight) of identical rows. The
+ * distinct time values are tabulated so a likelihood evaluation computes
+ * each log(alpha + t) once. */
+typedef struct btyd_data {
+	size_t n;          /* rows */
+	double *x, *tx, *T, *w;
+	double wsum;       /* total weight (customers) */
+	double wrep;       /* weight of rows with x > 0 */
+	size_t nv;         /* distinct time values */
+	double *v;         /* sorted distinct values of t_x and T */
+	uint32_t *ix, *iT; /* index of t_x and T in v */
+} btyd_data;
+
+/* Validates rows (x a whole number >= 0, 0 <= t_x <= T, T > 0, t_x = 0 when
+ * x = 0, weights > 0, all finite; *bad gets the first offending index) and
+ * builds out. w may be NULL (weight 1). group=0 keeps the rows as given.
+ * Sorting-based: O(n log n), identical rows merged. */
+int btyd_prepare(const double *x, const double *tx, const double *T, const double *w,
+		 size_t n, int group, btyd_data *out, size_t *bad);
+/* btyd_prepare(..., group=1, ...). */
+int btyd_group(const double *x, const double *tx, const double *T, const double *w,
+	       size_t n, btyd_data *out, size_t *bad);
+void btyd_data_free(btyd_data *d);
+
+/* Spend data for Gamma-Gamma: customers with x > 0 and mean repeat spend
+ * m > 0 (others are skipped and counted in *skipped), grouped on (x, m). */
+typedef struct btyd_spend {
+	size_t n;
+	double *x, *m, *w;
+	double wsum;
+} btyd_spend;
+int btyd_spend_prepare(const double *x, const double *m, size_t n, btyd_spend *out,
+		       size_t *skipped);
+void btyd_spend_free(btyd_spend *s);
+
+/* --- Likelihood and fitting --------------------------------------------- */
+
+/* Log-likelihood of one customer / of all rows (sum of w * ll). */
+int btyd_ll1(const btyd_model *m, double x, double tx, double T, double *ll);
+int btyd_ll(const btyd_model *m, const btyd_data *d, double *ll);
+/* Gamma-Gamma log-density of mean spend mx given x transactions. */
+int btyd_gg_ll1(const btyd_model *m, double x, double mx, double *ll);
+int btyd_gg_ll(const btyd_model *m, const btyd_spend *s, double *ll);
+
+typedef struct btyd_fit {
+	btyd_model model;
+	double se[4];       /* standard errors, natural scale (0 when !se_ok) */
+	int se_ok;          /* observed information was positive definite */
+	double ll;          /* maximised log-likelihood */
+	double gmax;        /* max |d(-LL/n)/d log(par)| at the end */
+	int iterations;
+	int evaluations;
+	int converged;
+	double seconds;     /* wall time of the fit */
+	char msg[256];      /* reason when the fit failed */
+} btyd_fit;
+
+/* Maximum likelihood on log parameters. start may be NULL (data-based
+ * defaults). On failure returns the code and fills fit->msg. */
+int btyd_fit_model(int kind, const btyd_data *d, const btyd_model *start, btyd_fit *fit);
+int btyd_fit_gg(const btyd_spend *s, const btyd_model *start, btyd_fit *fit);
+
+/* --- Predictions (BG/NBD and Pareto/NBD) -------------------------------- */
+
+/* E[X(t)]: expected purchases in (0, t] of a new customer. */
+int btyd_expected(const btyd_model *m, double t, double *out);
+/* E[Y(t) | x, t_x, T]: expected purchases in (T, T + t]. */
+int btyd_cond_expected(const btyd_model *m, double x, double tx, double T, double t, double *out);
+/* P(alive | x, t_x, T). */
+int btyd_palive(const btyd_model *m, double x, double tx, double T, double *out);
+
+/* --- Spend (Gamma-Gamma) ------------------------------------------------ */
+
+/* E[M | p, q, gamma, m_x, x] = p (gamma + x m_x) / (p x + q - 1); x = 0
+ * gives the population mean p gamma / (q - 1). q <= 1: BTYD_EINFSPEND. */
+int btyd_gg_cond_spend(const btyd_model *m, double x, double mx, double *out);
+
+/* --- Lifetime value ----------------------------------------------------- *
+ * CLV = margin * spend * sum_k (E[Y(t_k)] - E[Y(t_{k-1})]) * (1 + d)^(-t_k / u)
+ * with t_k = min(k * u / steps_per_year, horizon), u = time units per year
+ * (52.1775 for weeks, 365.25 for days), d the annual discount rate: the
+ * horizon is cut into steps (12 = monthly), the purchases expected in each
+ * step come from differences of the conditional expectation and are
+ * discounted from the end of the step. */
+typedef struct btyd_clv_opts {
+	double margin;          /* share of spend that is profit, e.g. 0.3 */
+	double discount;        /* annual discount rate, e.g. 0.1 */
+	double horizon;         /* in model time units */
+	double units_per_year;  /* model time units in a year */
+	int steps_per_year;     /* 12 monthly (default when 0), 52 weekly... */
+} btyd_clv_opts;
+int btyd_clv(const btyd_model *m, double x, double tx, double T, double spend,
+	     const btyd_clv_opts *o, double *out);
+
+/* --- Special functions -------------------------------------------------- */
+
+/* Gauss hypergeometric 2F1(a, b; c; z) for real a, b, c and z < 1: power
+ * series with a convergence check; Pfaff transformation for z < 0; the
+ * 1 - z transformation (Abramowitz & Stegun 15.3.6) for z > 0.75 when c-a-b
+ * is not an integer. BTYD_ENOCONV when the series does not converge or
+ * loses too many digits to cancellation, BTYD_ERANGE on overflow. */
+int btyd_hyp2f1(double a, double b, double c, double z, double *out);
+/* Digamma function psi(x) for x > 0. */
+double btyd_digamma(double x);
+
+#endif
