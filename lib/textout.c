@@ -156,22 +156,26 @@ void txt_header(txt_out *o, const rtn_schema *s, const int *cols, int ncols)
 	putc1(o, '\n');
 }
 
-void txt_record(txt_out *o, const rtn_schema *s, const rtn_value *v, const int *cols, int ncols)
+void txt_value(txt_out *o, int first, const char *name, int type, const rtn_value *v)
 {
 	char num[64];
+	if (type == RTN_STRING) {
+		txt_field(o, first, name, v->s, v->len, 1);
+	} else {
+		size_t n = rtn_value_format(v, type, num, sizeof num);
+		/* times are text in JSON; numbers are plain */
+		int as_text = type == RTN_TIME && n > 0 && o->format == TXT_JSONL;
+		txt_field(o, first, name, num, n, as_text);
+	}
+}
+
+void txt_record(txt_out *o, const rtn_schema *s, const rtn_value *v, const int *cols, int ncols)
+{
 	if (!cols)
 		ncols = s->n;
 	for (int k = 0; k < ncols; k++) {
 		int c = cols ? cols[k] : k;
-		int type = s->cols[c].type;
-		if (type == RTN_STRING) {
-			txt_field(o, k == 0, s->cols[c].name, v[c].s, v[c].len, 1);
-		} else {
-			size_t n = rtn_value_format(&v[c], type, num, sizeof num);
-			/* times are text in JSON; numbers are plain */
-			int as_text = type == RTN_TIME && n > 0 && o->format == TXT_JSONL;
-			txt_field(o, k == 0, s->cols[c].name, num, n, as_text);
-		}
+		txt_value(o, k == 0, s->cols[c].name, s->cols[c].type, &v[c]);
 	}
 	txt_endrow(o);
 }

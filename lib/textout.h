@@ -30,6 +30,9 @@ void txt_record(txt_out *o, const rtn_schema *s, const rtn_value *v, const int *
 /* Low-level: append a field (already formatted text) with the format's
  * quoting; is_text marks free text (neutralised if asked, quoted in JSON). */
 void txt_field(txt_out *o, int first, const char *name, const char *p, size_t n, int is_text);
+/* One value of the given column type, formatted as txt_record does (strings
+ * are free text, numbers plain, times text in JSON). */
+void txt_value(txt_out *o, int first, const char *name, int type, const rtn_value *v);
 void txt_endrow(txt_out *o);
 /* Writes out the buffer; dies with exit 4 naming the output on error. */
 void txt_flush(txt_out *o);
