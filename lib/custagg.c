@@ -1,0 +1,415 @@
+/* Per-customer aggregation: see custagg.h. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "custagg.h"
+#include "timeparse.h"
+#include "util.h"
+
+/* Open-addressing set of non-zero 64-bit keys. A slot is in use when its
+ * generation equals the set's: bumping the generation empties the set in
+ * O(1) (sorted mode clears it for every customer). */
+typedef struct ca_keyset {
+	uint64_t *key;
+	uint32_t *gen;
+	uint64_t cap, n;
+	uint32_t cur;
+} ca_keyset;
+
+static ca_keyset *ks_new(void)
+{
+	ca_keyset *k = xcalloc(1, sizeof *k);
+	k->cap = 64;
+	k->key = xcalloc(k->cap, sizeof *k->key);
+	k->gen = xcalloc(k->cap, sizeof *k->gen);
+	k->cur = 1;
+	return k;
+}
+
+static void ks_free(ca_keyset *k)
+{
+	if (!k)
+		return;
+	free(k->key);
+	free(k->gen);
+	free(k);
+}
+
+static void ks_clear(ca_keyset *k)
+{
+	k->n = 0;
+	if (++k->cur == 0) {
+		memset(k->gen, 0, k->cap * sizeof *k->gen);
+		k->cur = 1;
+	}
+}
+
+static uint64_t mix64(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}
+
+static int ks_insert_raw(ca_keyset *k, uint64_t key)
+{
+	uint64_t m = k->cap - 1, i = mix64(key) & m;
+	while (k->gen[i] == k->cur) {
+		if (k->key[i] == key)
+			return 0;
+		i = (i + 1) & m;
+	}
+	k->gen[i] = k->cur;
+	k->key[i] = key;
+	k->n++;
+	return 1;
+}
+
+/* 1 when key was new. */
+static int ks_insert(ca_keyset *k, uint64_t key)
+{
+	if ((k->n + 1) * 2 > k->cap) {
+		ca_keyset old = *k;
+		k->cap *= 2;
+		k->key = xcalloc(k->cap, sizeof *k->key);
+		k->gen = xcalloc(k->cap, sizeof *k->gen);
+		k->cur = 1;
+		k->n = 0;
+		for (uint64_t i = 0; i < old.cap; i++)
+			if (old.gen[i] == old.cur)
+				ks_insert_raw(k, old.key[i]);
+		free(old.key);
+		free(old.gen);
+	}
+	return ks_insert_raw(k, key);
+}
+
+custagg *ca_new(const ca_opts *o)
+{
+	custagg *a = xcalloc(1, sizeof *a);
+	a->o = *o;
+	a->asof_end_t = INT64_MAX;
+	if (o->have_asof)
+		a->asof_end_t = time_day_start(o->asof_day + 1, o->tz);
+	a->max_t = INT64_MIN;
+	a->orders = ks_new();
+	if (!o->sorted) {
+		a->days = ks_new();
+		a->tcap = 1024;
+		a->table = xcalloc(a->tcap, sizeof *a->table);
+	}
+	return a;
+}
+
+void ca_free(custagg *a)
+{
+	if (!a)
+		return;
+	free(a->cust);
+	free(a->carry);
+	free(a->types);
+	free(a->strings);
+	free(a->table);
+	free(a->order);
+	ks_free(a->days);
+	ks_free(a->orders);
+	free(a);
+}
+
+void ca_bind(custagg *a, const rtn_schema *s, const char *what)
+{
+	a->c_cust = rtn_schema_need(s, "customer", RTN_STRING, what);
+	a->c_time = rtn_schema_need(s, "time", RTN_TIME, what);
+	a->c_amount = rtn_schema_need(s, "amount", RTN_MONEY, what);
+	a->c_order = rtn_schema_need(s, "order", RTN_STRING, what);
+	a->c_type = rtn_schema_need(s, "type", RTN_STRING, what);
+	for (int i = 0; i < a->o.ncarry; i++)
+		a->c_carry[i] = rtn_schema_need(s, a->o.carry[i], RTN_STRING, what);
+	/* --events names types, not columns: nothing to find. */
+}
+
+int64_t ca_day(const custagg *a, int64_t t)
+{
+	if (!a->o.tz)
+		return t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
+	return time_local_day(t, a->o.tz);
+}
+
+static uint64_t str_store(custagg *a, const char *p, uint32_t n)
+{
+	if (a->nstrings + n + 1 > a->capstrings) {
+		size_t cap = a->capstrings;
+		xgrow((void **)&a->strings, &cap, a->nstrings + n + 1, 1);
+		a->capstrings = cap;
+	}
+	uint64_t off = a->nstrings;
+	memcpy(a->strings + off, p, n);
+	a->strings[off + n] = 0;
+	a->nstrings += n + 1;
+	return off;
+}
+
+static uint32_t cust_new(custagg *a, const char *p, uint32_t n, uint64_t h)
+{
+	if (a->ncust == UINT32_MAX - 1)
+		rtn_die(RTN_EXIT_SYSTEM, "more than %u customers", UINT32_MAX - 1);
+	if (a->ncust == a->capcust) {
+		uint32_t cap = a->capcust ? a->capcust * 2 : 1024;
+		if (cap < a->capcust)
+			cap = UINT32_MAX - 1;
+		a->cust = xrealloc(a->cust, (size_t)cap * sizeof *a->cust);
+		if (a->o.ncarry)
+			a->carry = xrealloc(a->carry, (size_t)cap * a->o.ncarry * sizeof *a->carry);
+		if (a->o.nevents)
+			a->types = xrealloc(a->types, (size_t)cap * a->o.nevents * sizeof *a->types);
+		a->capcust = cap;
+	}
+	uint32_t i = a->ncust++;
+	ca_cust *c = &a->cust[i];
+	memset(c, 0, sizeof *c);
+	c->hash = h;
+	c->name_off = str_store(a, p, n);
+	c->name_len = n;
+	c->first_t = c->last_t = c->last_refund = RTN_NULL;
+	c->first_day = c->last_day = c->prev_day = RTN_NULL;
+	c->last_seen_t = INT64_MIN;
+	for (int k = 0; k < a->o.ncarry; k++)
+		a->carry[(size_t)i * a->o.ncarry + k] = (ca_carry){RTN_NULL, 0, 0};
+	for (int k = 0; k < a->o.nevents; k++)
+		a->types[(size_t)i * a->o.nevents + k] = (ca_typecount){0, RTN_NULL};
+	a->st.customers_seen++;
+	return i;
+}
+
+static void table_grow(custagg *a)
+{
+	uint64_t cap = a->tcap * 2, m = cap - 1;
+	uint32_t *t = xcalloc(cap, sizeof *t);
+	for (uint32_t i = 0; i < a->ncust; i++) {
+		uint64_t s = a->cust[i].hash & m;
+		while (t[s])
+			s = (s + 1) & m;
+		t[s] = i + 1;
+	}
+	free(a->table);
+	a->table = t;
+	a->tcap = cap;
+}
+
+static uint32_t cust_lookup(custagg *a, const char *p, uint32_t n)
+{
+	uint64_t h = rtn_hash64(p, n), m = a->tcap - 1, s = h & m;
+	uint32_t x;
+	while ((x = a->table[s])) {
+		const ca_cust *c = &a->cust[x - 1];
+		if (c->hash == h && c->name_len == n && memcmp(a->strings + c->name_off, p, n) == 0)
+			return x - 1;
+		s = (s + 1) & m;
+	}
+	uint32_t i = cust_new(a, p, n, h);
+	a->table[s] = i + 1;
+	if ((uint64_t)a->ncust * 10 > a->tcap * 7)
+		table_grow(a);
+	return i;
+}
+
+/* memcmp order, shorter first on a tie (the order dedupe writes). */
+static int name_cmp(const char *a, uint32_t na, const char *b, uint32_t nb)
+{
+	int c = memcmp(a, b, na < nb ? na : nb);
+	if (c)
+		return c;
+	return na < nb ? -1 : na > nb;
+}
+
+/* Sorted input: the current customer is the last one; a new id starts the
+ * next customer after checking the order. */
+static int cust_sorted(custagg *a, const char *p, uint32_t n, int64_t t, uint32_t *out)
+{
+	if (a->ncust) {
+		ca_cust *c = &a->cust[a->ncust - 1];
+		int cmp = name_cmp(a->strings + c->name_off, c->name_len, p, n);
+		if (cmp == 0) {
+			if (t < c->last_seen_t) {
+				snprintf(a->err, sizeof a->err,
+				         "input is flagged sorted but customer '%.*s' has times out of order "
+				         "(record %llu; sort it with dedupe)",
+				         (int)(n > 64 ? 64 : n), p, (unsigned long long)a->st.read);
+				return -1;
+			}
+			*out = a->ncust - 1;
+			return 0;
+		}
+		if (cmp > 0) {
+			snprintf(a->err, sizeof a->err,
+			         "input is flagged sorted but customer '%.*s' comes after '%.*s' "
+			         "(record %llu; sort it with dedupe)",
+			         (int)(n > 64 ? 64 : n), p, (int)(c->name_len > 64 ? 64 : c->name_len),
+			         a->strings + c->name_off, (unsigned long long)a->st.read);
+			return -1;
+		}
+	}
+	ks_clear(a->orders);
+	*out = cust_new(a, p, n, 0);
+	return 0;
+}
+
+static int is_type(const rtn_value *v, const char *s, uint32_t n)
+{
+	return v->len == n && memcmp(v->s, s, n) == 0;
+}
+
+static void add_purchase(custagg *a, uint32_t ci, ca_cust *c, const rtn_value *v, int64_t t,
+                         int64_t amount)
+{
+	int64_t day = ca_day(a, t);
+	a->st.purchases++;
+	if (c->first_t == RTN_NULL || t < c->first_t)
+		c->first_t = t;
+	if (c->last_t == RTN_NULL || t > c->last_t)
+		c->last_t = t;
+	c->purchase_amount += amount;
+	/* distinct days, first day's amount, two latest days */
+	int newday;
+	if (day == c->last_day || day == c->first_day || day == c->prev_day)
+		newday = 0;
+	else if (a->o.sorted)
+		newday = 1;   /* days only grow within a customer */
+	else
+		newday = ks_insert(a->days, ((uint64_t)ci << 32 | (uint32_t)day) | 1ULL << 63);
+	if (newday) {
+		c->ndays++;
+		if (c->first_day == RTN_NULL || day < c->first_day) {
+			c->first_day = day;
+			c->first_day_amount = 0;
+		}
+		if (c->last_day == RTN_NULL || day > c->last_day) {
+			c->prev_day = c->last_day;
+			c->last_day = day;
+		} else if (c->prev_day == RTN_NULL || day > c->prev_day) {
+			c->prev_day = day;
+		}
+	}
+	if (day == c->first_day)
+		c->first_day_amount += amount;
+	int inwin = day >= a->o.window_start_day;
+	if (inwin)
+		c->win_amount += amount;
+	/* distinct orders: order id, else the purchase time */
+	const rtn_value *o = &v[a->c_order];
+	uint64_t key = o->len ? rtn_hash64(o->s, o->len) : mix64((uint64_t)t ^ 0x5bd1e9955bd1e995ULL);
+	key ^= (uint64_t)ci * 0x9e3779b97f4a7c15ULL;
+	key |= 1;
+	if (key == c->last_key && c->orders)
+		return;
+	c->last_key = key;
+	if (!ks_insert(a->orders, key))
+		return;
+	c->orders++;
+	if (inwin)
+		c->win_orders++;
+	if (a->o.recent_start_day != INT64_MIN) {
+		if (day >= a->o.recent_start_day)
+			c->recent_orders++;
+		else
+			c->prior_orders++;
+	}
+}
+
+int ca_add(custagg *a, const rtn_value *v)
+{
+	a->st.read++;
+	int64_t t = v[a->c_time].i;
+	if (t == RTN_NULL) {
+		a->st.no_time++;
+		return 0;
+	}
+	const rtn_value *cv = &v[a->c_cust];
+	uint32_t ci;
+	if (a->o.sorted) {
+		if (cust_sorted(a, cv->s, cv->len, t, &ci) < 0)
+			return -1;
+		a->cust[ci].last_seen_t = t;
+	} else {
+		ci = cust_lookup(a, cv->s, cv->len);
+	}
+	if (t >= a->asof_end_t) {
+		a->st.after_asof++;
+		return 0;
+	}
+	if (t > a->max_t)
+		a->max_t = t;
+	ca_cust *c = &a->cust[ci];
+	const rtn_value *ty = &v[a->c_type];
+	int64_t amount = v[a->c_amount].i;
+	int tracked = 0;
+	for (int k = 0; k < a->o.nevents; k++) {
+		const char *name = a->o.events[k];
+		if (is_type(ty, name, (uint32_t)strlen(name))) {
+			ca_typecount *tc = &a->types[(size_t)ci * a->o.nevents + k];
+			tc->count++;
+			if (tc->last == RTN_NULL || t > tc->last)
+				tc->last = t;
+			tracked = 1;
+		}
+	}
+	for (int k = 0; k < a->o.ncarry; k++) {
+		const rtn_value *x = &v[a->c_carry[k]];
+		ca_carry *cc = &a->carry[(size_t)ci * a->o.ncarry + k];
+		if (!x->len)
+			continue;
+		if (cc->t == RTN_NULL || t < cc->t ||
+		    (t == cc->t && name_cmp(x->s, x->len, a->strings + cc->off, cc->len) < 0)) {
+			cc->off = str_store(a, x->s, x->len);
+			cc->len = x->len;
+			cc->t = t;
+			c = &a->cust[ci];
+		}
+	}
+	int is_order = is_type(ty, "order", 5);
+	if (is_order && (amount == RTN_NULL || amount >= 0)) {
+		add_purchase(a, ci, c, v, t, amount == RTN_NULL ? 0 : amount);
+	} else if (is_order || is_type(ty, "refund", 6)) {
+		a->st.refunds++;
+		if (amount != RTN_NULL && ca_day(a, t) >= a->o.window_start_day)
+			c->win_refunds += amount < 0 ? -amount : amount;
+		if (c->last_refund == RTN_NULL || t > c->last_refund)
+			c->last_refund = t;
+	} else if (tracked) {
+		a->st.tracked++;
+	} else {
+		a->st.other++;
+	}
+	return 0;
+}
+
+static const custagg *sort_ctx;
+
+static int order_cmp(const void *x, const void *y)
+{
+	const ca_cust *a = &sort_ctx->cust[*(const uint32_t *)x];
+	const ca_cust *b = &sort_ctx->cust[*(const uint32_t *)y];
+	return name_cmp(sort_ctx->strings + a->name_off, a->name_len, sort_ctx->strings + b->name_off,
+	                b->name_len);
+}
+
+void ca_finish(custagg *a)
+{
+	a->order = xmalloc(((size_t)a->ncust + 1) * sizeof *a->order);
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < a->ncust; i++) {
+		if (a->cust[i].orders)
+			a->order[n++] = i;
+		else
+			a->st.customers_without_purchase++;
+	}
+	if (!a->o.sorted) {
+		sort_ctx = a;
+		qsort(a->order, n, sizeof *a->order, order_cmp);
+		sort_ctx = NULL;
+	}
+	a->ncust_out = n;
+}
