@@ -69,6 +69,13 @@ int rtn_out_is_stdout(const rtn_out *o);
 int rtn_out_commit(rtn_out *o);                     /* 0 or dies with exit 4 */
 void rtn_out_abort(rtn_out *o);
 
+/* Registers a temporary file (e.g. a sort spill file) to be removed by
+ * rtn_die and on SIGINT/SIGTERM/SIGHUP. path must stay valid (not freed)
+ * until rtn_temp_forget(path), which matches by pointer; the caller unlinks
+ * the file itself on success. At most 256 files (outputs included). */
+void rtn_temp_register(char *path);
+void rtn_temp_forget(const char *path);
+
 /* Opens an input: "-" or NULL is stdin. Dies with exit 2 and a message
  * ("cannot open", "is a directory") on failure. */
 FILE *rtn_in_open(const char *path);
