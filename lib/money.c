@@ -97,7 +97,7 @@ static int bad_char(const char *s, size_t n, size_t i, const money_opts *o, cons
 			            "space inside the number (thousands separator? use --thousands ' ')");
 	}
 	if (currency_len(s + i, n - i, 0) && !o->strip_currency)
-		return fail(reason, MONEY_ERR_OPTION, "currency symbol found: use --strip-currency");
+		return fail(reason, MONEY_ERR_OPTION, "currency symbol found: use --currency");
 	return fail(reason, MONEY_ERR_SYNTAX, "not a number (unexpected characters)");
 }
 
@@ -117,10 +117,13 @@ int money_parse(const char *s, size_t n, const money_opts *opts, int64_t *out,
 		n--;
 	if (n == 0)
 		return fail(reason, MONEY_ERR_EMPTY, "empty amount");
+	if (o->thousands == dec)
+		return fail(reason, MONEY_ERR_OPTION,
+		            "thousands separator equals the decimal point (--thousands '.' needs --decimal-comma)");
 	if (s[0] == '(') {
 		if (!o->accounting)
 			return fail(reason, MONEY_ERR_OPTION,
-			            "accounting negative (25.00): use --accounting-negatives");
+			            "accounting negative (25.00): use --accounting");
 		if (s[n - 1] != ')')
 			return fail(reason, MONEY_ERR_SYNTAX, "unbalanced parenthesis");
 		paren = 1;
@@ -136,7 +139,7 @@ int money_parse(const char *s, size_t n, const money_opts *opts, int64_t *out,
 		neg = s[i++] == '-';
 	if (i < n && !isd(s[i]) && s[i] != dec && (k = currency_len(s + i, n - i, 0))) {
 		if (!o->strip_currency)
-			return fail(reason, MONEY_ERR_OPTION, "currency symbol found: use --strip-currency");
+			return fail(reason, MONEY_ERR_OPTION, "currency symbol found: use --currency");
 		i += k;
 		while (i < n && s[i] == ' ')
 			i++;
@@ -149,7 +152,7 @@ int money_parse(const char *s, size_t n, const money_opts *opts, int64_t *out,
 	/* trailing currency */
 	if (n > i && !isd(s[n - 1]) && (k = currency_len(s + i, n - i, 1))) {
 		if (!o->strip_currency)
-			return fail(reason, MONEY_ERR_OPTION, "currency symbol found: use --strip-currency");
+			return fail(reason, MONEY_ERR_OPTION, "currency symbol found: use --currency");
 		n -= k;
 		while (n > i && s[n - 1] == ' ')
 			n--;

@@ -13,7 +13,8 @@
 /* Parsing options, all off by default (zero-initialise). */
 typedef struct money_opts {
 	int decimal_comma;   /* "12,50" is 12.50 (then '.' is not a decimal point) */
-	char thousands;      /* 0 (none), ',', '.', ' ' (also U+00A0, U+202F) or '\'' */
+	char thousands;      /* 0 (none), ',', '.', ' ' (also U+00A0, U+202F) or '\'';
+	                      * must differ from the decimal mark */
 	int strip_currency;  /* drop $ € £ ¥ ￥ or an ISO code (USD, EUR...) before or after */
 	int accounting;      /* "(25.00)" means -25.00 */
 } money_opts;

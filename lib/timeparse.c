@@ -176,7 +176,7 @@ size_t time_format_iso(int64_t t, char buf[32])
 	time_civil_from_days(days, &y, &m, &d);
 	p = put_date(buf, y, m, d);
 	*p++ = 'T';
-	p = put_clock(p, t - days * 86400);
+	p = put_clock(p, (t % 86400 + 86400) % 86400);   /* no overflow at the extremes */
 	*p++ = 'Z';
 	*p = '\0';
 	return (size_t)(p - buf);

@@ -626,6 +626,10 @@ tz_zone *tz_load(const char *name, char *err, size_t errlen)
 		       name);
 		return NULL;
 	}
+	if (strncmp(name, "right/", 6) == 0) {
+		seterr(err, errlen, "time zone \"%s\": leap-second (right/) zones are not supported", name);
+		return NULL;
+	}
 	if (!dir || !*dir)
 		dir = "/usr/share/zoneinfo";
 	snprintf(path, sizeof path, "%s/%s", dir, name);

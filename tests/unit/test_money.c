@@ -150,6 +150,9 @@ static void test_options(void)
 	CHECK(val(&o, "1\xc2\xa0" "234,50") == 12345000, "no-break space groups");
 	CHECK(val(&o, "1\xe2\x80\xaf" "234,50") == 12345000, "narrow no-break space groups");
 	CHECK_STR(pm(&o, "1  234,50"), "ERR2", "double space rejected");
+	o.thousands = ',';
+	CHECK_STR(pm(&o, "1,5"), "ERR5", "thousands equal to the decimal mark refused");
+	CHECK(has(why, "decimal point"), "conflict reason: %s", why);
 	o.thousands = '\'';
 	o.decimal_comma = 0;
 	CHECK(val(&o, "1'234.50") == 12345000, "Swiss apostrophe groups");

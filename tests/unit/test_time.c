@@ -178,6 +178,8 @@ static void test_tz(void)
 	CHECK(tz_load("Mars/Olympus", err, sizeof err) == NULL && has(err, "unknown time zone"),
 	      "unknown zone: %s", err);
 	CHECK(tz_load("Europe", err, sizeof err) == NULL, "a directory is not a zone");
+	CHECK(tz_load("right/Europe/Berlin", err, sizeof err) == NULL && has(err, "leap-second"),
+	      "leap-second zones refused: %s", err);
 	CHECK(tz_load("zone.tab", err, sizeof err) == NULL, "a non-TZif file is refused");
 
 	/* offsets */
