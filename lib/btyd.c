@@ -83,6 +83,7 @@ static int row_ok(double x, double tx, double T)
 
 typedef struct row {
 	double x, T, tx, w;
+	size_t idx;  /* input position */
 } row;
 
 static int rcmp(const row *a, const row *b)
@@ -159,8 +160,8 @@ static uint32_t vindex(const double *v, size_t nv, double t)
 	return (uint32_t)lo;
 }
 
-int btyd_prepare(const double *x, const double *tx, const double *T, const double *w,
-		 size_t n, int group, btyd_data *out, size_t *bad)
+static int prepare(const double *x, const double *tx, const double *T, const double *w,
+		   size_t n, int group, btyd_data *out, uint32_t *map, size_t *bad)
 {
 	memset(out, 0, sizeof *out);
 	if (n == 0)
@@ -180,6 +181,7 @@ int btyd_prepare(const double *x, const double *tx, const double *T, const doubl
 		rs[i].tx = tx[i];
 		rs[i].T = T[i];
 		rs[i].w = wi;
+		rs[i].idx = i;
 	}
 	size_t m = n;
 	if (group) {
@@ -190,7 +192,12 @@ int btyd_prepare(const double *x, const double *tx, const double *T, const doubl
 				rs[m - 1].w += rs[i].w;
 			else
 				rs[m++] = rs[i];
+			if (map)
+				map[rs[i].idx] = (uint32_t)(m - 1);
 		}
+	} else if (map) {
+		for (size_t i = 0; i < n; i++)
+			map[i] = (uint32_t)i;
 	}
 	out->n = m;
 	out->x = xmalloc(m * sizeof(double));
@@ -225,10 +232,22 @@ int btyd_prepare(const double *x, const double *tx, const double *T, const doubl
 	return BTYD_OK;
 }
 
+int btyd_prepare(const double *x, const double *tx, const double *T, const double *w,
+		 size_t n, int group, btyd_data *out, size_t *bad)
+{
+	return prepare(x, tx, T, w, n, group, out, NULL, bad);
+}
+
 int btyd_group(const double *x, const double *tx, const double *T, const double *w,
 	       size_t n, btyd_data *out, size_t *bad)
 {
-	return btyd_prepare(x, tx, T, w, n, 1, out, bad);
+	return prepare(x, tx, T, w, n, 1, out, NULL, bad);
+}
+
+int btyd_group_map(const double *x, const double *tx, const double *T, const double *w,
+		   size_t n, btyd_data *out, uint32_t *map, size_t *bad)
+{
+	return prepare(x, tx, T, w, n, 1, out, map, bad);
 }
 
 void btyd_data_free(btyd_data *d)
@@ -260,6 +279,7 @@ int btyd_spend_prepare(const double *x, const double *m, size_t n, btyd_spend *o
 		rs[k].T = m[i];
 		rs[k].tx = 0;
 		rs[k].w = 1;
+		rs[k].idx = i;
 		k++;
 	}
 	if (skipped)
@@ -654,8 +674,13 @@ static int log_pn_integral(double al, double be, double p, double q, double t0, 
 /* One row. lnAx = lgamma(r+x) - lgamma(r) + r log al + s log be. l_aT etc
  * are log(al + T), log(be + T), log(al + tx), log(be + tx). Stores the LL
  * and log P(alive). */
+/* One row. lnAx = lgamma(r+x) - lgamma(r) + r log al + s log be. laT etc
+ * are log(al + T), log(be + T), log(al + tx), log(be + tx). pf1, pf2 (may
+ * be NULL) hold log 2F1 at t_x and T if already known, NAN when the series
+ * failed there. Stores the LL and log P(alive). */
 static int pn_row(const double *p, double x, double tx, double T, double lnAx,
-		  double laT, double lbT, double latx, double lbtx, double *ll, double *lpa)
+		  double laT, double lbT, double latx, double lbtx, const double *pf1,
+		  const double *pf2, double *ll, double *lpa)
 {
 	double r = p[0], al = p[1], s = p[2], be = p[3];
 	double l1 = -(r + x) * laT - s * lbT;
@@ -676,8 +701,17 @@ static int pn_row(const double *p, double x, double tx, double T, double lnAx,
 	double lA0 = -INFINITY;
 	if (tx < T) {
 		double f1, f2;
-		if (log_f_a1(aa, bb, dif / (wt + tx), &f1) == BTYD_OK
-		    && log_f_a1(aa, bb, dif / (wt + T), &f2) == BTYD_OK) {
+		int ok = 1;
+		if (pf1)
+			f1 = *pf1;
+		else if (log_f_a1(aa, bb, dif / (wt + tx), &f1) != BTYD_OK)
+			f1 = NAN;
+		if (pf2)
+			f2 = *pf2;
+		else if (log_f_a1(aa, bb, dif / (wt + T), &f2) != BTYD_OK)
+			f2 = NAN;
+		ok = !isnan(f1) && !isnan(f2);
+		if (ok) {
 			double u1 = f1 - aa * lwtx, u2 = f2 - aa * lwT;
 			if (u2 < u1)
 				lA0 = u1 + log(-expm1(u2 - u1));
@@ -705,28 +739,51 @@ static double pn_lnAx(const double *p, double x)
 	return lgamma(p[0] + x) - lgamma(p[0]) + p[0] * log(p[1]) + p[2] * log(p[3]);
 }
 
+/* All rows. Rows come sorted by x, and log 2F1 depends on x and one time
+ * value only, so it is cached per (x, distinct time). */
 static int pn_ll_data(const double *p, const btyd_data *d, double *ll)
 {
-	double *la = xmalloc(2 * d->nv * sizeof(double)), *lb = la + d->nv;
-	for (size_t k = 0; k < d->nv; k++) {
+	size_t nv = d->nv;
+	double *la = xmalloc(3 * nv * sizeof(double)), *lb = la + nv, *lf = lb + nv;
+	uint32_t *stamp = xcalloc(nv ? nv : 1, sizeof(uint32_t));
+	int ab = p[1] >= p[3];
+	double wt = ab ? p[1] : p[3], dif = ab ? p[1] - p[3] : p[3] - p[1];
+	for (size_t k = 0; k < nv; k++) {
 		la[k] = log(p[1] + d->v[k]);
 		lb[k] = log(p[3] + d->v[k]);
 	}
-	double sum = 0, curx = -1, lnA = 0;
+	double sum = 0, curx = -1, lnA = 0, aa = 0, bb = 0;
+	uint32_t run = 0;
 	int rc = BTYD_OK;
 	for (size_t i = 0; i < d->n; i++) {
 		double x = d->x[i], l;
 		if (x != curx) {
 			lnA = pn_lnAx(p, x);
+			aa = p[0] + p[2] + x;
+			bb = ab ? p[2] + 1 : p[0] + x;
 			curx = x;
+			run++;
 		}
 		uint32_t jT = d->iT[i], jx = d->ix[i];
-		rc = pn_row(p, x, d->tx[i], d->T[i], lnA, la[jT], lb[jT], la[jx], lb[jx], &l, NULL);
+		if (d->tx[i] < d->T[i]) {
+			uint32_t js[2] = {jx, jT};
+			for (int q = 0; q < 2; q++) {
+				uint32_t j = js[q];
+				if (stamp[j] != run) {
+					stamp[j] = run;
+					if (log_f_a1(aa, bb, dif / (wt + d->v[j]), &lf[j]) != BTYD_OK)
+						lf[j] = NAN;
+				}
+			}
+		}
+		rc = pn_row(p, x, d->tx[i], d->T[i], lnA, la[jT], lb[jT], la[jx], lb[jx], &lf[jx],
+			    &lf[jT], &l, NULL);
 		if (rc != BTYD_OK)
 			break;
 		sum += d->w[i] * l;
 	}
 	free(la);
+	free(stamp);
 	if (rc == BTYD_OK && !isfinite(sum))
 		rc = BTYD_ERANGE;
 	if (rc == BTYD_OK)
@@ -737,7 +794,7 @@ static int pn_ll_data(const double *p, const btyd_data *d, double *ll)
 static int pn_row1(const double *p, double x, double tx, double T, double *ll, double *lpa)
 {
 	return pn_row(p, x, tx, T, pn_lnAx(p, x), log(p[1] + T), log(p[3] + T),
-		      log(p[1] + tx), log(p[3] + tx), ll, lpa);
+		      log(p[1] + tx), log(p[3] + tx), NULL, NULL, ll, lpa);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -909,7 +966,9 @@ static int fit_common(fitctx *c, const double *start, btyd_fit *fit)
 	/* standard errors: observed information in log parameters, then the
 	 * delta method se(p) = p se(log p) */
 	double H[16], C[16];
-	if (optim_num_hessian(objective, c, np, th, 1e-4, H) == 0) {
+	int hrc = o.analytic_grad ? optim_num_hessian_grad(objective, c, np, th, 1e-5, H)
+				  : optim_num_hessian(objective, c, np, th, 1e-4, H);
+	if (hrc == 0) {
 		for (int i = 0; i < np * np; i++)
 			H[i] *= c->wsum;
 		if (optim_spd_inverse(np, H, C) == 0) {
@@ -1041,6 +1100,68 @@ static int bg_core(double r, double al, double a, double b, double x, double T, 
 	return BTYD_OK;
 }
 
+/* bg_core for ascending horizons t[0..k-1] (k <= 64): the 2F1 series
+ * coefficients depend only on x, so one pass serves every horizon. Falls
+ * back to bg_core one by one when a z is large or digits cancel. */
+static int bg_core_multi(double r, double al, double a, double b, double x, double T,
+			 const double *t, int k, double *out)
+{
+	double z[64], pw[64], sm[64], A = a + b - 1 - r, B = a - 1, C = a + b + x - 1;
+	int ok = k <= 64 && fabs(a - 1) >= 1e-6 && !nonpos_int(C) && !nonpos_int(A) && !nonpos_int(B);
+	for (int j = 0; ok && j < k; j++) {
+		z[j] = t[j] / (al + T + t[j]);
+		pw[j] = 1;
+		sm[j] = 1;
+		if (z[j] > 0.75 || (j > 0 && t[j] < t[j - 1]))
+			ok = 0;
+	}
+	if (ok && k > 0) {
+		double c = 1, tmax = 1, zm = z[k - 1], big = fabs(A) + fabs(B) + fabs(C) + 2;
+		int done = 0;
+		for (int n = 0; n < 20000 && !done; n++) {
+			c *= (A + n) * (B + n) / ((C + n) * (n + 1));
+			for (int j = 0; j < k; j++) {
+				pw[j] *= z[j];
+				sm[j] += c * pw[j];
+			}
+			double tl = fabs(c * pw[k - 1]);
+			if (tl > tmax)
+				tmax = tl;
+			if (c == 0 || zm == 0)
+				done = 1;
+			else if (n + 1 > big) {
+				double nr = fabs((A + n + 1) * (B + n + 1) / ((C + n + 1) * (n + 2)) * zm);
+				double rb = nr > zm ? nr : zm;
+				if (rb < 1 && tl * rb / (1 - rb) <= 1e-16 * fabs(sm[k - 1]))
+					done = 1;
+			}
+		}
+		for (int j = 0; done && j < k; j++)
+			if (!(sm[j] > 0) || tmax > 1e6 * sm[j])
+				done = 0;
+		if (done) {
+			for (int j = 0; j < k; j++) {
+				if (t[j] == 0) {
+					out[j] = 0;
+					continue;
+				}
+				double l1z = -log1p(t[j] / (al + T));
+				double v = C / (a - 1) * -expm1((a - 1) * l1z + log(sm[j]));
+				if (!isfinite(v))
+					return BTYD_ERANGE;
+				out[j] = v < 0 ? 0 : v;
+			}
+			return BTYD_OK;
+		}
+	}
+	for (int j = 0; j < k; j++) {
+		int rc = bg_core(r, al, a, b, x, T, t[j], &out[j]);
+		if (rc != BTYD_OK)
+			return rc;
+	}
+	return BTYD_OK;
+}
+
 /* log of the odds (dropped out at t_x) : (still alive), BG/NBD */
 static double bg_logodds(const double *p, double x, double tx, double T)
 {
@@ -1138,13 +1259,51 @@ int btyd_gg_cond_spend(const btyd_model *m, double x, double mx, double *out)
 	return BTYD_OK;
 }
 
+int btyd_cond_expected_n(const btyd_model *m, double x, double tx, double T, const double *t,
+			 size_t k, double *out)
+{
+	if (!model_ok(m, 0) || m->kind == BTYD_GG || !row_ok(x, tx, T) || !t || !out)
+		return BTYD_EDOMAIN;
+	for (size_t j = 0; j < k; j++)
+		if (!isfinite(t[j]) || t[j] < 0 || (j > 0 && t[j] < t[j - 1]))
+			return BTYD_EDOMAIN;
+	const double *p = m->par;
+	double pa;
+	int rc = btyd_palive(m, x, tx, T, &pa);
+	if (rc != BTYD_OK)
+		return rc;
+	for (size_t j0 = 0; j0 < k; j0 += 64) {
+		int kk = k - j0 < 64 ? (int)(k - j0) : 64;
+		double v[64];
+		if (m->kind == BTYD_BGNBD) {
+			rc = bg_core_multi(p[0], p[1], p[2], p[3], x, T, t + j0, kk, v);
+			if (rc != BTYD_OK)
+				return rc;
+			for (int j = 0; j < kk; j++)
+				v[j] *= pa;
+		} else {
+			for (int j = 0; j < kk; j++)
+				v[j] = (p[0] + x) * (p[3] + T) / (p[1] + T)
+					* g_expm1(p[2] - 1, log1p(t[j0 + j] / (p[3] + T))) * pa;
+		}
+		for (int j = 0; j < kk; j++) {
+			if (!isfinite(v[j]))
+				return BTYD_ERANGE;
+			out[j0 + j] = v[j];
+		}
+	}
+	return BTYD_OK;
+}
+
 int btyd_clv(const btyd_model *m, double x, double tx, double T, double spend,
 	     const btyd_clv_opts *o, double *out)
 {
 	if (!o || !out || !isfinite(spend) || spend < 0 || !isfinite(o->margin)
 	    || !isfinite(o->discount) || o->discount <= -1 || !isfinite(o->horizon)
 	    || o->horizon < 0 || !isfinite(o->units_per_year) || !(o->units_per_year > 0)
-	    || o->steps_per_year < 0)
+	    || o->steps_per_year < 0 || o->steps_per_year > 100000)
+		return BTYD_EDOMAIN;
+	if (!model_ok(m, 0) || m->kind == BTYD_GG || !row_ok(x, tx, T))
 		return BTYD_EDOMAIN;
 	int spy = o->steps_per_year ? o->steps_per_year : 12;
 	double step = o->units_per_year / spy;
@@ -1152,13 +1311,21 @@ int btyd_clv(const btyd_model *m, double x, double tx, double T, double spend,
 	if (nsteps > 1e5)
 		return BTYD_EDOMAIN;
 	double prev = 0, sum = 0, ld = log1p(o->discount);
-	for (int k = 1; k <= (int)nsteps; k++) {
-		double tk = k * step < o->horizon ? k * step : o->horizon, e;
-		int rc = btyd_cond_expected(m, x, tx, T, tk, &e);
+	int ns = (int)nsteps;
+	for (int k0 = 0; k0 < ns; k0 += 64) {
+		double tk[64], e[64];
+		int kk = ns - k0 < 64 ? ns - k0 : 64;
+		for (int j = 0; j < kk; j++) {
+			double tj = (k0 + j + 1) * step;
+			tk[j] = tj < o->horizon ? tj : o->horizon;
+		}
+		int rc = btyd_cond_expected_n(m, x, tx, T, tk, (size_t)kk, e);
 		if (rc != BTYD_OK)
 			return rc;
-		sum += (e - prev) * exp(-ld * tk / o->units_per_year);
-		prev = e;
+		for (int j = 0; j < kk; j++) {
+			sum += (e[j] - prev) * exp(-ld * tk[j] / o->units_per_year);
+			prev = e[j];
+		}
 	}
 	double v = o->margin * spend * sum;
 	if (!isfinite(v))

@@ -70,6 +70,11 @@ int btyd_prepare(const double *x, const double *tx, const double *T, const doubl
 /* btyd_prepare(..., group=1, ...). */
 int btyd_group(const double *x, const double *tx, const double *T, const double *w,
 	       size_t n, btyd_data *out, size_t *bad);
+/* btyd_group that also stores in map[i] (n entries) the unique row of input
+ * row i, so scores computed once per unique row can be given back to every
+ * customer. */
+int btyd_group_map(const double *x, const double *tx, const double *T, const double *w,
+		   size_t n, btyd_data *out, uint32_t *map, size_t *bad);
 void btyd_data_free(btyd_data *d);
 
 /* Spend data for Gamma-Gamma: customers with x > 0 and mean repeat spend
@@ -116,6 +121,9 @@ int btyd_fit_gg(const btyd_spend *s, const btyd_model *start, btyd_fit *fit);
 int btyd_expected(const btyd_model *m, double t, double *out);
 /* E[Y(t) | x, t_x, T]: expected purchases in (T, T + t]. */
 int btyd_cond_expected(const btyd_model *m, double x, double tx, double T, double t, double *out);
+/* The same for ascending horizons t[0..k-1] at once (one series pass). */
+int btyd_cond_expected_n(const btyd_model *m, double x, double tx, double T, const double *t,
+			 size_t k, double *out);
 /* P(alive | x, t_x, T). */
 int btyd_palive(const btyd_model *m, double x, double tx, double T, double *out);
 

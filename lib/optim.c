@@ -364,6 +364,30 @@ int optim_num_hessian(optim_fg f, void *ctx, int n, const double *x, double h, d
 	return 0;
 }
 
+int optim_num_hessian_grad(optim_fg f, void *ctx, int n, const double *x, double h, double *H)
+{
+	double xx[OPTIM_MAXN], gp[OPTIM_MAXN], gm[OPTIM_MAXN];
+	memcpy(xx, x, (size_t)n * sizeof *x);
+	for (int i = 0; i < n; i++) {
+		xx[i] = x[i] + h;
+		double fp = f(xx, gp, ctx);
+		xx[i] = x[i] - h;
+		double fm = f(xx, gm, ctx);
+		xx[i] = x[i];
+		if (!isfinite(fp) || !isfinite(fm))
+			return -1;
+		for (int j = 0; j < n; j++) {
+			if (!isfinite(gp[j]) || !isfinite(gm[j]))
+				return -1;
+			H[i * n + j] = (gp[j] - gm[j]) / (2 * h);
+		}
+	}
+	for (int i = 0; i < n; i++)
+		for (int j = 0; j < i; j++)
+			H[i * n + j] = H[j * n + i] = 0.5 * (H[i * n + j] + H[j * n + i]);
+	return 0;
+}
+
 int optim_spd_inverse(int n, const double *A, double *Ainv)
 {
 	double L[OPTIM_MAXN * OPTIM_MAXN], Li[OPTIM_MAXN * OPTIM_MAXN];

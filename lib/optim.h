@@ -45,6 +45,9 @@ int optim_minimize(optim_fg f, void *ctx, int n, double *x, const optim_opts *o,
 int optim_num_gradient(optim_fg f, void *ctx, int n, const double *x, double h, double *g);
 /* Central-difference Hessian H[n*n] of f at x with step h (absolute). */
 int optim_num_hessian(optim_fg f, void *ctx, int n, const double *x, double h, double *H);
+/* The same from central differences of an analytic gradient (f fills g),
+ * symmetrised: 2n gradient evaluations instead of 2n^2 + 1 values. */
+int optim_num_hessian_grad(optim_fg f, void *ctx, int n, const double *x, double h, double *H);
 /* Inverse of a symmetric positive-definite matrix via Cholesky; -1 if not SPD. */
 int optim_spd_inverse(int n, const double *A, double *Ainv);
 
