@@ -1,0 +1,369 @@
+/* Unit tests for lib/custagg, lib/rfm, lib/segments and lib/stage: every
+ * column on a hand-computed customer (sorted and unsorted), the tie rule,
+ * breaks, each classic8 class, each named segment and each stage. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "custagg.h"
+#include "money.h"
+#include "rfm.h"
+#include "segments.h"
+#include "stage.h"
+#include "timeparse.h"
+#include "unit.h"
+#include "util.h"
+
+typedef struct ev {
+	const char *cust;
+	int y, mo, d, h;
+	int64_t amount;   /* money units; RTN_NULL for none */
+	const char *order, *type, *channel;
+} ev;
+
+static int64_t when(const ev *e)
+{
+	return time_days_from_civil(e->y, e->mo, e->d) * 86400 + e->h * 3600;
+}
+
+static rtn_schema events_schema(void)
+{
+	rtn_schema s = {0, NULL};
+	rtn_schema_add(&s, "customer", RTN_STRING);
+	rtn_schema_add(&s, "time", RTN_TIME);
+	rtn_schema_add(&s, "amount", RTN_MONEY);
+	rtn_schema_add(&s, "order", RTN_STRING);
+	rtn_schema_add(&s, "type", RTN_STRING);
+	rtn_schema_add(&s, "channel", RTN_STRING);
+	return s;
+}
+
+static void feed(custagg *a, const ev *e)
+{
+	rtn_value v[6];
+	memset(v, 0, sizeof v);
+	v[0] = rtn_str(e->cust);
+	v[1].i = when(e);
+	v[2].i = e->amount;
+	v[3] = rtn_str(e->order);
+	v[4] = rtn_str(e->type);
+	v[5] = rtn_str(e->channel);
+	int rc = ca_add(a, v);
+	if (rc != 0)
+		CHECK(rc == 0, "add %s %d-%d-%d", e->cust, e->y, e->mo, e->d);
+}
+
+#define M(x) ((int64_t)((x) * MONEY_SCALE + ((x) < 0 ? -0.5 : 0.5)))
+
+/* Customer "a" (hand computed in the comments) and "b", in time order. */
+static const ev CASE1[] = {
+	{"a", 2023, 1, 1, 10, M(10), "o1", "order", ""},
+	{"a", 2023, 1, 1, 10, M(5), "o1", "order", "ads"},       /* line item: same order */
+	{"a", 2023, 1, 1, 15, M(20), "o2", "order", "mail"},     /* same day, another order */
+	{"a", 2023, 1, 11, 0, M(30), "o3", "order", ""},
+	{"a", 2023, 1, 12, 0, M(-5), "", "refund", ""},
+	{"a", 2023, 1, 20, 0, RTN_NULL, "", "visit", ""},
+	{"a", 2023, 1, 21, 8, M(7), "", "order", ""},           /* no order id: by time */
+	{"a", 2023, 1, 21, 8, M(3), "", "order", ""},           /* same time: same order */
+	{"a", 2023, 2, 3, 0, M(99), "o9", "order", ""},         /* after --asof */
+	{"b", 2022, 6, 1, 0, M(40), "p1", "order", "shop"},
+	{"b", 2023, 1, 30, 0, RTN_NULL, "", "complaint", ""},
+};
+#define NCASE1 (sizeof CASE1 / sizeof *CASE1)
+
+static ca_opts case1_opts(int sorted)
+{
+	ca_opts o;
+	memset(&o, 0, sizeof o);
+	o.have_asof = 1;
+	o.asof_day = time_days_from_civil(2023, 1, 31);
+	o.window_start_day = INT64_MIN;
+	o.recent_start_day = o.asof_day - 13;   /* --recent 14d: 2023-01-18 .. 01-31 */
+	o.sorted = sorted;
+	o.ncarry = 1;
+	o.carry[0] = "channel";
+	o.nevents = 1;
+	o.events[0] = "visit";
+	return o;
+}
+
+static void check_case1(const char *mode, custagg *a)
+{
+	rfm_opts ro;
+	memset(&ro, 0, sizeof ro);
+	ro.bins = 5;
+	ro.unit_days = 1;
+	ro.seg_mode = SEG_CLASSIC8;
+	ro.stage_carry = -1;
+	ro.segments_name = "classic8";
+	rfm_result res;
+	rfm_compute(&res, a, &ro, a->o.asof_day, a->o.recent_start_day);
+	CHECK(res.n == 2, "%s: two customers", mode);
+	const ca_cust *c = &a->cust[a->order[0]];
+	const rfm_row *r = &res.row[0];
+	CHECK_STR(ca_name(a, c), "a", "%s: first customer is a", mode);
+	ev f = {"", 2023, 1, 1, 10, 0, "", "", ""}, l = {"", 2023, 1, 21, 8, 0, "", "", ""};
+	CHECK(c->first_t == when(&f), "%s: first purchase", mode);
+	CHECK(c->last_t == when(&l), "%s: last purchase", mode);
+	CHECK(r->F == 4, "%s: orders = o1, o2, o3, 01-21 08:00 (got %lld)", mode, (long long)r->F);
+	CHECK(c->ndays == 3, "%s: purchase days 01-01, 01-11, 01-21", mode);
+	CHECK(r->revenue == M(70), "%s: revenue 10+5+20+30+7+3-5 = 70", mode);
+	CHECK(r->refunds == M(5), "%s: refunds 5", mode);
+	CHECK(r->aov == M(17.5), "%s: aov 70/4", mode);
+	CHECK(r->recency == 10, "%s: recency 01-31 - 01-21", mode);
+	CHECK(r->tenure == 30, "%s: tenure 01-31 - 01-01", mode);
+	CHECK_NEAR(r->mean_gap, 10, 1e-12, "%s: mean gap 20/2", mode);
+	const ca_carry *cc = &a->carry[(size_t)a->order[0] * a->o.ncarry];
+	CHECK(cc->len == 3 && memcmp(a->strings + cc->off, "ads", 3) == 0,
+	      "%s: carried channel = first non-empty at the earliest time (ads < mail)", mode);
+	ev rf = {"", 2023, 1, 12, 0, 0, "", "", ""}, vi = {"", 2023, 1, 20, 0, 0, "", "", ""};
+	CHECK(c->last_refund == when(&rf), "%s: last refund", mode);
+	CHECK(c->recent_orders == 1, "%s: one order in the last 14 days", mode);
+	/* prior: 3 orders over 01-01..01-17 (17 days), per 14 days */
+	CHECK_NEAR(r->prior_rate, 3.0 / 17 * 14, 1e-9, "%s: prior rate", mode);
+	const ca_typecount *tc = &a->types[(size_t)a->order[0] * a->o.nevents];
+	CHECK(tc->count == 1 && tc->last == when(&vi), "%s: visit count and last", mode);
+	CHECK(r->x == 2, "%s: x = 3 days - 1", mode);
+	CHECK_NEAR(r->t_x, 20, 1e-12, "%s: t_x days", mode);
+	CHECK_NEAR(r->T, 30, 1e-12, "%s: T days", mode);
+	CHECK(r->mean_spend == M(20), "%s: mean repeat spend (30 + 10) / 2", mode);
+	CHECK(r->stage == STAGE_NEW, "%s: stage new (tenure 30)", mode);
+	const rfm_row *rb = &res.row[1];
+	CHECK(rb->F == 1 && rb->recency == 244 && rb->x == 0 && rb->mean_spend == 0,
+	      "%s: b: one order, recency 244, x 0, mean spend 0", mode);
+	CHECK(isnan(rb->mean_gap), "%s: b: no mean gap", mode);
+	CHECK(rb->stage == STAGE_CHURNED, "%s: b churned (one-timer past 180 days)", mode);
+	CHECK(a->st.read == NCASE1 && a->st.after_asof == 1 && a->st.purchases == 7 &&
+	      a->st.refunds == 1 && a->st.tracked == 1 && a->st.other == 1,
+	      "%s: accounting adds up", mode);
+	rfm_result_free(&res);
+}
+
+static void test_case1(void)
+{
+	rtn_schema s = events_schema();
+	ca_opts o = case1_opts(1);
+	custagg *a = ca_new(&o);
+	ca_bind(a, &s, "test");
+	for (size_t i = 0; i < NCASE1; i++)
+		feed(a, &CASE1[i]);
+	ca_finish(a);
+	check_case1("sorted", a);
+	ca_free(a);
+
+	o = case1_opts(0);
+	a = ca_new(&o);
+	ca_bind(a, &s, "test");
+	for (size_t i = NCASE1; i-- > 0;)
+		feed(a, &CASE1[i]);
+	ca_finish(a);
+	check_case1("unsorted, reversed", a);
+	ca_free(a);
+
+	/* sorted input out of order is refused */
+	o = case1_opts(1);
+	a = ca_new(&o);
+	ca_bind(a, &s, "test");
+	feed(a, &CASE1[9]);
+	rtn_value v[6];
+	memset(v, 0, sizeof v);
+	v[0] = rtn_str("a");
+	v[1].i = when(&CASE1[0]);
+	v[2].i = M(1);
+	v[3] = rtn_str("");
+	v[4] = rtn_str("order");
+	v[5] = rtn_str("");
+	int rc = ca_add(a, v);
+	CHECK(rc == -1 && strstr(a->err, "comes after"), "sorted: customer order checked");
+	ca_free(a);
+	for (int i = 0; i < s.n; i++)
+		free(s.cols[i].name);
+	free(s.cols);
+}
+
+static void test_ties(void)
+{
+	int64_t f[] = {1, 1, 1, 1, 1, 1, 2, 2, 3, 10}, b[RFM_BINS_MAX];
+	rfm_breaks_from_values(f, 10, 1, 5, b);
+	CHECK(b[0] == 2 && b[1] == 2 && b[2] == 2 && b[3] == 3, "f breaks 2,2,2,3");
+	CHECK(rfm_score(1, 1, 5, b) == 1, "six tied 1s all score 1");
+	CHECK(rfm_score(2, 1, 5, b) == 4, "2: 6 worse of 10 -> 1 + floor(5*6/10) = 4");
+	CHECK(rfm_score(3, 1, 5, b) == 5 && rfm_score(10, 1, 5, b) == 5, "3 and 10 score 5");
+	int64_t r[] = {30, 0, 5, 100, 5, 10, 20, 0, 5, 30};
+	rfm_breaks_from_values(r, 10, 0, 5, b);
+	CHECK(b[0] == 5 && b[1] == 5 && b[2] == 20 && b[3] == 30, "r breaks 5,5,20,30");
+	int want[][2] = {{0, 5}, {5, 3}, {10, 3}, {20, 2}, {30, 1}, {100, 1}};
+	for (int i = 0; i < 6; i++)
+		CHECK(rfm_score(want[i][0], 0, 5, b) == want[i][1], "recency %d scores %d", want[i][0],
+		      want[i][1]);
+	int64_t same[] = {7, 7, 7, 7};
+	rfm_breaks_from_values(same, 4, 1, 5, b);
+	CHECK(b[0] == RFM_INF && rfm_score(7, 1, 5, b) == 1, "all equal: one score, breaks inf");
+	int64_t dist[] = {5, 4, 3, 2, 1};
+	rfm_breaks_from_values(dist, 5, 2, 5, b);
+	for (int i = 1; i <= 5; i++)
+		CHECK(rfm_score(i, 2, 5, b) == i, "five distinct values score %d", i);
+}
+
+static void test_breaks_text(void)
+{
+	int64_t b[3][RFM_BINS_MAX];
+	char err[200], buf[512];
+	CHECK(rfm_breaks_parse("r=30,90,180,365;f=2,3,5,8;m=20,50.5,100,inf", 5, b, err, sizeof err) == 0,
+	      "parse breaks");
+	CHECK(b[0][3] == 365 && b[1][0] == 2 && b[2][1] == M(50.5) && b[2][3] == RFM_INF,
+	      "parsed values");
+	rfm_breaks_format(b, 5, buf, sizeof buf);
+	CHECK_STR(buf, "r=30,90,180,365;f=2,3,5,8;m=20.00,50.50,100.00,inf", "format breaks");
+	CHECK(rfm_breaks_parse("r=3,2,4,5;f=1,2,3,4;m=1,2,3,4", 5, b, err, sizeof err) < 0 &&
+	      strstr(err, "decrease"), "decreasing refused: %s", err);
+	CHECK(rfm_breaks_parse("r=1,2;f=1,2;m=1,2", 5, b, err, sizeof err) < 0 && strstr(err, "need 4"),
+	      "wrong count refused: %s", err);
+	CHECK(rfm_breaks_parse("r=1,2,3,4;f=1,2,3,4", 5, b, err, sizeof err) < 0, "missing m refused");
+	CHECK(rfm_breaks_parse("r=1,2,3,4\nf=1,2,3,4\nm=1,2,3,x", 5, b, err, sizeof err) < 0 &&
+	      strstr(err, "not an amount"), "bad amount refused: %s", err);
+}
+
+/* Eight customers, one per classic class: F 3 or 1 orders, revenue 300 or
+ * 30, last purchase 5 or 100 days before asof. */
+static void test_classic8(void)
+{
+	static const char *want[8] = {"important-value", "general-value", "important-development",
+	                              "general-development", "important-retention",
+	                              "general-retention", "important-win-back", "general-retain"};
+	static const char *zh[8] = {"重要价值客户", "一般价值客户", "重要发展客户", "一般发展客户",
+	                            "重要保持客户", "一般保持客户", "重要挽回客户", "一般挽留客户"};
+	for (int i = 0; i < 8; i++) {
+		CHECK_STR(seg_classic8_name(i, 0), want[i], "classic8 %d en", i);
+		CHECK_STR(seg_classic8_name(i, 1), zh[i], "classic8 %d zh", i);
+	}
+	rtn_schema s = events_schema();
+	ca_opts o;
+	memset(&o, 0, sizeof o);
+	o.have_asof = 1;
+	o.asof_day = time_days_from_civil(2023, 6, 30);
+	o.window_start_day = o.recent_start_day = INT64_MIN;
+	custagg *a = ca_new(&o);
+	ca_bind(a, &s, "test");
+	for (int k = 0; k < 8; k++) {
+		int rlow = k & 4, flow = k & 2, mlow = k & 1;
+		char name[2] = {(char)('a' + k), 0};
+		int n = flow ? 1 : 3;
+		int64_t each = (mlow ? M(30) : M(300)) / n;
+		int64_t last = o.asof_day - (rlow ? 100 : 5);
+		for (int j = 0; j < n; j++) {
+			int64_t y, day = last - 2 * (n - 1 - j);
+			int mo, d;
+			time_civil_from_days(day, &y, &mo, &d);
+			char oid[8];
+			snprintf(oid, sizeof oid, "o%d", j);
+			ev e = {name, (int)y, mo, d, 12, each, oid, "order", ""};
+			feed(a, &e);
+		}
+	}
+	ca_finish(a);
+	for (int zhl = 0; zhl < 2; zhl++) {
+		rfm_opts ro;
+		memset(&ro, 0, sizeof ro);
+		ro.bins = 5;
+		ro.unit_days = 7;
+		ro.seg_mode = SEG_CLASSIC8;
+		ro.zh = zhl;
+		ro.stage_carry = -1;
+		rfm_result res;
+		rfm_compute(&res, a, &ro, o.asof_day, INT64_MIN);
+		for (int k = 0; k < 8; k++)
+			CHECK_STR(res.row[k].segment, zhl ? zh[k] : want[k], "customer %c is class %d", 'a' + k,
+			          k);
+		rfm_result_free(&res);
+	}
+	ca_free(a);
+	for (int i = 0; i < s.n; i++)
+		free(s.cols[i].name);
+	free(s.cols);
+}
+
+static void test_named(void)
+{
+	seg_rules *rs = seg_named_default();
+	static const struct {
+		int r, f, m;
+		const char *name;
+	} cases[] = {
+		{5, 5, 5, "Champions"},       {5, 2, 1, "Potential Loyalist"}, {3, 3, 3, "Loyal Customers"},
+		{4, 1, 1, "Promising"},       {5, 1, 1, "New Customers"},      {1, 5, 5, "Can't Lose Them"},
+		{1, 3, 3, "At Risk"},         {3, 2, 1, "Need Attention"},     {2, 1, 1, "About To Sleep"},
+		{1, 1, 1, "Lost"},            {5, 5, 1, "Others"},             {2, 4, 4, "At Risk"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+		CHECK_STR(seg_match(rs, cases[i].r, cases[i].f, cases[i].m), cases[i].name,
+		          "named %d%d%d", cases[i].r, cases[i].f, cases[i].m);
+	seg_rules_free(rs);
+	seg_rule r;
+	char err[200];
+	CHECK(seg_rule_parse("VIP: score=13-15 m=5", 5, &r, err, sizeof err) == 0 && r.lo[3] == 13 &&
+	      r.hi[3] == 15 && r.lo[2] == 5 && r.hi[2] == 5 && r.lo[0] == 1 && r.hi[0] == 5 &&
+	      strcmp(r.name, "VIP") == 0, "rule with score range");
+	free(r.name);
+	CHECK(seg_rule_parse("X: r=0-3", 5, &r, err, sizeof err) < 0 && strstr(err, "outside"),
+	      "range outside the bins refused: %s", err);
+	CHECK(seg_rule_parse("X: q=1", 5, &r, err, sizeof err) < 0, "unknown condition refused");
+	CHECK(seg_rule_parse("no colon", 5, &r, err, sizeof err) < 0, "missing colon refused");
+}
+
+static void test_stages(void)
+{
+	stage_params p;
+	stage_defaults(&p);
+	static const struct {
+		int64_t n, first, prev, last, asof;
+		int want;
+		const char *why;
+	} cases[] = {
+		{1, 0, 0, 0, 10, STAGE_NEW, "one-timer, 10 days"},
+		{1, 0, 0, 0, 100, STAGE_DECLINING, "one-timer, 100 days"},
+		{1, 0, 0, 0, 200, STAGE_CHURNED, "one-timer, 200 days"},
+		{3, 0, 10, 20, 25, STAGE_NEW, "repeat buyer, tenure 25"},
+		{3, 0, 40, 80, 100, STAGE_GROWING, "gap 40, recency 20, tenure 100"},
+		{3, 0, 200, 400, 410, STAGE_MATURE, "tenure 410"},
+		{3, 0, 10, 20, 45, STAGE_DECLINING, "gap 10, recency 25 > 2 gaps"},
+		{3, 0, 10, 20, 70, STAGE_CHURNED, "gap 10, recency 50 > 4 gaps"},
+		{3, 0, 10, 200, 205, STAGE_REACTIVATED, "gap 190 after a rhythm of 10"},
+		{2, 0, 0, 200, 210, STAGE_REACTIVATED, "second purchase 200 days after the first"},
+		{3, 0, 1, 2, 20, STAGE_DECLINING, "gap 1 raised to min-gap 7: recency 18 > 14"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+		CHECK(stage_of(&p, cases[i].n, cases[i].first, cases[i].prev, cases[i].last,
+		               cases[i].asof) == cases[i].want,
+		      "stage %s: %s", stage_name(cases[i].want), cases[i].why);
+	char path[] = "/tmp/test_rfm_stages.XXXXXX";
+	int fd = mkstemp(path);
+	FILE *f = fdopen(fd, "w");
+	fputs("# groups\nby channel\n* churn=100\nads churn=30d new=5\n", f);
+	fclose(f);
+	stage_rules *r = stage_rules_load(path);
+	CHECK_STR(r->column, "channel", "rules: by channel");
+	const stage_params *ads = stage_rules_for(r, "ads", 3), *other = stage_rules_for(r, "tv", 2);
+	CHECK(ads->churn_days == 30 && ads->new_days == 5 && other->churn_days == 100 &&
+	      other->new_days == 30, "rules: group values on top of the * line");
+	CHECK(stage_of(other, 1, 0, 0, 0, 50) == STAGE_DECLINING &&
+	      stage_of(ads, 1, 0, 0, 0, 50) == STAGE_CHURNED, "same customer, stage by group");
+	stage_rules_free(r);
+	unlink(path);
+	char err[200];
+	CHECK(stage_params_parse("churn=abc", &p, err, sizeof err) < 0, "bad number refused");
+	CHECK(stage_params_parse("speed=3", &p, err, sizeof err) < 0 && strstr(err, "unknown"),
+	      "unknown setting refused");
+}
+
+int main(void)
+{
+	test_case1();
+	test_ties();
+	test_breaks_text();
+	test_classic8();
+	test_named();
+	test_stages();
+	return unit_done();
+}
