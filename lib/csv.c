@@ -185,6 +185,7 @@ static int csv_more(csv_reader *r, int grow)
 		r->base += r->pos;
 		r->len -= r->pos;
 		r->pos = 0;
+		r->buf[r->len] = 0; /* the sentinel moves too */
 	}
 	if (r->len + 1 >= r->cap) {
 		size_t c;

@@ -2,9 +2,16 @@
  * (1 byte, 7 bytes, the default) and must give the same rows, so buffer
  * refills land on every byte boundary. */
 #include "csv.h"
+
+/* The fuzz target's checks, replayed on the saved crash inputs. */
+#define LLVMFuzzerTestOneInput fuzz_one
+#include "../fuzz/fuzz_csv.c"
+#undef CHECK
+
 #include "unit.h"
 #include "util.h"
 
+#include <dirent.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -450,6 +457,37 @@ static void test_cdnow(void)
 	fclose(f);
 }
 
+/* Every file in tests/fuzz/regress/csv/ goes through the fuzz target's
+ * checks (which abort on failure). */
+static void test_regress(void)
+{
+	const char *dir = "tests/fuzz/regress/csv";
+	DIR *dh = opendir(dir);
+	struct dirent *e;
+	size_t files = 0;
+	CHECK(dh != NULL, "%s exists", dir);
+	if (!dh)
+		return;
+	while ((e = readdir(dh)) != NULL) {
+		char path[512];
+		FILE *f;
+		static unsigned char data[1 << 20];
+		size_t n;
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		f = fopen(path, "rb");
+		if (!f)
+			continue;
+		n = fread(data, 1, sizeof data, f);
+		fclose(f);
+		fuzz_one(data, n);
+		files++;
+	}
+	closedir(dh);
+	CHECK(files >= 1, "replayed %zu fuzz regression inputs", files);
+}
+
 int main(void)
 {
 	test_basics();
@@ -460,5 +498,6 @@ int main(void)
 	test_limits();
 	test_rows();
 	test_cdnow();
+	test_regress();
 	return unit_done();
 }

@@ -1,9 +1,16 @@
 /* Unit tests for lib/jsonl.c. Inputs are parsed with read sizes 1, 5 and
  * the default; all must give the same rows. */
 #include "jsonl.h"
+
+/* The fuzz target's checks, replayed on the saved crash inputs. */
+#define LLVMFuzzerTestOneInput fuzz_one
+#include "../fuzz/fuzz_jsonl.c"
+#undef CHECK
+
 #include "unit.h"
 #include "util.h"
 
+#include <dirent.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -330,11 +337,43 @@ static void test_misc(void)
 	fclose(f);
 }
 
+/* Every file in tests/fuzz/regress/jsonl/ goes through the fuzz target's
+ * checks (which abort on failure). */
+static void test_regress(void)
+{
+	const char *dir = "tests/fuzz/regress/jsonl";
+	DIR *dh = opendir(dir);
+	struct dirent *e;
+	size_t files = 0;
+	CHECK(dh != NULL, "%s exists", dir);
+	if (!dh)
+		return;
+	while ((e = readdir(dh)) != NULL) {
+		char path[512];
+		FILE *f;
+		static unsigned char data[1 << 20];
+		size_t n;
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		f = fopen(path, "rb");
+		if (!f)
+			continue;
+		n = fread(data, 1, sizeof data, f);
+		fclose(f);
+		fuzz_one(data, n);
+		files++;
+	}
+	closedir(dh);
+	CHECK(files >= 1, "replayed %zu fuzz regression inputs", files);
+}
+
 int main(void)
 {
 	test_values();
 	test_errors();
 	test_limits();
 	test_misc();
+	test_regress();
 	return unit_done();
 }
