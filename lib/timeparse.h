@@ -107,7 +107,7 @@ typedef struct time_parser {
 	tz_zone *tz;             /* zone of naive times; NULL = UTC; not owned */
 	uint64_t naive_count;    /* timestamps read without offset/Z (ingest may warn) */
 	char fmt[TIME_FMT_MAX];  /* FORMAT mode, %F/%T expanded */
-	char reason[160];        /* last error, human readable */
+	char reason[256];        /* last error, human readable */
 } time_parser;
 
 /* spec: NULL, "" or "auto" (ISO-8601), "iso" (same), "yyyymmdd" (8 digits),

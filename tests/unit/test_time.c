@@ -14,7 +14,7 @@
 
 #include "../fuzz/fuzz_time.c"
 
-static char out_buf[256];
+static char out_buf[512];
 
 /* Parses s and returns the UTC ISO form, or "ERR<code>: reason". */
 static const char *pt(time_parser *p, const char *s)
