@@ -744,7 +744,11 @@ field_too_long:
 	err = E_FIELD_LONG;
 structural:
 	row->recno = ++r->recno;
-	csv_message(r, err, errfield, qline, 0, qeol != NONE, r->line + lines);
+	/* A field found too long only past max_field bytes gets the same message
+	 * whether or not the reads happened to show its line end already. */
+	csv_message(r, err, errfield, qline, 0,
+	            qeol != NONE && !(err == E_FIELD_LONG && qeol - fs > max_field),
+	            r->line + lines);
 	row->error = r->err;
 	if (qeol != NONE) {
 		/* the failing quoted field crossed a line end: reject up to the
