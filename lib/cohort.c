@@ -1538,11 +1538,11 @@ static void legend_text(const grid_ctx *c, char *buf, size_t n)
 	size_t len = 0;
 	buf[0] = '\0';
 	if (c->any_future)
-		len += (size_t)snprintf(buf + len, n - len, "- = not observable yet (after %s). ", asof);
+		len += (size_t)snprintf(buf + len, n - len, "- = not observable yet (after %s).", asof);
 	if (c->any_partial && len < n)
-		len += (size_t)snprintf(buf + len, n - len, "* = period still running on %s. ", asof);
+		len += (size_t)snprintf(buf + len, n - len, "%s* = period still running on %s.", len ? " " : "", asof);
 	if (c->has_split && len < n)
-		snprintf(buf + len, n - len, "diff = did minus did not (pp = percentage points).");
+		snprintf(buf + len, n - len, "%sdiff = did minus did not (pp = percentage points).", len ? " " : "");
 }
 
 static void panel_title(const cohort_table *t, const cohort_panel *p, char *buf, size_t n)
