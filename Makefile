@@ -22,12 +22,13 @@ WARN      = -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissin
 CPPFLAGS += -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DRETAIN_VERSION='"$(VERSION)"' -Ilib
 LDLIBS   += -lz -lm
 BUILD    ?= build
+BINDIR   ?= bin
 
 LIB_SRC  = $(sort $(wildcard lib/*.c))
 CMD_SRC  = $(sort $(wildcard cmd/*.c))
 UNIT_SRC = $(sort $(wildcard tests/unit/test_*.c))
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
-PROGS    = $(CMD_SRC:cmd/%.c=bin/%)
+PROGS    = $(CMD_SRC:cmd/%.c=$(BINDIR)/%)
 UNITS    = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
 SCRIPTS  = $(sort $(wildcard scripts/*))
 MAN1     = $(sort $(wildcard man/man1/*.1))
@@ -44,32 +45,33 @@ $(BUILD)/libretain.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-bin/%: cmd/%.c $(BUILD)/libretain.a lib/*.h
-	@mkdir -p bin
+$(BINDIR)/%: cmd/%.c $(BUILD)/libretain.a lib/*.h
+	@mkdir -p $(BINDIR)
 	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(BUILD)/libretain.a $(LDFLAGS) $(LDLIBS)
 
 $(BUILD)/unit/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/libretain.a lib/*.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libretain.a $(LDFLAGS) $(LDLIBS)
 
-units: $(UNITS)
+TOOLS = $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(wildcard tests/tools/*.c))
+$(BUILD)/tools/%: tests/tools/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(CFLAGS) -o $@ $<
+
+units: $(UNITS) $(TOOLS)
 
 # The test suite: unit tests, then bats. Prints one "N passed, N failed" line.
 check: deps-check all units
-	@sh tests/run-suite.sh "$(BUILD)" $(UNITS)
+	@RETAIN_TOOLS=$(CURDIR)/$(BUILD)/tools sh tests/run-suite.sh "$(BUILD)" $(UNITS)
 
 # Same suite, sanitizers on, separate build tree and bin directory.
-asan:
-	$(MAKE) BUILD=build-asan OPT=-O1 \
-	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
-	  LDFLAGS="-fsanitize=address,undefined" BIN=bin-asan asan-inner
-
-asan-inner: deps-check
-	@rm -rf bin-asan && mkdir -p bin-asan
-	$(MAKE) BUILD=$(BUILD) CFLAGS="$(CFLAGS)" LDFLAGS="$(LDFLAGS)" all units
-	@for p in $(PROGS); do cp $$p bin-asan/; done
-	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 RETAIN_BIN=$(CURDIR)/bin-asan \
-	  sh tests/run-suite.sh "$(BUILD)" $(UNITS)
+ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+asan: deps-check
+	$(MAKE) BUILD=build-asan BINDIR=bin-asan CFLAGS="$(ASAN_FLAGS)" \
+	  LDFLAGS="-fsanitize=address,undefined" all units
+	@ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+	  RETAIN_BIN=$(CURDIR)/bin-asan RETAIN_ASAN=1 \
+	  RETAIN_TOOLS=$(CURDIR)/build-asan/tools sh tests/run-suite.sh build-asan $(sort $(UNIT_SRC:tests/unit/%.c=build-asan/unit/%))
 
 # libFuzzer targets: tests/fuzz/fuzz_NAME.c, built with clang.
 FUZZ_SRC = $(sort $(wildcard tests/fuzz/fuzz_*.c))
@@ -102,7 +104,7 @@ deps-check:
 	@sh tests/deps.sh check
 
 clean:
-	rm -rf build build-asan build-fuzz bin bin-asan
+	rm -rf build build-asan build-fuzz bin bin-asan demo-out
 
-.PHONY: all units check asan asan-inner fuzz demo bench install manlint deps-build deps-check clean
+.PHONY: all units check asan fuzz demo bench install manlint deps-build deps-check clean
 .SECONDARY:

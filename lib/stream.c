@@ -18,6 +18,8 @@
  *  20  8  smallest, 8 largest customer hash in the block (0 if none)
  *  36  4  CRC-32 of bytes 0..35 (checked before any length is used)
  *  40  .  payload (stored length bytes)
+ *  ..  4  deflate blocks only: CRC-32 of the stored (compressed) bytes, so a
+ *         flipped padding bit that inflates to the same payload is caught
  *  ..  4  CRC-32 of the uncompressed payload
  * The end-of-stream block is stored, carries no records and a 16-byte
  * payload: the stream's record count and data block count (u64 each).
@@ -664,15 +666,18 @@ static int next_block(rtn_reader *r)
 			return io_error(r);
 		if (got < clen)
 			return rfail(r, RTN_EXIT_CORRUPT, "truncated block payload");
-		unsigned char tail[4];
-		got = read_exact(r, tail, 4);
+		unsigned char tail[8];
+		size_t ntail = codec ? 8 : 4;
+		got = read_exact(r, tail, ntail);
 		if (got == (size_t)-1)
 			return io_error(r);
-		if (got < 4)
+		if (got < ntail)
 			return rfail(r, RTN_EXIT_CORRUPT, "truncated block payload");
+		if (codec == 1 && crc(r->cbuf, clen) != get32(tail))
+			return rfail(r, RTN_EXIT_CORRUPT, "compressed payload CRC mismatch");
 		if (codec == 1 && inflate_block(r, clen, ulen) != RTN_RECORD)
 			return RTN_ERROR;
-		if (crc(r->ubuf, ulen) != get32(tail))
+		if (crc(r->ubuf, ulen) != get32(tail + ntail - 4))
 			return rfail(r, RTN_EXIT_CORRUPT, "payload CRC mismatch");
 		if (eos) {
 			uint64_t nr = get64(r->ubuf), nb = get64(r->ubuf + 8);
@@ -829,11 +834,16 @@ static void write_block(rtn_writer *w, int eos, const unsigned char *payload, ui
 	put64(h + 20, eos ? 0 : w->kmin);
 	put64(h + 28, eos ? 0 : w->kmax);
 	put32(h + 36, crc(h, 36));
-	unsigned char tail[4];
-	put32(tail, crc(payload, ulen));
+	unsigned char tail[8];
+	size_t ntail = 4;
+	if (codec == 1) {
+		put32(tail, crc(body, clen));
+		ntail = 8;
+	}
+	put32(tail + ntail - 4, crc(payload, ulen));
 	wbytes(w, h, BLK_HDR);
 	wbytes(w, body, clen);
-	wbytes(w, tail, 4);
+	wbytes(w, tail, ntail);
 }
 
 static void flush_block(rtn_writer *w)

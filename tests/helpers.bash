@@ -1,12 +1,14 @@
 # Shared set-up for the bats tests: `load helpers` at the top of a .bats file.
 #   $BIN      directory of the programs under test (RETAIN_BIN, default bin/)
 #   $TOP      repository root
+#   $TOOLS    test tools (tests/tools/*.c, e.g. flipbit FILE OFFSET MASK)
 #   $CDNOW    ../shared/data/cdnow (read only; never copied into the repo)
 #   $T        a fresh temporary directory for this test
 TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
 BIN=${RETAIN_BIN:-$TOP/bin}
 CDNOW=${CDNOW:-$TOP/../shared/data/cdnow}
-PATH="$BIN:$TOP/scripts:$PATH"
+TOOLS=${RETAIN_TOOLS:-$TOP/build/tools}
+PATH="$BIN:$TOP/scripts:$TOOLS:$PATH"
 export PATH
 
 setup() {
