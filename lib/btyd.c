@@ -14,6 +14,9 @@
 #ifndef M_PI
 #define M_PI 3.14159265358979323846
 #endif
+#ifndef M_LN10
+#define M_LN10 2.30258509299404568402
+#endif
 
 const char *btyd_strerror(int err)
 {
@@ -739,6 +742,160 @@ static double pn_lnAx(const double *p, double x)
 	return lgamma(p[0] + x) - lgamma(p[0]) + p[0] * log(p[1]) + p[2] * log(p[3]);
 }
 
+/* log 2F1(aa, b2; aa+1; z) by the direct series sum_n c_n with
+ * c_n = (b2)_n z^n / n! * aa/(aa+n), together with the ratios of its
+ * derivatives to itself: d/daa (ra), d/db2 (rb), d/dz (rz). Positive terms
+ * (rescaled against overflow); 0 <= z <= 0.95. */
+static int f_a1_deriv(double aa, double b2, double z, double *lf, double *ra, double *rb,
+		      double *rz)
+{
+	if (z == 0) {
+		*lf = 0;
+		*ra = *rb = 0;
+		*rz = b2 * aa / (aa + 1);
+		return BTYD_OK;
+	}
+	if (!(z > 0) || z > 0.95)
+		return BTYD_ENOCONV;
+	double c = 1, S = 1, Sa = 0, Sb = 0, Sz = 0, H = 0, lscale = 0;
+	for (int n = 1; n < 400000; n++) {
+		H += 1 / (b2 + n - 1);
+		c *= (b2 + n - 1) / n * z * (aa + n - 1) / (aa + n);
+		S += c;
+		Sa += c * n / (aa * (aa + n));
+		Sb += c * H;
+		Sz += c * n;
+		if (S > 1e250) {
+			c *= 1e-250;
+			S *= 1e-250;
+			Sa *= 1e-250;
+			Sb *= 1e-250;
+			Sz *= 1e-250;
+			lscale += 250 * M_LN10;
+		}
+		double nr = (b2 + n) / (n + 1) * z * (aa + n) / (aa + n + 1);
+		double rm = nr > z ? nr : z;
+		if (rm < 1 && c * (n + 1) * (H + 1) <= 1e-17 * S * (1 - rm) * (1 - rm)) {
+			*lf = log(S) + lscale;
+			*ra = Sa / S;
+			*rb = Sb / S;
+			*rz = Sz / (S * z);
+			return BTYD_OK;
+		}
+	}
+	return BTYD_ENOCONV;
+}
+
+/* log G(t) = log of the integral over (t, inf) of (al+u)^-p (be+u)^-q du
+ * (p = r+x, q = s+1) and d log G / d(p, q, al, be), from the closed form
+ * G = (w+t)^-aa / aa * 2F1(aa, b2; aa+1; |al-be|/(w+t)), aa = p+q-1, with
+ * w = al, b2 = q when al >= be, and w = be, b2 = p otherwise. */
+typedef struct gent {
+	double lg, dp, dq, da, db;
+} gent;
+
+static int g_entry(double al, double be, double p, double q, double t, double law, double lbw,
+		   gent *e)
+{
+	double aa = p + q - 1, lf, ra, rb, fz;
+	if (al >= be) {
+		int rc = f_a1_deriv(aa, q, (al - be) / (al + t), &lf, &ra, &rb, &fz);
+		if (rc != BTYD_OK)
+			return rc;
+		e->lg = -aa * law - log(aa) + lf;
+		e->dp = -law - 1 / aa + ra;
+		e->dq = -law - 1 / aa + ra + rb;
+		e->da = -aa / (al + t) + fz * (be + t) / ((al + t) * (al + t));
+		e->db = -fz / (al + t);
+	} else {
+		int rc = f_a1_deriv(aa, p, (be - al) / (be + t), &lf, &ra, &rb, &fz);
+		if (rc != BTYD_OK)
+			return rc;
+		e->lg = -aa * lbw - log(aa) + lf;
+		e->dp = -lbw - 1 / aa + ra + rb;
+		e->dq = -lbw - 1 / aa + ra;
+		e->da = -fz / (be + t);
+		e->db = -aa / (be + t) + fz * (al + t) / ((be + t) * (be + t));
+	}
+	return BTYD_OK;
+}
+
+/* LL and its gradient (d LL / d log par) over all rows: ll = lnA + log L,
+ * L = T1 + s I, I = G(t_x) - G(T). BTYD_ENOCONV when some 2F1 needs the
+ * quadrature fallback (the caller then differentiates numerically). */
+static int pn_ll_grad(const double *p, const btyd_data *d, double *ll, double *g)
+{
+	double r = p[0], al = p[1], s = p[2], be = p[3];
+	size_t nv = d->nv;
+	double *la = xmalloc(2 * nv * sizeof(double)), *lb = la + nv;
+	gent *ge = xmalloc((nv ? nv : 1) * sizeof *ge);
+	uint32_t *stamp = xcalloc(nv ? nv : 1, sizeof(uint32_t));
+	for (size_t k = 0; k < nv; k++) {
+		la[k] = log(al + d->v[k]);
+		lb[k] = log(be + d->v[k]);
+	}
+	double sum = 0, G[4] = {0, 0, 0, 0}, curx = -1, lnA = 0, dr0 = 0;
+	double lal = log(al), lbe = log(be), ls = log(s);
+	uint32_t run = 0;
+	int rc = BTYD_OK;
+	for (size_t i = 0; i < d->n && rc == BTYD_OK; i++) {
+		double x = d->x[i], w = d->w[i];
+		if (x != curx) {
+			lnA = lgamma(r + x) - lgamma(r) + r * lal + s * lbe;
+			dr0 = btyd_digamma(r + x) - btyd_digamma(r) + lal;
+			curx = x;
+			run++;
+		}
+		uint32_t jT = d->iT[i], jx = d->ix[i];
+		double lT1 = -(r + x) * la[jT] - s * lb[jT];
+		double pi2 = 0, Ip = 0, Iq = 0, Ia = 0, Ib = 0, lL = lT1;
+		if (d->tx[i] < d->T[i]) {
+			uint32_t js[2] = {jx, jT};
+			for (int k = 0; k < 2 && rc == BTYD_OK; k++) {
+				uint32_t j = js[k];
+				if (stamp[j] != run) {
+					stamp[j] = run;
+					rc = g_entry(al, be, r + x, s + 1, d->v[j], la[j], lb[j], &ge[j]);
+				}
+			}
+			if (rc != BTYD_OK)
+				break;
+			const gent *g1 = &ge[jx], *g2 = &ge[jT];
+			double e = exp(g2->lg - g1->lg);
+			if (e < 1) {
+				double lI = g1->lg + log1p(-e), lsI = ls + lI;
+				lL = lse2(lT1, lsI);
+				pi2 = exp(lsI - lL);
+				double k1 = 1 / (1 - e);
+				Ip = (g1->dp - e * g2->dp) * k1;
+				Iq = (g1->dq - e * g2->dq) * k1;
+				Ia = (g1->da - e * g2->da) * k1;
+				Ib = (g1->db - e * g2->db) * k1;
+			}
+		}
+		double pi1 = 1 - pi2;
+		sum += w * (lnA + lL);
+		G[0] += w * (dr0 - pi1 * la[jT] + pi2 * Ip);
+		G[1] += w * (r / al - pi1 * (r + x) / (al + d->T[i]) + pi2 * Ia);
+		G[2] += w * (lbe - pi1 * lb[jT] + pi2 * (1 / s + Iq));
+		G[3] += w * (s / be - pi1 * s / (be + d->T[i]) + pi2 * Ib);
+	}
+	free(la);
+	free(ge);
+	free(stamp);
+	if (rc != BTYD_OK)
+		return rc;
+	if (!isfinite(sum))
+		return BTYD_ERANGE;
+	*ll = sum;
+	for (int j = 0; j < 4; j++) {
+		g[j] = G[j] * p[j];
+		if (!isfinite(g[j]))
+			return BTYD_ERANGE;
+	}
+	return BTYD_OK;
+}
+
 /* All rows. Rows come sorted by x, and log 2F1 depends on x and one time
  * value only, so it is cached per (x, distinct time). */
 static int pn_ll_data(const double *p, const btyd_data *d, double *ll)
@@ -900,7 +1057,27 @@ static double objective(const double *th, double *g, void *vctx)
 	if (c->kind == BTYD_BGNBD)
 		rc = bg_ll_data(p, c->d, &ll, g ? gg : NULL);
 	else if (c->kind == BTYD_PNBD)
-		rc = pn_ll_data(p, c->d, &ll);
+	{
+		rc = g ? pn_ll_grad(p, c->d, &ll, gg) : pn_ll_data(p, c->d, &ll);
+		if (rc == BTYD_ENOCONV && g) {
+			/* a 2F1 needed the quadrature: differentiate numerically */
+			double thh[4];
+			memcpy(thh, th, sizeof thh);
+			rc = pn_ll_data(p, c->d, &ll);
+			for (int i = 0; i < 4 && rc == BTYD_OK; i++) {
+				double h = 1e-5, pp[4], lp, lm;
+				memcpy(pp, p, sizeof pp);
+				pp[i] = exp(th[i] + h);
+				rc = pn_ll_data(pp, c->d, &lp);
+				pp[i] = exp(th[i] - h);
+				if (rc == BTYD_OK)
+					rc = pn_ll_data(pp, c->d, &lm);
+				if (rc == BTYD_OK)
+					gg[i] = (lp - lm) / (2 * h);
+			}
+			(void)thh;
+		}
+	}
 	else
 		rc = gg_ll_data(p, c->s, &ll, g ? gg : NULL);
 	if (rc != BTYD_OK)
@@ -922,7 +1099,7 @@ static int fit_common(fitctx *c, const double *start, btyd_fit *fit)
 	for (int i = 0; i < np; i++)
 		th[i] = log(start[i]);
 	optim_default_opts(&o);
-	o.analytic_grad = c->kind != BTYD_PNBD;
+	o.analytic_grad = 1;
 	o.gtol = 1e-8;
 	int rc = optim_minimize(objective, c, np, th, &o, &res);
 	fit->iterations = res.iterations;
@@ -1259,19 +1436,17 @@ int btyd_gg_cond_spend(const btyd_model *m, double x, double mx, double *out)
 	return BTYD_OK;
 }
 
-int btyd_cond_expected_n(const btyd_model *m, double x, double tx, double T, const double *t,
-			 size_t k, double *out)
+/* Expected purchases for ascending horizons t[0..k-1]; inputs validated. */
+static int cond_n(const btyd_model *m, double x, double tx, double T, const double *t, size_t k,
+		  double *out, double *pa_out)
 {
-	if (!model_ok(m, 0) || m->kind == BTYD_GG || !row_ok(x, tx, T) || !t || !out)
-		return BTYD_EDOMAIN;
-	for (size_t j = 0; j < k; j++)
-		if (!isfinite(t[j]) || t[j] < 0 || (j > 0 && t[j] < t[j - 1]))
-			return BTYD_EDOMAIN;
 	const double *p = m->par;
 	double pa;
 	int rc = btyd_palive(m, x, tx, T, &pa);
 	if (rc != BTYD_OK)
 		return rc;
+	if (pa_out)
+		*pa_out = pa;
 	for (size_t j0 = 0; j0 < k; j0 += 64) {
 		int kk = k - j0 < 64 ? (int)(k - j0) : 64;
 		double v[64];
@@ -1295,39 +1470,104 @@ int btyd_cond_expected_n(const btyd_model *m, double x, double tx, double T, con
 	return BTYD_OK;
 }
 
-int btyd_clv(const btyd_model *m, double x, double tx, double T, double spend,
-	     const btyd_clv_opts *o, double *out)
+int btyd_cond_expected_n(const btyd_model *m, double x, double tx, double T, const double *t,
+			 size_t k, double *out)
 {
-	if (!o || !out || !isfinite(spend) || spend < 0 || !isfinite(o->margin)
-	    || !isfinite(o->discount) || o->discount <= -1 || !isfinite(o->horizon)
-	    || o->horizon < 0 || !isfinite(o->units_per_year) || !(o->units_per_year > 0)
-	    || o->steps_per_year < 0 || o->steps_per_year > 100000)
+	if (!model_ok(m, 0) || m->kind == BTYD_GG || !row_ok(x, tx, T) || !t || !out)
 		return BTYD_EDOMAIN;
-	if (!model_ok(m, 0) || m->kind == BTYD_GG || !row_ok(x, tx, T))
+	for (size_t j = 0; j < k; j++)
+		if (!isfinite(t[j]) || t[j] < 0 || (j > 0 && t[j] < t[j - 1]))
+			return BTYD_EDOMAIN;
+	return cond_n(m, x, tx, T, t, k, out, NULL);
+}
+
+static int clv_opts_ok(const btyd_clv_opts *o)
+{
+	return o && isfinite(o->discount) && o->discount > -1 && isfinite(o->horizon)
+		&& o->horizon >= 0 && o->horizon <= 1e12 && isfinite(o->units_per_year)
+		&& o->units_per_year > 0 && o->steps_per_year >= 0 && o->steps_per_year <= 100000
+		&& ceil(o->horizon / (o->units_per_year / (o->steps_per_year ? o->steps_per_year : 12)))
+			<= 1e5;
+}
+
+int btyd_scorer_init(btyd_scorer *sc, const btyd_model *m, const btyd_clv_opts *o)
+{
+	memset(sc, 0, sizeof *sc);
+	if (!model_ok(m, 0) || m->kind == BTYD_GG || !clv_opts_ok(o))
 		return BTYD_EDOMAIN;
+	sc->model = *m;
+	sc->horizon = o->horizon;
 	int spy = o->steps_per_year ? o->steps_per_year : 12;
-	double step = o->units_per_year / spy;
-	double nsteps = ceil(o->horizon / step - 1e-9);
-	if (nsteps > 1e5)
+	double step = o->units_per_year / spy, ld = log1p(o->discount);
+	int ns = (int)ceil(o->horizon / step - 1e-9);
+	if (ns < 0)
+		ns = 0;
+	sc->nsteps = ns;
+	sc->t = xmalloc((size_t)(ns + 1) * sizeof(double));
+	sc->disc = xmalloc((size_t)(ns + 1) * sizeof(double));
+	for (int k = 0; k < ns; k++) {
+		double tk = (k + 1) * step;
+		sc->t[k] = tk < o->horizon ? tk : o->horizon;
+		sc->disc[k] = exp(-ld * sc->t[k] / o->units_per_year);
+	}
+	return BTYD_OK;
+}
+
+void btyd_scorer_free(btyd_scorer *sc)
+{
+	if (!sc)
+		return;
+	free(sc->t);
+	free(sc->disc);
+	memset(sc, 0, sizeof *sc);
+}
+
+int btyd_score(const btyd_scorer *sc, double x, double tx, double T, double *palive,
+	       double *expected, double *disc)
+{
+	if (!sc || !sc->t || !row_ok(x, tx, T) || !palive || !expected || !disc)
 		return BTYD_EDOMAIN;
-	double prev = 0, sum = 0, ld = log1p(o->discount);
-	int ns = (int)nsteps;
-	for (int k0 = 0; k0 < ns; k0 += 64) {
-		double tk[64], e[64];
-		int kk = ns - k0 < 64 ? ns - k0 : 64;
-		for (int j = 0; j < kk; j++) {
-			double tj = (k0 + j + 1) * step;
-			tk[j] = tj < o->horizon ? tj : o->horizon;
-		}
-		int rc = btyd_cond_expected_n(m, x, tx, T, tk, (size_t)kk, e);
+	double pa = 0, prev = 0, sum = 0;
+	int rc;
+	if (sc->nsteps == 0) {
+		rc = btyd_palive(&sc->model, x, tx, T, &pa);
+		if (rc != BTYD_OK)
+			return rc;
+	}
+	for (int k0 = 0; k0 < sc->nsteps; k0 += 64) {
+		double e[64];
+		int kk = sc->nsteps - k0 < 64 ? sc->nsteps - k0 : 64;
+		rc = cond_n(&sc->model, x, tx, T, sc->t + k0, (size_t)kk, e, &pa);
 		if (rc != BTYD_OK)
 			return rc;
 		for (int j = 0; j < kk; j++) {
-			sum += (e[j] - prev) * exp(-ld * tk[j] / o->units_per_year);
+			sum += (e[j] - prev) * sc->disc[k0 + j];
 			prev = e[j];
 		}
 	}
-	double v = o->margin * spend * sum;
+	if (!isfinite(sum) || !isfinite(prev) || !isfinite(pa))
+		return BTYD_ERANGE;
+	*palive = pa;
+	*expected = prev;
+	*disc = sum;
+	return BTYD_OK;
+}
+
+int btyd_clv(const btyd_model *m, double x, double tx, double T, double spend,
+	     const btyd_clv_opts *o, double *out)
+{
+	if (!o || !out || !isfinite(spend) || spend < 0 || !isfinite(o->margin) || !clv_opts_ok(o)
+	    || !model_ok(m, 0) || m->kind == BTYD_GG || !row_ok(x, tx, T))
+		return BTYD_EDOMAIN;
+	btyd_scorer sc;
+	double pa, e, d;
+	int rc = btyd_scorer_init(&sc, m, o);
+	if (rc == BTYD_OK)
+		rc = btyd_score(&sc, x, tx, T, &pa, &e, &d);
+	btyd_scorer_free(&sc);
+	if (rc != BTYD_OK)
+		return rc;
+	double v = o->margin * spend * d;
 	if (!isfinite(v))
 		return BTYD_ERANGE;
 	*out = v;

@@ -150,6 +150,23 @@ typedef struct btyd_clv_opts {
 int btyd_clv(const btyd_model *m, double x, double tx, double T, double spend,
 	     const btyd_clv_opts *o, double *out);
 
+/* Scoring many customers with one model and horizon: the step ends and
+ * discount factors are computed once; btyd_score gives P(alive), the
+ * expected purchases in (T, T + horizon] and the discounted expected
+ * purchases D = sum_k (E[Y(t_k)] - E[Y(t_{k-1})]) (1 + d)^(-t_k / u), so
+ * CLV = margin * spend * D (o->margin is not used here). Score unique rows
+ * of btyd_group_map and hand the results back through the map. */
+typedef struct btyd_scorer {
+	btyd_model model;
+	double horizon;
+	int nsteps;
+	double *t, *disc;
+} btyd_scorer;
+int btyd_scorer_init(btyd_scorer *sc, const btyd_model *m, const btyd_clv_opts *o);
+void btyd_scorer_free(btyd_scorer *sc);
+int btyd_score(const btyd_scorer *sc, double x, double tx, double T, double *palive,
+	       double *expected, double *disc);
+
 /* --- Special functions -------------------------------------------------- */
 
 /* Gauss hypergeometric 2F1(a, b; c; z) for real a, b, c and z < 1: power

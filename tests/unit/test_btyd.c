@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #define CDNOW "../shared/data/cdnow/cdnow_customers_summary_with_transactions.csv"
@@ -392,22 +393,23 @@ static void test_cdnow(void)
 	}
 	double t0 = rtn_now();
 	btyd_data big;
-	rc = btyd_group(X, TX, TT, NULL, N, &big, &bad);
+	uint32_t *map = xmalloc(N * sizeof *map);
+	rc = btyd_group_map(X, TX, TT, NULL, N, &big, map, &bad);
 	double t1 = rtn_now();
 	btyd_fit fb;
 	int rc2 = btyd_fit_model(BTYD_BGNBD, &big, NULL, &fb);
 	double t2 = rtn_now();
-	/* score every unique row: P(alive), E[Y(52)], CLV (12 monthly steps) */
-	double tot = 0;
+	/* score every unique row (P(alive), E[Y(52)], discounted purchases for
+	 * CLV in 12 monthly steps), then hand the scores to every customer */
 	o.discount = 0.1;
-	int sc = 0;
-	for (size_t i = 0; i < big.n; i++) {
-		double a, b2, cl;
-		sc |= btyd_palive(&fb.model, big.x[i], big.tx[i], big.T[i], &a);
-		sc |= btyd_cond_expected(&fb.model, big.x[i], big.tx[i], big.T[i], 52, &b2);
-		sc |= btyd_clv(&fb.model, big.x[i], big.tx[i], big.T[i], 40, &o, &cl);
-		tot += big.w[i] * (a + b2 + cl);
-	}
+	btyd_scorer scr;
+	int sc = btyd_scorer_init(&scr, &fb.model, &o);
+	double *pa_u = xmalloc(big.n * 3 * sizeof(double)), *ey_u = pa_u + big.n, *dp_u = ey_u + big.n;
+	for (size_t i = 0; i < big.n; i++)
+		sc |= btyd_score(&scr, big.x[i], big.tx[i], big.T[i], &pa_u[i], &ey_u[i], &dp_u[i]);
+	double tot = 0;
+	for (size_t i = 0; i < N; i++)
+		tot += pa_u[map[i]] + ey_u[map[i]] + 0.3 * 40 * dp_u[map[i]];
 	double t3 = rtn_now();
 	printf("# 942,800 customers: group %.3fs, BG/NBD fit %.3fs (%d iterations), score %zu rows "
 	       "%.3fs, total %.3fs\n", t1 - t0, t2 - t1, fb.iterations, big.n, t3 - t2, t3 - t0);
@@ -415,6 +417,28 @@ static void test_cdnow(void)
 	      && isfinite(tot), "1M customers grouped, fitted and scored");
 	CHECK(fabs(fb.model.par[0] - f.model.par[0]) < 1e-4 && fabs(fb.ll - 400 * f.ll) < 1e-3 * 400,
 	      "400x replicated data gives the same parameters");
+	{
+		/* the map points every customer at its own (x, t_x, T); scores agree
+		 * with the one-at-a-time functions */
+		int okm = 1, oks = 1;
+		for (size_t i = 0; i < N; i += 997) {
+			uint32_t j = map[i];
+			okm &= big.x[j] == X[i] && big.tx[j] == TX[i] && big.T[j] == TT[i];
+		}
+		for (size_t i = 0; i < big.n; i += 37) {
+			double a = NAN, ey = NAN, cl = NAN;
+			oks &= btyd_palive(&fb.model, big.x[i], big.tx[i], big.T[i], &a) == BTYD_OK
+				&& btyd_cond_expected(&fb.model, big.x[i], big.tx[i], big.T[i], 52, &ey) == BTYD_OK
+				&& btyd_clv(&fb.model, big.x[i], big.tx[i], big.T[i], 40, &o, &cl) == BTYD_OK
+				&& fabs(a - pa_u[i]) < 1e-12 && fabs(ey - ey_u[i]) < 1e-9 * (1 + ey)
+				&& fabs(cl - 0.3 * 40 * dp_u[i]) < 1e-9 * (1 + cl);
+		}
+		CHECK(okm, "group map points every customer at its row");
+		CHECK(oks, "scorer agrees with palive, cond_expected and clv");
+	}
+	btyd_scorer_free(&scr);
+	free(pa_u);
+	free(map);
 	CHECK(t3 - t0 < 5.0, "group + fit + score 1M customers in under 5 s (%.3fs)", t3 - t0);
 	btyd_data_free(&big);
 
