@@ -541,8 +541,10 @@ static node *parse_primary(parser *p)
 				fail(p, p->tpos, "expected a number or string in the 'in' list, found a column name");
 				goto bad;
 			}
-			if (!parse_operand(p, &lit))
+			if (!parse_operand(p, &lit)) {
+				free_operand(&lit);
 				goto bad;
+			}
 			n->nlist++;
 			n->list = xrealloc(n->list, (size_t)n->nlist * sizeof *n->list);
 			n->list[n->nlist - 1] = lit;
