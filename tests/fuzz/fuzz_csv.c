@@ -5,6 +5,9 @@
  * give identical rows (so buffer refills never change the result). Also
  * checks that fields are NUL-terminated with the right length, records and
  * lines only move forward, and every input byte is consumed at a clean end. */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L /* fmemopen */
+#endif
 #include "csv.h"
 
 #include <stdint.h>

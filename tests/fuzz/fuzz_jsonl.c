@@ -4,6 +4,9 @@
  * 4 KiB reads, which must agree. Checks keys/values are NUL-terminated with
  * the right length and valid UTF-8, keys are unique, and every byte is
  * consumed at a clean end. */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L /* fmemopen */
+#endif
 #include "csv.h"
 #include "jsonl.h"
 
