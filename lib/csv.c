@@ -173,8 +173,10 @@ uint64_t csv_bytes(const csv_reader *r)
 
 /* Reads more input after the data, first moving the current record to the
  * front. Returns 1 when bytes were added, 0 at end of input, -1 when the
- * buffer already holds max_record bytes of the record (with grow 0: when it
- * is full), -2 on a read error (fatal message set). */
+ * buffer already holds max_record bytes of the record (with grow 0: once it
+ * is full and holds at least 2 * CSV_RAW_KEEP bytes, so skipping an
+ * over-long line does not grow it further), -2 on a read error (fatal
+ * message set). */
 static int csv_more(csv_reader *r, int grow)
 {
 	size_t n, want;
@@ -189,7 +191,7 @@ static int csv_more(csv_reader *r, int grow)
 	}
 	if (r->len + 1 >= r->cap) {
 		size_t c;
-		if (r->len >= r->bufmax || !grow)
+		if (r->len >= r->bufmax || (!grow && r->len >= 2 * CSV_RAW_KEEP))
 			return -1;
 		c = r->cap * 2;
 		if (c > r->bufmax + 1)
