@@ -6,23 +6,24 @@
 #include "timeparse.h"
 #include "util.h"
 
-/* Open-addressing set of non-zero 64-bit keys. A slot is in use when its
- * generation equals the set's: bumping the generation empties the set in
- * O(1) (sorted mode clears it for every customer). */
+/* Open-addressing set of non-zero 64-bit keys (0 = empty slot), one array
+ * so that a probe costs one cache line. In sorted mode the set holds one
+ * customer's orders and is cleared per customer through the list of used
+ * slots (cheap for small sets, a memset for large ones). */
 typedef struct ca_keyset {
 	uint64_t *key;
-	uint32_t *gen;
 	uint64_t cap, n;
-	uint32_t cur;
+	uint64_t *used;          /* slots in use, for ks_clear (when tracking) */
+	uint64_t nused, capused;
+	int track;
 } ca_keyset;
 
-static ca_keyset *ks_new(void)
+static ca_keyset *ks_new(int track)
 {
 	ca_keyset *k = xcalloc(1, sizeof *k);
 	k->cap = 64;
 	k->key = xcalloc(k->cap, sizeof *k->key);
-	k->gen = xcalloc(k->cap, sizeof *k->gen);
-	k->cur = 1;
+	k->track = track;
 	return k;
 }
 
@@ -31,17 +32,18 @@ static void ks_free(ca_keyset *k)
 	if (!k)
 		return;
 	free(k->key);
-	free(k->gen);
+	free(k->used);
 	free(k);
 }
 
 static void ks_clear(ca_keyset *k)
 {
-	k->n = 0;
-	if (++k->cur == 0) {
-		memset(k->gen, 0, k->cap * sizeof *k->gen);
-		k->cur = 1;
-	}
+	if (k->nused * 8 < k->cap)
+		for (uint64_t i = 0; i < k->nused; i++)
+			k->key[k->used[i]] = 0;
+	else
+		memset(k->key, 0, k->cap * sizeof *k->key);
+	k->n = k->nused = 0;
 }
 
 static uint64_t mix64(uint64_t h)
@@ -54,35 +56,60 @@ static uint64_t mix64(uint64_t h)
 	return h;
 }
 
+/* Word-at-a-time hash for order ids and the customer table (internal: the
+ * documented shard hash is rtn_hash64). */
+static uint64_t fast_hash(const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ (n * 0xff51afd7ed558ccdULL), w;
+	while (n >= 8) {
+		memcpy(&w, b, 8);
+		h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
+		h ^= h >> 29;
+		b += 8;
+		n -= 8;
+	}
+	if (n) {
+		w = 0;
+		memcpy(&w, b, n);
+		h = (h ^ w) * 0x94d049bb133111ebULL;
+	}
+	return mix64(h);
+}
+
 static int ks_insert_raw(ca_keyset *k, uint64_t key)
 {
 	uint64_t m = k->cap - 1, i = mix64(key) & m;
-	while (k->gen[i] == k->cur) {
+	while (k->key[i]) {
 		if (k->key[i] == key)
 			return 0;
 		i = (i + 1) & m;
 	}
-	k->gen[i] = k->cur;
 	k->key[i] = key;
 	k->n++;
+	if (k->track) {
+		if (k->nused == k->capused) {
+			size_t cap = k->capused;
+			xgrow((void **)&k->used, &cap, k->nused + 1, sizeof *k->used);
+			k->capused = cap;
+		}
+		k->used[k->nused++] = i;
+	}
 	return 1;
 }
 
-/* 1 when key was new. */
+/* 1 when key (non-zero) was new. */
 static int ks_insert(ca_keyset *k, uint64_t key)
 {
 	if ((k->n + 1) * 2 > k->cap) {
-		ca_keyset old = *k;
+		uint64_t *old = k->key, oldcap = k->cap;
 		k->cap *= 2;
 		k->key = xcalloc(k->cap, sizeof *k->key);
-		k->gen = xcalloc(k->cap, sizeof *k->gen);
-		k->cur = 1;
-		k->n = 0;
-		for (uint64_t i = 0; i < old.cap; i++)
-			if (old.gen[i] == old.cur)
-				ks_insert_raw(k, old.key[i]);
-		free(old.key);
-		free(old.gen);
+		k->n = k->nused = 0;
+		for (uint64_t i = 0; i < oldcap; i++)
+			if (old[i])
+				ks_insert_raw(k, old[i]);
+		free(old);
 	}
 	return ks_insert_raw(k, key);
 }
@@ -95,9 +122,9 @@ custagg *ca_new(const ca_opts *o)
 	if (o->have_asof)
 		a->asof_end_t = time_day_start(o->asof_day + 1, o->tz);
 	a->max_t = INT64_MIN;
-	a->orders = ks_new();
+	a->orders = ks_new(o->sorted);
 	if (!o->sorted) {
-		a->days = ks_new();
+		a->days = ks_new(0);
 		a->tcap = 1024;
 		a->table = xcalloc(a->tcap, sizeof *a->table);
 	}
@@ -201,7 +228,7 @@ static void table_grow(custagg *a)
 
 static uint32_t cust_lookup(custagg *a, const char *p, uint32_t n)
 {
-	uint64_t h = rtn_hash64(p, n), m = a->tcap - 1, s = h & m;
+	uint64_t h = fast_hash(p, n), m = a->tcap - 1, s = h & m;
 	uint32_t x;
 	while ((x = a->table[s])) {
 		const ca_cust *c = &a->cust[x - 1];
@@ -300,7 +327,7 @@ static void add_purchase(custagg *a, uint32_t ci, ca_cust *c, const rtn_value *v
 		c->win_amount += amount;
 	/* distinct orders: order id, else the purchase time */
 	const rtn_value *o = &v[a->c_order];
-	uint64_t key = o->len ? rtn_hash64(o->s, o->len) : mix64((uint64_t)t ^ 0x5bd1e9955bd1e995ULL);
+	uint64_t key = o->len ? fast_hash(o->s, o->len) : mix64((uint64_t)t ^ 0x5bd1e9955bd1e995ULL);
 	key ^= (uint64_t)ci * 0x9e3779b97f4a7c15ULL;
 	key |= 1;
 	if (key == c->last_key && c->orders)

@@ -9,10 +9,37 @@
 #include "timeparse.h"
 #include "util.h"
 
-static int cmp_i64(const void *x, const void *y)
+/* LSD radix sort of int64 values (sign bit flipped), skipping the byte
+ * positions where all values agree: R and F sort in one or two passes. */
+static void sort_i64(int64_t *v, uint32_t n)
 {
-	int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
-	return (a > b) - (a < b);
+	uint64_t *a = (uint64_t *)v, *b = xmalloc((size_t)(n ? n : 1) * sizeof *b);
+	uint64_t or_all = 0, and_all = ~0ULL;
+	for (uint32_t i = 0; i < n; i++) {
+		a[i] ^= 1ULL << 63;
+		or_all |= a[i];
+		and_all &= a[i];
+	}
+	uint64_t *src = a, *dst = b;
+	for (int shift = 0; shift < 64; shift += 8) {
+		if (!(((or_all ^ and_all) >> shift) & 0xff))
+			continue;
+		size_t count[257] = {0};
+		for (uint32_t i = 0; i < n; i++)
+			count[((src[i] >> shift) & 0xff) + 1]++;
+		for (int d = 0; d < 256; d++)
+			count[d + 1] += count[d];
+		for (uint32_t i = 0; i < n; i++)
+			dst[count[(src[i] >> shift) & 0xff]++] = src[i];
+		uint64_t *t = src;
+		src = dst;
+		dst = t;
+	}
+	if (src != a)
+		memcpy(a, src, (size_t)n * sizeof *a);
+	for (uint32_t i = 0; i < n; i++)
+		a[i] ^= 1ULL << 63;
+	free(b);
 }
 
 /* See the tie rule in rfm.h. dim 0 (recency) is better when lower. */
@@ -24,7 +51,7 @@ void rfm_breaks_from_values(const int64_t *v, uint32_t n, int dim, int bins, int
 		return;
 	int64_t *s = xmalloc((size_t)n * sizeof *s);
 	memcpy(s, v, (size_t)n * sizeof *s);
-	qsort(s, n, sizeof *s, cmp_i64);
+	sort_i64(s, n);
 	int next = 0;   /* next break to place */
 	for (uint32_t i = 0; i < n && next < bins - 1;) {
 		uint32_t e = i;
@@ -383,6 +410,17 @@ static int text_width(const char *s)
 	return w;
 }
 
+/* Money rounded to cents (half away from zero) for the summary table. */
+static void format_cents(int64_t v, char buf[32])
+{
+	int64_t c = v / 100, r = v % 100;
+	if (r >= 50)
+		c++;
+	else if (r <= -50)
+		c--;
+	money_format(c * 100, buf);
+}
+
 typedef struct sum_group {
 	const char *label;
 	uint64_t customers, repeat;
@@ -411,9 +449,9 @@ static void summary_table(FILE *f, const char *title, sum_group *g, int ng, cons
 	for (int i = 0; i <= ng; i++) {
 		const sum_group *x = i < ng ? &g[i] : &tot;
 		char rev[32], aov[32];
-		money_format(x->revenue, rev);
+		format_cents(x->revenue, rev);
 		if (x->orders)
-			money_format(mdiv(x->revenue, x->orders), aov);
+			format_cents(mdiv(x->revenue, x->orders), aov);
 		else
 			strcpy(aov, "-");
 		double n = (double)x->customers, share = tot.customers ? 100.0 * n / tot.customers : 0;
