@@ -71,7 +71,7 @@ static void need(int rc, const char *opt, const char *err)
 
 /* Paths and switches that are not simulation settings. */
 typedef struct files {
-	const char *out, *alias, *truth, *channels;
+	const char *out, *alias, *truth, *params, *spend, *channels;
 	int stats, stored;
 } files;
 
@@ -83,10 +83,10 @@ static int option(int c, synth_opts *o, files *f)
 	case O_MODEL:
 		if (strcmp(optarg, "bgnbd") && strcmp(optarg, "pnbd"))
 			rtn_die(RTN_EXIT_USAGE, "--model: '%s' is not bgnbd or pnbd", optarg);
-		o->model = strcmp(optarg, "pnbd") ? SYNTH_BGNBD : SYNTH_PNBD;
+		synth_set_model(o, strcmp(optarg, "pnbd") ? SYNTH_BGNBD : SYNTH_PNBD);
 		break;
-	case O_PARAMS: need(synth_parse_params(optarg, &o->base, err, sizeof err), "--params", err); break;
-	case O_SPEND: need(synth_parse_params(optarg, &o->base, err, sizeof err), "--spend", err); break;
+	case O_PARAMS: f->params = optarg; break;
+	case O_SPEND: f->spend = optarg; break;
 	case O_CHANNELS: f->channels = optarg; break;
 	case O_CUSTOMERS: o->customers = (uint64_t)rtn_parse_ll("--customers", optarg, 1, INT64_C(10000000000)); break;
 	case O_SEED: o->seed = (uint64_t)rtn_parse_ll("--seed", optarg, 0, INT64_MAX); break;
@@ -141,7 +141,12 @@ int main(int argc, char **argv)
 			return rtn_close_stdout();
 	if (optind < argc)
 		rtn_die(RTN_EXIT_USAGE, "unexpected argument '%s' (synth reads no input)", argv[optind]);
-	/* Channels start from --params/--spend, whatever the option order. */
+	/* Parameters apply to the chosen model's defaults and channels start
+	 * from them, whatever the option order. */
+	if (f.params)
+		need(synth_parse_params(f.params, &o.base, err, sizeof err), "--params", err);
+	if (f.spend)
+		need(synth_parse_params(f.spend, &o.base, err, sizeof err), "--spend", err);
 	if (f.channels)
 		need(synth_parse_channels(f.channels, &o, err, sizeof err), "--channels", err);
 	need(synth_check(&o, err, sizeof err), "synth", err);

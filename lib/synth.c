@@ -36,11 +36,23 @@ void synth_opts_init(synth_opts *o)
 	synth_parse_date("2023-01-01", &o->start_day, NULL, 0);
 	synth_parse_date("2024-12-31", &o->end_day, NULL, 0);
 	o->asof_day = INT64_MIN; /* = end_day unless given */
-	o->base = (synth_params){.r = 0.243, .alpha = 4.414, .a = 0.793, .b = 2.426,
-				 .s = 0.61, .beta = 11.67, .p = 6.25, .q = 3.74, .gamma = 15.44};
+	o->base = (synth_params){.p = 6.25, .q = 3.74, .gamma = 15.44};
+	synth_set_model(o, SYNTH_BGNBD);
 	o->items = 1.6;
 	o->format = SYNTH_CSV;
 	o->header = 1;
+}
+
+void synth_set_model(synth_opts *o, int model)
+{
+	o->model = model;
+	if (model == SYNTH_PNBD) {
+		o->base.r = 0.55, o->base.alpha = 10.58, o->base.s = 0.61, o->base.beta = 11.67;
+		o->base.a = o->base.b = 0;
+	} else {
+		o->base.r = 0.243, o->base.alpha = 4.414, o->base.a = 0.793, o->base.b = 2.426;
+		o->base.s = o->base.beta = 0;
+	}
 }
 
 /* ---- parsing ---------------------------------------------------------- */

@@ -79,6 +79,8 @@ typedef struct synth_opts {
  * s 0.61, beta 11.67; spend p 6.25, q 3.74, gamma 15.44), 2023-01-01 to
  * 2024-12-31, as of the end date. */
 void synth_opts_init(synth_opts *o);
+/* Sets the model and its default r, alpha and a, b (or s, beta). */
+void synth_set_model(synth_opts *o, int model);
 
 /* "r=0.24,alpha=4.4,a=0.79,b=2.4" or spend "p=6,q=3.7,gamma=15": sets the
  * named fields of *p (any of r alpha a b s beta p q gamma). Returns 0, or -1
