@@ -86,7 +86,7 @@ jsonl_reader *jsonl_open(FILE *f, const char *name, const jsonl_options *opt)
 	r->f = f;
 	r->name = xstrdup(name ? name : "input");
 	r->o = o;
-	r->bufmax = o.max_line + 1;  /* a line of max_line bytes and its LF */
+	r->bufmax = o.max_line + 2;  /* a line of max_line bytes and its CR LF */
 	if (r->bufmax < 2 * JSONL_RAW_KEEP)
 		r->bufmax = 2 * JSONL_RAW_KEEP;
 	r->cap = o.chunk + 1;
