@@ -437,16 +437,24 @@ typedef struct centry {
 	int64_t rev;       /* net amount */
 } centry;
 
+/* One customer, 64 bytes, stored in the hash table itself so that a
+ * lookup touches one cache line (ids up to 16 bytes are kept inline). */
+#define KEY_INLINE 16
 typedef struct cust {
-	const char *key;
-	uint32_t klen;
+	uint64_t hash;
+	uint32_t klen;     /* 0 = empty slot (empty ids are never stored) */
 	uint32_t n, cap;
 	int32_t group;     /* interned --by value of the first start event */
 	int32_t start_day;
-	int start_split;   /* the first start event is of the split type */
+	int32_t start_split; /* the first start event is of the split type */
 	int64_t start_time;
 	centry *e;
+	union {
+		char in[KEY_INLINE];
+		const char *p;
+	} key;
 } cust;
+
 
 typedef struct strtab {
 	uint32_t *slot;    /* index + 1, 0 = empty */
@@ -463,17 +471,33 @@ typedef struct typelist {
 	char buf[256];
 } typelist;
 
+/* An event waiting in the prefetch queue (customer id, then --by value). */
+enum { EV_START = 1, EV_RET = 2, EV_SPLIT = 4 };
+#define PIPE 16
+typedef struct pend {
+	uint64_t hash;
+	int64_t t, amount;
+	int flags;
+	uint32_t clen, blen;
+	char *buf;         /* customer id, then the --by value */
+	size_t cap;
+	const char *key;   /* buf, or key16 for short ids */
+	char key16[16];
+} pend;
+
 struct cohort_acc {
+	pend pipe[PIPE];
+	uint64_t seq;      /* events queued so far; pipe[seq % PIPE] is next */
+	unsigned npend;
 	cohort_spec spec;
 	tz_zone *tz;
 	int c_cust, c_time, c_amount, c_type, c_by;
 	typelist start, ret, split;
 	int split_is_start;
-	/* customers: open addressing over indices into cs */
-	uint32_t *slot;
+	/* customers: open addressing, linear probing, cs[0..mask] */
 	uint64_t mask;
 	cust *cs;
-	uint64_t ncust, capcust;
+	uint64_t ncust;
 	/* key arena: chunks never move */
 	char *chunk;
 	size_t chunk_used, chunk_cap;
@@ -504,9 +528,15 @@ static void typelist_parse(typelist *l, const char *s, const char *opt)
 
 static int typelist_has(const typelist *l, const rtn_value *v)
 {
-	for (int i = 0; i < l->n; i++)
-		if (l->len[i] == v->len && memcmp(l->p[i], v->s, v->len) == 0)
+	for (int i = 0; i < l->n; i++) {
+		if (l->len[i] != v->len)
+			continue;
+		size_t k = 0;
+		while (k < v->len && l->p[i][k] == v->s[k])
+			k++;
+		if (k == v->len)
 			return 1;
+	}
 	return 0;
 }
 
@@ -570,7 +600,7 @@ cohort_acc *cohort_acc_new(const cohort_spec *spec, tz_zone *tz, const rtn_schem
 		typelist_parse(&a->split, spec->split_event, "--split-event");
 	}
 	a->mask = 1023;
-	a->slot = xcalloc(a->mask + 1, sizeof *a->slot);
+	a->cs = xcalloc(a->mask + 1, sizeof *a->cs);
 	a->max_time = RTN_NULL;
 	strtab_intern(&a->groups, "", 0);
 	return a;
@@ -594,44 +624,58 @@ static const char *arena_copy(cohort_acc *a, const char *s, uint32_t n)
 static void cust_grow_table(cohort_acc *a)
 {
 	uint64_t nm = a->mask * 2 + 1;
-	uint32_t *ns = xcalloc(nm + 1, sizeof *ns);
-	for (uint64_t k = 0; k < a->ncust; k++) {
-		uint64_t i = rtn_hash64(a->cs[k].key, a->cs[k].klen) & nm;
-		while (ns[i])
+	cust *ns = xcalloc(nm + 1, sizeof *ns);
+	for (uint64_t k = 0; k <= a->mask; k++) {
+		if (!a->cs[k].klen)
+			continue;
+		uint64_t i = a->cs[k].hash & nm;
+		while (ns[i].klen)
 			i = (i + 1) & nm;
-		ns[i] = (uint32_t)(k + 1);
+		ns[i] = a->cs[k];
 	}
-	free(a->slot);
-	a->slot = ns;
+	free(a->cs);
+	a->cs = ns;
 	a->mask = nm;
 }
 
-static cust *cust_find(cohort_acc *a, const char *s, uint32_t len)
+/* s is zero-padded to KEY_INLINE bytes when len <= KEY_INLINE, as the
+ * inline keys are, so short ids compare in two word compares. */
+static int key_eq(const cust *c, const char *s, uint32_t len)
 {
-	uint64_t h = rtn_hash64(s, len), i = h & a->mask;
+	if (c->klen != len)
+		return 0;
+	if (len <= KEY_INLINE)
+		return memcmp(c->key.in, s, KEY_INLINE) == 0;
+	return memcmp(c->key.p, s, len) == 0;
+}
+
+static cust *cust_find(cohort_acc *a, uint64_t h, const char *s, uint32_t len)
+{
+	uint64_t i = h & a->mask;
 	for (;; i = (i + 1) & a->mask) {
-		uint32_t k = a->slot[i];
-		if (!k)
+		cust *c = &a->cs[i];
+		if (!c->klen)
 			break;
-		cust *c = &a->cs[k - 1];
-		if (c->klen == len && memcmp(c->key, s, len) == 0)
+		if (c->hash == h && key_eq(c, s, len))
 			return c;
 	}
 	if (a->ncust >= UINT32_MAX - 1)
 		rtn_die(RTN_EXIT_SYSTEM, "more than %u customers", UINT32_MAX - 1);
-	if (a->ncust == a->capcust) {
-		a->capcust = a->capcust ? a->capcust * 2 : 1024;
-		a->cs = xrealloc(a->cs, a->capcust * sizeof *a->cs);
-	}
-	cust *c = &a->cs[a->ncust++];
-	memset(c, 0, sizeof *c);
-	c->key = arena_copy(a, s, len);
-	c->klen = len;
-	c->start_time = RTN_NULL;
-	a->slot[i] = (uint32_t)a->ncust;
-	if (a->ncust * 2 > a->mask) {
+	if ((a->ncust + 1) * 10 > (a->mask + 1) * 7) {
 		cust_grow_table(a);
+		for (i = h & a->mask; a->cs[i].klen; i = (i + 1) & a->mask)
+			;
 	}
+	cust *c = &a->cs[i];
+	memset(c, 0, sizeof *c);
+	c->hash = h;
+	c->klen = len;
+	if (len <= KEY_INLINE)
+		memcpy(c->key.in, s, len);
+	else
+		c->key.p = arena_copy(a, s, len);
+	c->start_time = RTN_NULL;
+	a->ncust++;
 	return c;
 }
 
@@ -654,7 +698,7 @@ static centry *cust_entry(cust *c, int32_t day)
 		pos = lo;
 	}
 	if (c->n == c->cap) {
-		c->cap = c->cap ? c->cap * 2 : 2;
+		c->cap = c->cap ? c->cap * 2 : 4;
 		c->e = xrealloc(c->e, c->cap * sizeof *c->e);
 	}
 	memmove(c->e + pos + 1, c->e + pos, (c->n - pos) * sizeof *c->e);
@@ -669,6 +713,51 @@ static int bytes_cmp(const char *a, size_t an, const char *b, size_t bn)
 {
 	int c = memcmp(a, b, an < bn ? an : bn);
 	return c ? c : (an > bn) - (an < bn);
+}
+
+/* Applies one event to its customer. */
+static void apply(cohort_acc *a, const pend *p)
+{
+	cust *c = cust_find(a, p->hash, p->key, p->clen);
+	int64_t t = p->t, day = time_local_day(t, a->tz);
+	int is_split = (p->flags & EV_SPLIT) != 0;
+	if (p->flags & EV_START) {
+		/* the first start event: earliest time, then a split-type event,
+		 * then the smallest --by value, so any input order gives the same */
+		int take = c->start_time == RTN_NULL || t < c->start_time;
+		if (!take && t == c->start_time) {
+			take = is_split > c->start_split;
+			if (!take && is_split == c->start_split && a->c_by >= 0) {
+				uint32_t g = (uint32_t)c->group;
+				take = bytes_cmp(p->buf + p->clen, p->blen, a->groups.s[g], a->groups.len[g]) < 0;
+			}
+		}
+		if (take) {
+			c->start_time = t;
+			c->start_day = (int32_t)day;
+			c->start_split = is_split;
+			if (a->c_by >= 0)
+				c->group = (int32_t)strtab_intern(&a->groups, p->buf + p->clen, p->blen);
+		}
+	}
+	centry *e = cust_entry(c, (int32_t)day);
+	e->nret += (p->flags & EV_RET) != 0;
+	e->nsplit += (uint32_t)is_split;
+	if (p->amount != RTN_NULL)
+		e->rev += p->amount;
+}
+
+/* Second stage of the pipeline: the customer's slot has been prefetched;
+ * prefetch the end of its day list, where most events land. */
+static void prefetch_entries(const cohort_acc *a, const pend *p)
+{
+	const cust *c = &a->cs[p->hash & a->mask];
+	if (c->klen && c->hash == p->hash && c->n) {
+		/* the day list is searched and shifted: fetch up to 256 bytes */
+		const char *e = (const char *)c->e, *end = (const char *)(c->e + c->n);
+		for (int k = 0; k < 4 && e + 64 * k < end; k++)
+			__builtin_prefetch(e + 64 * k, 1);
+	}
 }
 
 void cohort_acc_add(cohort_acc *a, const rtn_value *v)
@@ -686,37 +775,54 @@ void cohort_acc_add(cohort_acc *a, const rtn_value *v)
 		a->st.no_customer++;
 		return;
 	}
-	int is_start = typelist_has(&a->start, tv), is_ret = typelist_has(&a->ret, tv);
-	int is_split = a->split.n && typelist_has(&a->split, tv);
-	if (!is_start && !is_ret && !is_split && amount == RTN_NULL) {
+	int flags = typelist_has(&a->start, tv) * EV_START | typelist_has(&a->ret, tv) * EV_RET;
+	if (a->split.n && typelist_has(&a->split, tv))
+		flags |= EV_SPLIT;
+	if (!flags && amount == RTN_NULL) {
 		a->st.ignored++;
 		return;
 	}
 	a->st.used++;
-	cust *c = cust_find(a, cv->s, cv->len);
-	int64_t day = time_local_day(t, a->tz);
-	if (is_start) {
-		int take = c->start_time == RTN_NULL || t < c->start_time;
-		if (!take && t == c->start_time && a->c_by >= 0) {
-			const rtn_value *bv = &v[a->c_by];
-			uint32_t g = (uint32_t)c->group;
-			take = bytes_cmp(bv->s, bv->len, a->groups.s[g], a->groups.len[g]) < 0;
-		}
-		if (!take && t == c->start_time && is_split)
-			take = !c->start_split;
-		if (take) {
-			c->start_time = t;
-			c->start_day = (int32_t)day;
-			c->start_split = is_split;
-			if (a->c_by >= 0)
-				c->group = (int32_t)strtab_intern(&a->groups, v[a->c_by].s, v[a->c_by].len);
-		}
+	/* Events wait in a short queue so that the customer's table slot can
+	 * be prefetched: a lookup in a table of millions is a cache miss, and
+	 * the order of events does not change the result. */
+	if (a->npend == PIPE) {
+		apply(a, &a->pipe[a->seq % PIPE]);
+		a->npend--;
 	}
-	centry *e = cust_entry(c, (int32_t)day);
-	e->nret += (uint32_t)is_ret;
-	e->nsplit += (uint32_t)is_split;
-	if (amount != RTN_NULL)
-		e->rev += amount;
+	pend *p = &a->pipe[a->seq % PIPE];
+	uint32_t blen = a->c_by >= 0 && (flags & EV_START) ? v[a->c_by].len : 0;
+	if (p->cap < (size_t)cv->len + blen + KEY_INLINE) {
+		p->cap = (size_t)cv->len + blen + KEY_INLINE + 64;
+		p->buf = xrealloc(p->buf, p->cap);
+	}
+	memcpy(p->buf, cv->s, cv->len);
+	if (blen)
+		memcpy(p->buf + cv->len, v[a->c_by].s, blen);
+	p->key = p->buf;
+	if (cv->len < KEY_INLINE) {
+		/* zero-padded copy for key_eq */
+		memset(p->key16, 0, KEY_INLINE);
+		memcpy(p->key16, cv->s, cv->len);
+		p->key = p->key16;
+	}
+	p->clen = cv->len;
+	p->blen = blen;
+	p->t = t;
+	p->amount = amount;
+	p->flags = flags;
+	p->hash = rtn_hash64(cv->s, cv->len);
+	__builtin_prefetch(&a->cs[p->hash & a->mask], 1);
+	a->seq++;
+	a->npend++;
+	if (a->npend > PIPE / 2)
+		prefetch_entries(a, &a->pipe[(a->seq - PIPE / 2 - 1) % PIPE]);
+}
+
+static void drain(cohort_acc *a)
+{
+	for (; a->npend; a->npend--)
+		apply(a, &a->pipe[(a->seq - a->npend) % PIPE]);
 }
 
 /* Adds one customer to its panel. days is scratch space for the life table. */
@@ -789,6 +895,7 @@ static void add_customer(cohort_table *t, cohort_acc *a, cust *c, cohort_panel *
 cohort_table *cohort_acc_finish(cohort_acc *a, cohort_stats *st)
 {
 	cohort_spec *s = &a->spec;
+	drain(a);
 	if (!s->has_asof)
 		s->asof_day = a->max_time == RTN_NULL ? 0 : time_local_day(a->max_time, a->tz);
 	cohort_table *t = cohort_table_new(s, a->tz);
@@ -798,8 +905,10 @@ cohort_table *cohort_acc_finish(cohort_acc *a, cohort_stats *st)
 	size_t days_cap = 0;
 	/* panels are created in a first pass so that the pointers stay valid */
 	for (int pass = 0; pass < 2; pass++) {
-		for (uint64_t k = 0; k < a->ncust; k++) {
+		for (uint64_t k = 0; k <= a->mask; k++) {
 			cust *c = &a->cs[k];
+			if (!c->klen)
+				continue;
 			if (pass == 0)
 				a->st.customers++;
 			if (c->start_time == RTN_NULL) {
@@ -844,7 +953,7 @@ cohort_table *cohort_acc_finish(cohort_acc *a, cohort_stats *st)
 				}
 		}
 	}
-	for (uint64_t k = 0; k < a->ncust; k++)
+	for (uint64_t k = 0; k <= a->mask; k++)
 		for (uint32_t i = 0; i < a->cs[k].n; i++)
 			if (a->cs[k].e[i].day > s->asof_day)
 				a->st.after_asof_events += a->cs[k].e[i].nret;
@@ -868,10 +977,11 @@ void cohort_acc_free(cohort_acc *a)
 {
 	if (!a)
 		return;
-	for (uint64_t k = 0; k < a->ncust; k++)
+	for (uint64_t k = 0; k <= a->mask; k++)
 		free(a->cs[k].e);
 	free(a->cs);
-	free(a->slot);
+	for (int i = 0; i < PIPE; i++)
+		free(a->pipe[i].buf);
 	for (size_t i = 0; i < a->nchunks; i++)
 		free(a->chunks[i]);
 	free(a->chunks);
