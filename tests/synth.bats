@@ -226,3 +226,37 @@ CH='ads:0.5:a=3,b=2;loyal:0.3:a=0.2,b=5;organic:0.2'
 	[ ! -e "$T/x.csv" ]
 	[ -z "$(ls -A "$T")" ]
 }
+
+@test "examples: the committed sample is what regenerate.sh makes" {
+	mkdir "$T/ex"
+	cp "$TOP/examples/regenerate.sh" "$T/ex/"
+	# regenerate.sh writes beside itself; run the copy so the repo is untouched
+	RETAIN_BIN=$BIN sh -c 'cd "$1" && top=$(pwd) && sed "s|^top=.*|top=$top/..|; s|cd \"\$top/examples\"|cd \"$top\"|" regenerate.sh >r.sh && sh r.sh' _ "$T/ex" 2>"$T/log"
+	cmp "$T/ex/orders.csv" "$TOP/examples/orders.csv"
+	cmp "$T/ex/aliases.csv" "$TOP/examples/aliases.csv"
+	cmp "$T/ex/truth.csv" "$TOP/examples/truth.csv"
+}
+
+@test "examples: demo.sh runs every built stage into its folder" {
+	run sh "$TOP/examples/demo.sh" "$T/out"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"demo: results in $T/out"* ]]
+	[ -s "$T/out/events.rtn" ]
+	[ -s "$T/out/rejects.tsv" ]
+	# the 87 bad rows of the sample, and nothing else, are rejected
+	[ "$(($(wc -l <"$T/out/rejects.tsv") - 1))" -eq 87 ]
+	for p in dedupe rfm cohort segment-export churnscore; do
+		if [ -x "$BIN/$p" ]; then
+			echo "$output" | grep -qE "^  $p +[a-z]"
+			! echo "$output" | grep -qE "^  $p +(skipped|FAILED)"
+		else
+			echo "$output" | grep -qE "^  $p +skipped"
+		fi
+	done
+	if [ -x "$BIN/rfm" ]; then grep -q "customer health as of 2024-12-31" "$T/out/health.txt"; fi
+	# a folder the demo did not make is never overwritten
+	mkdir "$T/mine"
+	run sh "$TOP/examples/demo.sh" "$T/mine"
+	[ "$status" -eq 2 ]
+}
