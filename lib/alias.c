@@ -258,9 +258,8 @@ alias_map *alias_load(const char *path)
 			if (row.nfields != 2)
 				rtn_die(RTN_EXIT_USAGE, "%s:%llu: expected 2 fields (alias, canonical id), found %zu",
 					name, line, row.nfields);
-			if (row.recno == 1 && strcasecmp(row.field[0], "alias") == 0 &&
-			    strcasecmp(row.field[1], "canonical") == 0)
-				continue;
+			if (row.recno == 1 && strcasecmp(row.field[0], "alias") == 0)
+				continue; /* header: alias,canonical (synth: alias,customer_id) */
 			if (!row.len[0] || !row.len[1])
 				rtn_die(RTN_EXIT_USAGE, "%s:%llu: empty customer id", name, line);
 			const node *prev = NULL;

@@ -3,8 +3,8 @@
  * (a -> b -> c gives a -> c and b -> c). Cycles are an error.
  *
  * File format: one pair per line, comma- or tab-separated (guessed from the
- * first line), RFC 4180 quoting; an optional first line "alias,canonical"
- * is a header; blank lines are skipped; a line "x,x" says nothing and is
+ * first line), RFC 4180 quoting; a first line whose first field is
+ * "alias" is a header (alias,canonical or synth's alias,customer_id); blank lines are skipped; a line "x,x" says nothing and is
  * ignored. The same alias given twice with different targets is an error. */
 #ifndef RETAIN_ALIAS_H
 #define RETAIN_ALIAS_H

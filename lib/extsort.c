@@ -4,9 +4,9 @@
  *   u32 row length, u32 zero, then one 8-byte slot per column
  *   (int/time/money: int64; float: the double; string: u32 offset from the
  *   row start and u32 length, the bytes following the slots).
- * The sort array holds 16-byte entries: a 64-bit key prefix of the first
- * sort column (order-preserving, so unequal prefixes decide without touching
- * the row) and the row pointer. Sorting is a stable bottom-up merge sort;
+ * The sort array holds 32-byte entries: a 24-byte order-preserving prefix
+ * of the sort columns (unequal prefixes decide without touching the row)
+ * and the row pointer. Sorting is a stable bottom-up merge sort;
  * runs are merged with a binary heap that breaks ties by run age. */
 #include "extsort.h"
 
@@ -18,8 +18,10 @@
 
 #define ROW_HDR 8
 
+#define KEY_WORDS 3
+
 typedef struct entry {
-	uint64_t key;
+	uint64_t key[KEY_WORDS];
 	const unsigned char *row;
 } entry;
 
@@ -52,7 +54,7 @@ struct extsort {
 	rtn_header *hdr;       /* schema of the spill files */
 	size_t memory;
 	char *tmpdir;
-	uint64_t key_mask;
+	uint64_t key_mask[KEY_WORDS];
 	/* arena: equal-sized chunks reused after a spill, big rows apart */
 	unsigned char **chunks;
 	int nchunks, cur_chunk;
@@ -204,35 +206,73 @@ static inline uint32_t row_len(const unsigned char *row)
 	return n;
 }
 
-/* Order-preserving 64-bit prefix of the first sort column. */
-static inline uint64_t row_key(const extsort *s, const unsigned char *row)
+/* Order-preserving key prefix: the sort columns encoded so that memcmp
+ * order is the sort order (strings: bytes with 00 escaped as 00 FF, ended
+ * by 00 00; integers: big-endian with the sign bit flipped; floats: the
+ * total-order bits), cut to KEY_WORDS * 8 bytes and loaded as big-endian
+ * words. Unequal prefixes decide the order without touching the rows;
+ * equal ones fall back to comparing the rows. */
+static inline uint64_t load_be64(const unsigned char *p)
 {
-	int c = s->cols[0];
-	const unsigned char *slot = row + ROW_HDR + 8 * (size_t)c;
-	uint64_t k = 0;
-	switch (s->types[c]) {
-	case RTN_STRING: {
-		uint32_t off, len;
-		memcpy(&off, slot, 4);
-		memcpy(&len, slot + 4, 4);
-		const unsigned char *p = row + off;
-		for (uint32_t i = 0; i < 8; i++)
-			k = k << 8 | (i < len ? p[i] : 0);
-		break;
+	uint64_t x;
+	memcpy(&x, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	x = __builtin_bswap64(x);
+#elif !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_BIG_ENDIAN__
+	x = (uint64_t)p[0] << 56 | (uint64_t)p[1] << 48 | (uint64_t)p[2] << 40 | (uint64_t)p[3] << 32 |
+		(uint64_t)p[4] << 24 | (uint64_t)p[5] << 16 | (uint64_t)p[6] << 8 | p[7];
+#endif
+	return x;
+}
+
+static void row_key(const extsort *s, const unsigned char *row, uint64_t *key)
+{
+	unsigned char b[KEY_WORDS * 8];
+	size_t n = 0;
+	for (int k = 0; k < s->nkey && n < sizeof b; k++) {
+		int c = s->cols[k];
+		const unsigned char *slot = row + ROW_HDR + 8 * (size_t)c;
+		uint64_t x;
+		switch (s->types[c]) {
+		case RTN_STRING: {
+			uint32_t off, len;
+			memcpy(&off, slot, 4);
+			memcpy(&len, slot + 4, 4);
+			const unsigned char *p = row + off;
+			size_t room = sizeof b - n, take = len < room ? len : room;
+			if (!memchr(p, 0, take)) {
+				memcpy(b + n, p, take);
+				n += take;
+			} else {
+				for (uint32_t i = 0; i < len && n < sizeof b; i++) {
+					b[n++] = p[i];
+					if (p[i] == 0 && n < sizeof b)
+						b[n++] = 0xff;
+				}
+			}
+			for (int i = 0; i < 2 && n < sizeof b; i++)
+				b[n++] = 0;
+			continue;
+		}
+		case RTN_FLOAT: {
+			double f;
+			memcpy(&f, slot, 8);
+			x = float_order(f);
+			break;
+		}
+		default: {
+			int64_t i;
+			memcpy(&i, slot, 8);
+			x = (uint64_t)i ^ (1ULL << 63);
+		}
+		}
+		for (int i = 7; i >= 0 && n < sizeof b; i--)
+			b[n++] = (unsigned char)(x >> (8 * i));
 	}
-	case RTN_FLOAT: {
-		double f;
-		memcpy(&f, slot, 8);
-		k = float_order(f);
-		break;
-	}
-	default: {
-		int64_t i;
-		memcpy(&i, slot, 8);
-		k = (uint64_t)i ^ (1ULL << 63);
-	}
-	}
-	return k & s->key_mask;
+	if (n < sizeof b)
+		memset(b + n, 0, sizeof b - n);
+	for (int w = 0; w < KEY_WORDS; w++)
+		key[w] = load_be64(b + 8 * w) & s->key_mask[w];
 }
 
 static int row_cmp(const extsort *s, const unsigned char *a, const unsigned char *b)
@@ -272,8 +312,9 @@ static int row_cmp(const extsort *s, const unsigned char *a, const unsigned char
 
 static inline int ent_cmp(const extsort *s, const entry *a, const entry *b)
 {
-	if (a->key != b->key)
-		return a->key < b->key ? -1 : 1;
+	for (int w = 0; w < KEY_WORDS; w++)
+		if (a->key[w] != b->key[w])
+			return a->key[w] < b->key[w] ? -1 : 1;
 	return row_cmp(s, a->row, b->row);
 }
 
@@ -450,6 +491,8 @@ static int source_advance(extsort *s, source *src)
 	if (!src->r) {
 		if (src->mem_i >= src->mem_n)
 			return 0;
+		if (src->mem_i + 16 < src->mem_n)
+			__builtin_prefetch(src->mem[src->mem_i + 16].row);
 		src->cur = src->mem[src->mem_i++];
 		return 1;
 	}
@@ -460,7 +503,7 @@ static int source_advance(extsort *s, source *src)
 		xgrow((void **)&src->buf, &src->cap, n, 1);
 		row_encode(s, v, src->buf, n);
 		src->cur.row = src->buf;
-		src->cur.key = row_key(s, src->buf);
+		row_key(s, src->buf, src->cur.key);
 		return 1;
 	}
 	if (rc != RTN_END)
@@ -575,6 +618,9 @@ static run *write_run(extsort *s, merger *m, int level)
 		}
 	} else {
 		for (size_t i = 0; i < s->nents; i++) {
+			/* Rows are visited in sorted, not memory, order. */
+			if (i + 16 < s->nents)
+				__builtin_prefetch(s->ents[i + 16].row);
 			row_decode(s, s->ents[i].row, s->scratch);
 			rtn_write(w, s->scratch);
 		}
@@ -651,14 +697,12 @@ extsort *extsort_new(const rtn_schema *schema, const int *cols, int ncols, size_
 	size_t cs = s->memory / 16;
 	s->chunk_size = cs < 16384 ? 16384 : cs > (4u << 20) ? (4u << 20) : cs;
 	s->cur_chunk = -1;
-	s->key_mask = ~0ULL;
-	/* Test hook: keep only the top N bits of the sort prefix, so that equal
-	 * prefixes ("collisions") must be resolved by comparing full values. */
+	/* Test hook: keep only the first N bits of the key prefix, so that
+	 * equal prefixes ("collisions") must be resolved on the full values. */
 	const char *bits = getenv("RETAIN_TEST_HASH_BITS");
-	if (bits && *bits) {
-		long b = strtol(bits, NULL, 10);
-		s->key_mask = b <= 0 ? 0 : b >= 64 ? ~0ULL : ~0ULL << (64 - b);
-	}
+	long keep = bits && *bits ? strtol(bits, NULL, 10) : 64 * KEY_WORDS;
+	for (int w = 0; w < KEY_WORDS; w++, keep -= 64)
+		s->key_mask[w] = keep <= 0 ? 0 : keep >= 64 ? ~0ULL : ~0ULL << (64 - keep);
 	s->scratch = xcalloc((size_t)s->ncols, sizeof *s->scratch);
 	s->vals[0] = xcalloc((size_t)s->ncols, sizeof *s->vals[0]);
 	s->vals[1] = xcalloc((size_t)s->ncols, sizeof *s->vals[1]);
@@ -682,7 +726,7 @@ void extsort_add(extsort *s, const rtn_value *v)
 	row_encode(s, v, dst, n);
 	entry *e = &s->ents[s->nents++];
 	e->row = dst;
-	e->key = row_key(s, dst);
+	row_key(s, dst, e->key);
 	s->st.records++;
 }
 
