@@ -74,7 +74,7 @@ static uint64_t fast_hash(const void *p, size_t n)
 		memcpy(&w, b, n);
 		h = (h ^ w) * 0x94d049bb133111ebULL;
 	}
-	return mix64(h);
+	return h ^ h >> 32;
 }
 
 static int ks_insert_raw(ca_keyset *k, uint64_t key)
@@ -122,6 +122,7 @@ custagg *ca_new(const ca_opts *o)
 	if (o->have_asof)
 		a->asof_end_t = time_day_start(o->asof_day + 1, o->tz);
 	a->max_t = INT64_MIN;
+	a->last_ci = UINT32_MAX;
 	a->orders = ks_new(o->sorted);
 	if (!o->sorted) {
 		a->days = ks_new(0);
@@ -141,6 +142,7 @@ void ca_free(custagg *a)
 	free(a->strings);
 	free(a->table);
 	free(a->order);
+	free(a->last_order);
 	ks_free(a->days);
 	ks_free(a->orders);
 	free(a);
@@ -325,14 +327,24 @@ static void add_purchase(custagg *a, uint32_t ci, ca_cust *c, const rtn_value *v
 	int inwin = day >= a->o.window_start_day;
 	if (inwin)
 		c->win_amount += amount;
-	/* distinct orders: order id, else the purchase time */
+	/* distinct orders: order id, else the purchase time; the line items of
+	 * one order usually follow each other, so compare with the last row first */
 	const rtn_value *o = &v[a->c_order];
+	if (ci == a->last_ci && o->len == a->last_olen &&
+	    (o->len ? memcmp(o->s, a->last_order, o->len) == 0 : t == a->last_ot))
+		return;
+	if (o->len > a->last_ocap) {
+		size_t cap = a->last_ocap;
+		xgrow((void **)&a->last_order, &cap, o->len, 1);
+		a->last_ocap = (uint32_t)cap;
+	}
+	memcpy(a->last_order, o->s, o->len);
+	a->last_olen = o->len;
+	a->last_ot = t;
+	a->last_ci = ci;
 	uint64_t key = o->len ? fast_hash(o->s, o->len) : mix64((uint64_t)t ^ 0x5bd1e9955bd1e995ULL);
 	key ^= (uint64_t)ci * 0x9e3779b97f4a7c15ULL;
 	key |= 1;
-	if (key == c->last_key && c->orders)
-		return;
-	c->last_key = key;
 	if (!ks_insert(a->orders, key))
 		return;
 	c->orders++;

@@ -69,7 +69,6 @@ typedef struct ca_cust {
 	int64_t first_day_amount;    /* purchases on first_day, money */
 	int64_t win_amount, win_refunds;       /* inside --window, money */
 	int64_t last_refund;         /* time, RTN_NULL */
-	uint64_t last_key;           /* last order key seen (fast path) */
 	int64_t last_seen_t;         /* any event (sorted check) */
 } ca_cust;
 
@@ -98,6 +97,9 @@ struct custagg {
 	uint32_t *order;             /* after ca_finish: customers in byte order */
 	uint32_t ncust_out;          /* entries in order (customers with a purchase) */
 	ca_stats st;
+	char *last_order;            /* order id of the last purchase row (fast path) */
+	uint32_t last_olen, last_ocap, last_ci;
+	int64_t last_ot;
 	char err[512];
 };
 
