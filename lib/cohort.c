@@ -473,7 +473,7 @@ typedef struct typelist {
 
 /* An event waiting in the prefetch queue (customer id, then --by value). */
 enum { EV_START = 1, EV_RET = 2, EV_SPLIT = 4 };
-#define PIPE 16
+#define PIPE 32
 typedef struct pend {
 	uint64_t hash;
 	int64_t t, amount;
@@ -497,6 +497,7 @@ struct cohort_acc {
 	/* customers: open addressing, linear probing, cs[0..mask] */
 	uint64_t mask;
 	cust *cs;
+	void *cs_raw;      /* allocation holding cs */
 	uint64_t ncust;
 	/* key arena: chunks never move */
 	char *chunk;
@@ -583,6 +584,14 @@ static uint32_t strtab_intern(strtab *t, const char *s, uint32_t len)
 	return t->n - 1;
 }
 
+/* Zeroed table aligned to 64 bytes, so that a customer is one cache line. */
+static cust *table_alloc(uint64_t n, void **raw)
+{
+	*raw = xcalloc(1, n * sizeof(cust) + 64);
+	uintptr_t p = (uintptr_t)*raw;
+	return (cust *)((p + 63) & ~(uintptr_t)63);
+}
+
 cohort_acc *cohort_acc_new(const cohort_spec *spec, tz_zone *tz, const rtn_schema *events,
 			   const char *input_name)
 {
@@ -600,7 +609,7 @@ cohort_acc *cohort_acc_new(const cohort_spec *spec, tz_zone *tz, const rtn_schem
 		typelist_parse(&a->split, spec->split_event, "--split-event");
 	}
 	a->mask = 1023;
-	a->cs = xcalloc(a->mask + 1, sizeof *a->cs);
+	a->cs = table_alloc(a->mask + 1, &a->cs_raw);
 	a->max_time = RTN_NULL;
 	strtab_intern(&a->groups, "", 0);
 	return a;
@@ -624,7 +633,8 @@ static const char *arena_copy(cohort_acc *a, const char *s, uint32_t n)
 static void cust_grow_table(cohort_acc *a)
 {
 	uint64_t nm = a->mask * 2 + 1;
-	cust *ns = xcalloc(nm + 1, sizeof *ns);
+	void *raw;
+	cust *ns = table_alloc(nm + 1, &raw);
 	for (uint64_t k = 0; k <= a->mask; k++) {
 		if (!a->cs[k].klen)
 			continue;
@@ -633,7 +643,8 @@ static void cust_grow_table(cohort_acc *a)
 			i = (i + 1) & nm;
 		ns[i] = a->cs[k];
 	}
-	free(a->cs);
+	free(a->cs_raw);
+	a->cs_raw = raw;
 	a->cs = ns;
 	a->mask = nm;
 }
@@ -979,7 +990,7 @@ void cohort_acc_free(cohort_acc *a)
 		return;
 	for (uint64_t k = 0; k <= a->mask; k++)
 		free(a->cs[k].e);
-	free(a->cs);
+	free(a->cs_raw);
 	for (int i = 0; i < PIPE; i++)
 		free(a->pipe[i].buf);
 	for (size_t i = 0; i < a->nchunks; i++)
