@@ -55,6 +55,7 @@ typedef struct ingest {
 	money_opts mo;
 	struct typemap *tmap;
 	int ntmap;
+	rtn_out *out;           /* opened first: a second writer is refused early */
 	rtn_writer *w;
 	rtn_header *hdr;
 	rtn_value *vals;
@@ -218,6 +219,9 @@ static void map_columns(ingest *g, char **names, int n, const char *file, const 
 				KNOWN_QUANTITY, KNOWN_PRICE, KNOWN_ORDER, KNOWN_TYPE};
 			if (s < S_ATTR0)
 				i = recognise(names, n, known[s], s == S_PRICE ? g->idx[S_AMOUNT] : -1);
+			if (i >= 0 && find_name(names, n, names[i]) == -2)
+				rtn_die(RTN_EXIT_USAGE, "%s: header name '%s' occurs more than once: give the %s column by number (--%s N)",
+					file, names[i], SLOT_NAMES[s], SLOT_NAMES[s]);
 		}
 		g->idx[s] = i;
 	}
@@ -393,7 +397,7 @@ static void open_output(ingest *g, int argc, char **argv)
 		rtn_schema_add(&g->hdr->schema, g->attr_names[a], RTN_STRING);
 	}
 	rtn_header_add_prov(g->hdr, argc, argv);
-	g->w = rtn_writer_open(g->o->out, g->hdr, g->o->level);
+	g->w = rtn_writer_open_out(g->out, g->hdr, g->o->level);
 	g->vals = xcalloc((size_t)g->hdr->schema.n, sizeof *g->vals);
 }
 
@@ -497,6 +501,7 @@ static void ingest_csv(ingest *g, FILE *f, const char *file, int format, int arg
 			open_output(g, argc, argv);
 		}
 		g->read++;
+		row.recno -= o->no_header ? 0 : 1; /* data records, the header not counted */
 		if (row.error) {
 			reject(g, file, row.line, row.recno, row.error, row.raw, row.rawlen);
 			continue;
@@ -637,6 +642,7 @@ static void setup(ingest *g, const ingest_opts *o)
 	g->mo.accounting = o->accounting;
 	if (o->type_map)
 		parse_type_map(g, o->type_map);
+	g->out = rtn_out_open(o->out, 0644);
 	if (o->rejects) {
 		g->rej_out = rtn_out_open(o->rejects, 0600);
 		txt_init(&g->rej, rtn_out_file(g->rej_out), rtn_out_name(g->rej_out), TXT_TSV);

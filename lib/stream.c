@@ -880,17 +880,21 @@ static rtn_writer *writer_new(FILE *f, const char *name, const rtn_header *h, in
 	return w;
 }
 
-rtn_writer *rtn_writer_open(const char *path, const rtn_header *h, int level)
+rtn_writer *rtn_writer_open_out(rtn_out *o, const rtn_header *h, int level)
 {
-	int is_stdout = !path || strcmp(path, "-") == 0;
+	int is_stdout = rtn_out_is_stdout(o);
 	if (is_stdout && isatty(STDOUT_FILENO))
 		rtn_die(RTN_EXIT_USAGE, "refusing to write a binary stream to a terminal (pipe it into inspect, or use -o FILE)");
 	if (level < 0)
 		level = is_stdout ? 0 : 6;
-	rtn_out *o = rtn_out_open(path, 0644);
 	rtn_writer *w = writer_new(rtn_out_file(o), rtn_out_name(o), h, level);
 	w->out = o;
 	return w;
+}
+
+rtn_writer *rtn_writer_open(const char *path, const rtn_header *h, int level)
+{
+	return rtn_writer_open_out(rtn_out_open(path, 0644), h, level);
 }
 
 rtn_writer *rtn_writer_open_file(FILE *f, const char *name, const rtn_header *h, int level)

@@ -147,7 +147,11 @@ typedef struct rtn_writer rtn_writer;
  * atomically (see rtn_out_open), deflate blocks at level 6 unless level
  * is 0. level -1 = that default; 0 = stored (-u); 1..9 = deflate level. */
 rtn_writer *rtn_writer_open(const char *path, const rtn_header *h, int level);
-/* Same, but on an already open output (used for temporary spill files). */
+/* Same, on an output opened earlier with rtn_out_open (programs open -o
+ * first, so a second run on the same file is refused before any work). */
+struct rtn_out;
+rtn_writer *rtn_writer_open_out(struct rtn_out *o, const rtn_header *h, int level);
+/* Same, but on an already open FILE (used for temporary spill files). */
 rtn_writer *rtn_writer_open_file(FILE *f, const char *name, const rtn_header *h, int level);
 /* Appends one record: one value per schema column. Dies (exit 4) on write
  * errors with the output's name. */
