@@ -32,17 +32,32 @@
  *
  * Resynchronisation rule (so one bad quote never swallows the file):
  * structural errors (unterminated quote, text after a closing quote, field
- * or record too long) reject only the FIRST physical line of the record,
- * reported at the line where the record (and so the quote) started; reading
- * resumes at the next physical line, which is parsed afresh. A quoted field
- * therefore runs at most max_field bytes (default 1 MiB) before the opening
- * line is rejected, and a quote still open at end of file rejects its opening
- * line and re-reads everything after it. Other errors (stray quote, NUL,
- * invalid UTF-8, too many fields) reject the whole record, which is well
- * delimited, and reading resumes after it.
+ * or record too long) reject the record only up to the first line end that
+ * follows the opening quote of the failing field -- normally just the
+ * record's first physical line; row->line is where the record starts and
+ * the message names the line where the quote opened. Reading resumes on the
+ * next physical line, which is parsed afresh. A quoted field therefore runs
+ * at most max_field bytes (default 1 MiB) before its opening line is
+ * rejected, and a quote still open at end of input rejects its opening line
+ * and re-reads everything after it (the buffer always holds the whole
+ * record, so no seeking is needed and pipes work). When the failing field
+ * has no line end yet, the rest of that physical line is rejected with it.
+ * Other errors (stray quote, NUL, invalid UTF-8, too many fields) reject the
+ * whole record, which is well delimited, and reading resumes after it.
  * When a single physical line is longer than the record limit, it is
  * skipped to its end without being held in memory; row->raw then holds its
  * first CSV_RAW_KEEP bytes and row->raw_truncated is set.
+ *
+ * row->error texts (N a field number from 1, L/M line numbers):
+ *   stray quote in unquoted field N
+ *   NUL byte in field N
+ *   invalid UTF-8 at byte N of the record
+ *   more than MAX fields (N)
+ *   unterminated quote opened at line L
+ *   unterminated quote opened at line L (the quote closing it at line M is followed by text)
+ *   text after the closing quote of field N
+ *   field N longer than MAX bytes [(unterminated quote opened at line L?)]
+ *   record longer than MAX bytes [(unterminated quote opened at line L?)]
  */
 #ifndef RETAIN_CSV_H
 #define RETAIN_CSV_H
