@@ -47,6 +47,8 @@ typedef struct args {
 	ca_opts ca;
 	rfm_opts rfm;
 	const char *out, *breaks_out, *asof, *window, *recent;
+	char *breaks_text;   /* --breaks-from contents */
+	seg_rules *rules;
 	int summary, stats, progress, level;
 } args;
 
@@ -150,7 +152,7 @@ static int parse_args(int argc, char **argv, args *a)
 	if (breaks && breaks_from)
 		rtn_die(RTN_EXIT_USAGE, "--breaks and --breaks-from exclude each other");
 	if (breaks_from)
-		breaks = slurp(breaks_from);
+		breaks = a->breaks_text = slurp(breaks_from);
 	if (breaks) {
 		if (!bins_given)   /* bins = number of r breaks + 1 */
 			for (const char *p = strstr(breaks, "r="); p; p = NULL)
@@ -169,10 +171,10 @@ static int parse_args(int argc, char **argv, args *a)
 		if (a->rfm.bins != 5)
 			rtn_die(RTN_EXIT_USAGE, "--segments named is defined for 5 bins; use classic8 or a rule file");
 		a->rfm.seg_mode = SEG_NAMED;
-		a->rfm.rules = seg_named_default();
+		a->rfm.rules = a->rules = seg_named_default();
 	} else {
 		a->rfm.seg_mode = SEG_FILE;
-		a->rfm.rules = seg_rules_load(segments, a->rfm.bins);
+		a->rfm.rules = a->rules = seg_rules_load(segments, a->rfm.bins);
 	}
 	if (rules_path) {
 		a->rfm.stages = stage_rules_load(rules_path);
@@ -253,6 +255,10 @@ int main(int argc, char **argv)
 		rfm_stats(stderr, &res);
 	rfm_result_free(&res);
 	ca_free(agg);
+	seg_rules_free(a.rules);
+	stage_rules_free((stage_rules *)a.rfm.stages);
+	free(a.breaks_text);
+	tz_free(a.ca.tz);
 	rtn_reader_close(r);
 	return rtn_close_stdout();
 }

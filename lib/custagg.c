@@ -338,7 +338,8 @@ static void add_purchase(custagg *a, uint32_t ci, ca_cust *c, const rtn_value *v
 		xgrow((void **)&a->last_order, &cap, o->len, 1);
 		a->last_ocap = (uint32_t)cap;
 	}
-	memcpy(a->last_order, o->s, o->len);
+	if (o->len)
+		memcpy(a->last_order, o->s, o->len);
 	a->last_olen = o->len;
 	a->last_ot = t;
 	a->last_ci = ci;

@@ -256,7 +256,7 @@ static void test_classic8(void)
 			int64_t y, day = last - 2 * (n - 1 - j);
 			int mo, d;
 			time_civil_from_days(day, &y, &mo, &d);
-			char oid[8];
+			char oid[16];
 			snprintf(oid, sizeof oid, "o%d", j);
 			ev e = {name, (int)y, mo, d, 12, each, oid, "order", ""};
 			feed(a, &e);
@@ -302,7 +302,8 @@ static void test_named(void)
 	seg_rules_free(rs);
 	seg_rule r;
 	char err[200];
-	CHECK(seg_rule_parse("VIP: score=13-15 m=5", 5, &r, err, sizeof err) == 0 && r.lo[3] == 13 &&
+	int rc = seg_rule_parse("VIP: score=13-15 m=5", 5, &r, err, sizeof err);
+	CHECK(rc == 0 && r.lo[3] == 13 &&
 	      r.hi[3] == 15 && r.lo[2] == 5 && r.hi[2] == 5 && r.lo[0] == 1 && r.hi[0] == 5 &&
 	      strcmp(r.name, "VIP") == 0, "rule with score range");
 	free(r.name);
