@@ -610,9 +610,8 @@ static int log_f_a1(double a, double b, double z, double *out)
 static int log_pn_integral(double al, double be, double p, double q, double t0, double t1,
 			   double *out)
 {
-	static double xg[16], wg[16];
-	static int init;
-	if (!init) {
+	double xg[16], wg[16];  /* Gauss-Legendre nodes (descending) and weights */
+	{
 		for (int i = 0; i < 16; i++) {
 			double xx = cos(M_PI * (i + 0.75) / 16.5), dp = 1;
 			for (int it = 0; it < 100; it++) {
@@ -631,7 +630,6 @@ static int log_pn_integral(double al, double be, double p, double q, double t0, 
 			xg[i] = xx;
 			wg[i] = 2 / ((1 - xx * xx) * dp * dp);
 		}
-		init = 1;
 	}
 	double mn = al < be ? al : be, da = al - mn, db = be - mn;
 	double v0 = log(mn + t0), v1 = log(mn + t1);
@@ -639,20 +637,24 @@ static int log_pn_integral(double al, double be, double p, double q, double t0, 
 		*out = -INFINITY;
 		return BTYD_OK;
 	}
-	double width = 2 / (p + q + 1);
-	if (width > 0.25)
-		width = 0.25;
-	double np = ceil((v1 - v0) / width);
-	if (np > 1e6)
-		return BTYD_ENOCONV;
-	int npan = (int)np;
-	double h = (v1 - v0) / npan, M = -INFINITY, S = 0, prev_end = -INFINITY;
-	for (int k = 0; k < npan; k++) {
-		double lo = v0 + k * h, vals[16], pm = -INFINITY;
+	/* panel width from the local slope g1 and curvature g2 of the log
+	 * integrand g(v) = -p log(da + e^v) - q log(db + e^v) + v (concave) */
+	double M = -INFINITY, S = 0, v = v0;
+	for (int k = 0; v < v1; k++) {
+		if (k >= 4000)
+			return BTYD_ENOCONV;
+		double ev = exp(v), r1 = ev / (da + ev), r2 = ev / (db + ev);
+		double g1 = 1 - p * r1 - q * r2, g2 = p * r1 * (1 - r1) + q * r2 * (1 - r2);
+		double h = 1.5 / (fabs(g1) + sqrt(g2) + 1e-300);
+		if (h > 0.25)
+			h = 0.25;
+		if (v + h > v1)
+			h = v1 - v;
+		double vals[16], pm = -INFINITY;
 		for (int i = 0; i < 16; i++) {
-			double v = lo + 0.5 * h * (1 + xg[i]), ev = exp(v);
-			double la = da > 0 ? log(da + ev) : v, lb = db > 0 ? log(db + ev) : v;
-			vals[i] = -p * la - q * lb + v + log(0.5 * h * wg[i]);
+			double u = v + 0.5 * h * (1 + xg[i]), eu = exp(u);
+			double la = da > 0 ? log(da + eu) : u, lb = db > 0 ? log(db + eu) : u;
+			vals[i] = -p * la - q * lb + u + log(0.5 * h * wg[i]);
 			if (vals[i] > pm)
 				pm = vals[i];
 		}
@@ -662,11 +664,14 @@ static int log_pn_integral(double al, double be, double p, double q, double t0, 
 		}
 		for (int i = 0; i < 16; i++)
 			S += exp(vals[i] - M);
-		/* nodes run from high to low v (xg descending): vals[0] is the end */
-		double end = vals[0];
-		if (k > 0 && end < prev_end && end < M - 45)
-			break;
-		prev_end = end;
+		v += h;
+		/* past the peak: the rest is below e^g(v) / |g'(v)| */
+		double ev2 = exp(v), s1 = 1 - p * ev2 / (da + ev2) - q * ev2 / (db + ev2);
+		if (s1 < 0) {
+			double gv = -p * (da > 0 ? log(da + ev2) : v) - q * (db > 0 ? log(db + ev2) : v) + v;
+			if (gv - log(-s1) < M - 40)
+				break;
+		}
 	}
 	if (!(S > 0) || !isfinite(M))
 		return BTYD_ERANGE;
@@ -742,44 +747,39 @@ static double pn_lnAx(const double *p, double x)
 	return lgamma(p[0] + x) - lgamma(p[0]) + p[0] * log(p[1]) + p[2] * log(p[3]);
 }
 
-/* log 2F1(aa, b2; aa+1; z) by the direct series sum_n c_n with
- * c_n = (b2)_n z^n / n! * aa/(aa+n), together with the ratios of its
- * derivatives to itself: d/daa (ra), d/db2 (rb), d/dz (rz). Positive terms
- * (rescaled against overflow); 0 <= z <= 0.95. */
+/* log 2F1(aa, b2; aa+1; z) (0 < b2 <= aa+1, 0 <= z <= 0.95) with the
+ * derivatives of the log with respect to aa (ra), b2 (rb) and z (fz). Euler's
+ * transformation F = (1-z)^(1-b2) S, S = sum_n (d)_n / (e)_n z^n with
+ * d = aa+1-b2, e = aa+1: positive terms with ratio below z whatever the
+ * size of b2, and d/daa, d/db2 of each term are harmonic-sum multiples. */
 static int f_a1_deriv(double aa, double b2, double z, double *lf, double *ra, double *rb,
-		      double *rz)
+		      double *fz)
 {
 	if (z == 0) {
 		*lf = 0;
 		*ra = *rb = 0;
-		*rz = b2 * aa / (aa + 1);
+		*fz = b2 * aa / (aa + 1);
 		return BTYD_OK;
 	}
 	if (!(z > 0) || z > 0.95)
 		return BTYD_ENOCONV;
-	double c = 1, S = 1, Sa = 0, Sb = 0, Sz = 0, H = 0, lscale = 0;
-	for (int n = 1; n < 400000; n++) {
-		H += 1 / (b2 + n - 1);
-		c *= (b2 + n - 1) / n * z * (aa + n - 1) / (aa + n);
-		S += c;
-		Sa += c * n / (aa * (aa + n));
-		Sb += c * H;
-		Sz += c * n;
-		if (S > 1e250) {
-			c *= 1e-250;
-			S *= 1e-250;
-			Sa *= 1e-250;
-			Sb *= 1e-250;
-			Sz *= 1e-250;
-			lscale += 250 * M_LN10;
-		}
-		double nr = (b2 + n) / (n + 1) * z * (aa + n) / (aa + n + 1);
-		double rm = nr > z ? nr : z;
-		if (rm < 1 && c * (n + 1) * (H + 1) <= 1e-17 * S * (1 - rm) * (1 - rm)) {
-			*lf = log(S) + lscale;
+	double d = aa + 1 - b2, e = aa + 1, t = 1, S = 1, Sa = 0, Sb = 0, Sz = 0, Hd = 0, Ha = 0;
+	double q = z / ((1 - z) * (1 - z));
+	for (int n = 1; n < 5000; n++) {
+		double dk = d + n - 1, ek = e + n - 1;
+		Hd += 1 / dk;
+		Ha += b2 / (dk * ek);
+		t *= dk / ek * z;
+		S += t;
+		Sa += t * Ha;
+		Sb += t * Hd;
+		Sz += t * n;
+		if (t * (n + 1) * (Hd + 1) * q <= 1e-17 * S) {
+			double l1z = log1p(-z);
+			*lf = (1 - b2) * l1z + log(S);
 			*ra = Sa / S;
-			*rb = Sb / S;
-			*rz = Sz / (S * z);
+			*rb = -l1z - Sb / S;
+			*fz = (b2 - 1) / (1 - z) + Sz / (z * S);
 			return BTYD_OK;
 		}
 	}
@@ -1042,7 +1042,11 @@ typedef struct fitctx {
 	double wsum;
 } fitctx;
 
+/* log parameters beyond +-LOGPAR_MAX are outside the domain; beyond
+ * +-LOGPAR_WILD (e^15 = 3.3e6 times the unit) a non-converged fit counts as
+ * diverged */
 #define LOGPAR_MAX 25.0
+#define LOGPAR_WILD 15.0
 
 static double objective(const double *th, double *g, void *vctx)
 {
@@ -1101,9 +1105,21 @@ static int fit_common(fitctx *c, const double *start, btyd_fit *fit)
 	optim_default_opts(&o);
 	o.analytic_grad = 1;
 	o.gtol = 1e-8;
-	int rc = optim_minimize(objective, c, np, th, &o, &res);
-	fit->iterations = res.iterations;
-	fit->evaluations = res.evaluations;
+	/* BFGS from the start; when it stalls inside a sane region, Nelder-Mead
+	 * restarts and BFGS again. Running off towards a boundary is reported
+	 * as divergence without the restarts. */
+	int rc = optim_bfgs(objective, c, np, th, &o, &res), its = res.iterations, evs = res.evaluations;
+	int wild = 0;
+	for (int i = 0; i < np; i++)
+		if (fabs(th[i]) > LOGPAR_WILD)
+			wild = 1;
+	if (rc > 0 && !wild) {
+		rc = optim_minimize(objective, c, np, th, &o, &res);
+		its += res.iterations;
+		evs += res.evaluations;
+	}
+	fit->iterations = its;
+	fit->evaluations = evs;
 	fit->gmax = isfinite(res.gmax) ? res.gmax : 0;
 	fit->model.kind = c->kind;
 	for (int i = 0; i < np; i++)
@@ -1119,7 +1135,7 @@ static int fit_common(fitctx *c, const double *start, btyd_fit *fit)
 	}
 	fit->ll = -res.f * c->wsum;
 	for (int i = 0; i < np; i++)
-		if (fabs(th[i]) > 0.8 * LOGPAR_MAX) {
+		if (fabs(th[i]) > (rc == 0 ? 0.8 * LOGPAR_MAX : LOGPAR_WILD)) {
 			snprintf(fit->msg, sizeof fit->msg,
 				 "%s fit diverged: parameter %s ran to %g (the data do not identify "
 				 "the model; too few customers or repeat purchases?)",

@@ -222,7 +222,7 @@ int optim_nelder_mead(optim_fg f, void *ctx, int n, double *x, const optim_opts 
 				F[k] = INFINITY;
 		}
 	}
-	for (it = 0; it < o->max_iter * 4; it++) {
+	for (it = 0; it < o->max_iter * 2; it++) {
 		/* order: best first */
 		for (int i = 1; i <= n; i++)
 			for (int j = i; j > 0 && F[j] < F[j - 1]; j--) {
@@ -310,7 +310,7 @@ int optim_minimize(optim_fg f, void *ctx, int n, double *x, const optim_opts *o,
 
 	iters += r.iterations;
 	evals += r.evaluations;
-	for (int restart = 0; rc != 0 && restart < 4; restart++) {
+	for (int restart = 0; rc != 0 && restart < 3; restart++) {
 		if (rc < 0 && restart > 0)
 			break;
 		optim_opts oo = *o;

@@ -475,6 +475,31 @@ static void test_errors(void)
 	CHECK(finite_all(f.model.par, 4) && finite_all(f.se, 4), "no NaN left in a failed fit");
 	btyd_data_free(&d);
 
+	/* data that cannot identify the models: an error with a message, and
+	 * finite numbers in the result, within a bounded effort */
+	{
+		double dx[40], dtx[40], dT[40];
+		static const char *const what[3] = {"a single customer", "40 identical customers",
+						    "no dropout evidence (t_x = T)"};
+		for (int k = 0; k < 3; k++) {
+			size_t nn = k == 0 ? 1 : 40;
+			for (size_t i = 0; i < nn; i++) {
+				dx[i] = k == 2 ? 1 + i % 5 : 1;
+				dtx[i] = k == 2 ? 10 : 5;
+				dT[i] = 10;
+			}
+			rc = btyd_group(dx, dtx, dT, NULL, nn, &d, &bad);
+			for (int kind = BTYD_BGNBD; kind <= BTYD_PNBD; kind++) {
+				int frc = btyd_fit_model(kind, &d, NULL, &f);
+				CHECK(rc == BTYD_OK && frc != BTYD_OK && f.msg[0] != 0 && !f.converged
+				      && finite_all(f.model.par, 4) && finite_all(f.se, 4) && isfinite(f.ll)
+				      && f.iterations < 5000,
+				      "%s on %s: error %d (%s)", btyd_model_name(kind), what[k], frc, f.msg);
+			}
+			btyd_data_free(&d);
+		}
+	}
+
 	double bx[3] = {1, 2, 0}, btx[3] = {5, 40, 0}, bT[3] = {10, 30, 30};
 	CHECK(btyd_group(bx, btx, bT, NULL, 3, &d, &bad) == BTYD_EDOMAIN && bad == 1,
 	      "t_x > T rejected with its index");
