@@ -326,11 +326,9 @@ void btyd_spend_free(btyd_spend *s)
 /* ---------------------------------------------------------------------- */
 /* Special functions                                                       */
 
-double btyd_digamma(double x)
+static double digamma(double x)
 {
 	double r = 0;
-	if (!(x > 0) || !isfinite(x))
-		return NAN;
 	while (x < 10) {
 		r -= 1 / x;
 		x += 1;
@@ -338,6 +336,14 @@ double btyd_digamma(double x)
 	double f = 1 / (x * x);
 	return r + log(x) - 0.5 / x
 		- f * (1.0 / 12 - f * (1.0 / 120 - f * (1.0 / 252 - f * (1.0 / 240 - f / 132))));
+}
+
+int btyd_digamma(double x, double *out)
+{
+	if (!isfinite(x) || !(x > 0) || !out)
+		return BTYD_EDOMAIN;
+	*out = digamma(x);
+	return BTYD_OK;
 }
 
 static int nonpos_int(double v)
@@ -423,7 +429,19 @@ static int hyp_pos(double a, double b, double c, double z, double *out)
 			}
 		}
 	}
-	return series2f1(a, b, c, z, out);
+	int rc = series2f1(a, b, c, z, out);
+	if (rc == BTYD_ENOCONV && fabs(d - nearbyint(d)) <= 1e-7) {
+		/* c-a-b (nearly) an integer and z too close to 1 for the series:
+		 * F is smooth in c, so average the transformation at c -+ 1e-4
+		 * (error about 1e-8 relative) */
+		double lo, hi;
+		if (hyp_pos(a, b, c - 1e-4, z, &lo) == BTYD_OK && hyp_pos(a, b, c + 1e-4, z, &hi) == BTYD_OK
+		    && isfinite(lo + hi)) {
+			*out = 0.5 * (lo + hi);
+			return BTYD_OK;
+		}
+	}
+	return rc;
 }
 
 int btyd_hyp2f1(double a, double b, double c, double z, double *out)
@@ -498,10 +516,10 @@ static void bg_x(const double *p, double x, int grad, bgx *k)
 		+ lgamma(b + x) - lgamma(b) + lgamma(a + b) - lgamma(a + b + x);
 	k->lc = x > 0 ? log(a) - log(b + x - 1) : -INFINITY;
 	if (grad) {
-		double pab = btyd_digamma(a + b) - btyd_digamma(a + b + x);
-		k->dr = btyd_digamma(r + x) - btyd_digamma(r) + log(al);
+		double pab = digamma(a + b) - digamma(a + b + x);
+		k->dr = digamma(r + x) - digamma(r) + log(al);
 		k->da = pab;
-		k->db = btyd_digamma(b + x) - btyd_digamma(b) + pab;
+		k->db = digamma(b + x) - digamma(b) + pab;
 	}
 }
 
@@ -842,7 +860,7 @@ static int pn_ll_grad(const double *p, const btyd_data *d, double *ll, double *g
 		double x = d->x[i], w = d->w[i];
 		if (x != curx) {
 			lnA = lgamma(r + x) - lgamma(r) + r * lal + s * lbe;
-			dr0 = btyd_digamma(r + x) - btyd_digamma(r) + lal;
+			dr0 = digamma(r + x) - digamma(r) + lal;
 			curx = x;
 			run++;
 		}
@@ -961,15 +979,15 @@ static int gg_ll_data(const double *p, const btyd_spend *s, double *ll, double *
 {
 	double pp = p[0], q = p[1], ga = p[2], lga = log(ga);
 	double sum = 0, G[3] = {0, 0, 0}, curx = -1, c = 0, dpx = 0, dqx = 0;
-	double psiq = g ? btyd_digamma(q) : 0;
+	double psiq = g ? digamma(q) : 0;
 	for (size_t i = 0; i < s->n; i++) {
 		double x = s->x[i], m = s->m[i], w = s->w[i];
 		if (x != curx) {
 			double px = pp * x;
 			c = lgamma(px + q) - lgamma(px) - lgamma(q) + px * log(x) + q * lga;
 			if (g) {
-				double pxq = btyd_digamma(px + q);
-				dpx = x * (pxq - btyd_digamma(px) + log(x));
+				double pxq = digamma(px + q);
+				dpx = x * (pxq - digamma(px) + log(x));
 				dqx = pxq - psiq + lga;
 			}
 			curx = x;

@@ -175,7 +175,8 @@ int btyd_score(const btyd_scorer *sc, double x, double tx, double T, double *pal
  * is not an integer. BTYD_ENOCONV when the series does not converge or
  * loses too many digits to cancellation, BTYD_ERANGE on overflow. */
 int btyd_hyp2f1(double a, double b, double c, double z, double *out);
-/* Digamma function psi(x) for x > 0. */
-double btyd_digamma(double x);
+/* Digamma function psi(x) for x > 0 (recurrence, then the asymptotic
+ * series; about 1e-15 relative). */
+int btyd_digamma(double x, double *out);
 
 #endif
