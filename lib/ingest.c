@@ -52,6 +52,7 @@ typedef struct ingest {
 	int ncols_header;       /* fields in the header row (0 without header) */
 	tz_zone *zone;
 	time_parser tp;
+	int64_t time_limit;     /* first instant after --max-year */
 	money_opts mo;
 	struct typemap *tmap;
 	int ntmap;
@@ -306,7 +307,7 @@ static const char *convert(ingest *g, const char *const *val, const size_t *len,
 		return "empty time";
 	if (time_parse(&g->tp, val[S_TIME], len[S_TIME], &v[1].i) != TIME_OK)
 		return g->tp.reason;
-	if (time_after_year(v[1].i, g->o->max_year)) {
+	if (v[1].i >= g->time_limit) {
 		snprintf(why, whylen, "date after the year %d (implausible; see --max-year)", g->o->max_year);
 		return why;
 	}
@@ -636,6 +637,7 @@ static void setup(ingest *g, const ingest_opts *o)
 	if (time_parser_init(&g->tp, o->time_format, g->zone, err, sizeof err) != TIME_OK)
 		rtn_die(RTN_EXIT_USAGE, "--time-format: %s", err);
 	g->tp.allow_compact = 1;
+	g->time_limit = time_days_from_civil(o->max_year + 1, 1, 1) * 86400;
 	g->mo.decimal_comma = o->decimal_comma;
 	g->mo.thousands = (char)o->thousands;
 	g->mo.strip_currency = o->currency;

@@ -454,20 +454,49 @@ char *rtn_cmdline(int argc, char **argv)
 
 /* ---- hashing ---- */
 
-uint64_t rtn_hash64(const void *p, size_t n)
+static inline uint64_t load_le(const unsigned char *b, size_t n)
 {
-	const unsigned char *b = p;
-	uint64_t h = 0xcbf29ce484222325ULL;
-	for (size_t i = 0; i < n; i++) {
-		h ^= b[i];
-		h *= 0x100000001b3ULL;
+	uint64_t w = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (n == 8) {
+		memcpy(&w, b, 8);
+		return w;
 	}
+#endif
+	for (size_t i = 0; i < n; i++)
+		w |= (uint64_t)b[i] << (8 * i);
+	return w;
+}
+
+static inline uint64_t mix64(uint64_t h)
+{
 	h ^= h >> 30;
 	h *= 0xbf58476d1ce4e5b9ULL;
 	h ^= h >> 27;
 	h *= 0x94d049bb133111ebULL;
 	h ^= h >> 31;
 	return h;
+}
+
+/* Word at a time (documented in retain-stream(5)): h = n * K; for each
+ * 8-byte little-endian word w (the last one zero-padded), h = (h ^ w) * K
+ * rotated left by 31; the result is the splitmix64 finaliser of h. */
+uint64_t rtn_hash64(const void *p, size_t n)
+{
+	const uint64_t K = 0x9e3779b97f4a7c15ULL;
+	const unsigned char *b = p;
+	uint64_t h = (uint64_t)n * K;
+	while (n >= 8) {
+		h = (h ^ load_le(b, 8)) * K;
+		h = h << 31 | h >> 33;
+		b += 8;
+		n -= 8;
+	}
+	if (n) {
+		h = (h ^ load_le(b, n)) * K;
+		h = h << 31 | h >> 33;
+	}
+	return mix64(h);
 }
 
 /* ---- progress ---- */

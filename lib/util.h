@@ -90,8 +90,9 @@ size_t rtn_parse_size(const char *opt, const char *s);
  * arguments quoted where needed. Caller frees. */
 char *rtn_cmdline(int argc, char **argv);
 
-/* 64-bit hash of a customer id (documented in retain-stream(5)):
- * FNV-1a 64 over the bytes, then the splitmix64 finaliser. Shard = hash % n. */
+/* 64-bit hash of a customer id (documented in retain-stream(5)): 8-byte
+ * words multiplied and rotated, then the splitmix64 finaliser.
+ * Shard = hash % n. */
 uint64_t rtn_hash64(const void *p, size_t n);
 
 /* Progress line on stderr: enabled by --progress or stderr being a terminal
