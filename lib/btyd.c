@@ -5,6 +5,7 @@
 #include "optim.h"
 #include "util.h"
 
+#include <errno.h>
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
@@ -1145,6 +1146,7 @@ static int fit_common(fitctx *c, const double *start, btyd_fit *fit)
 	for (int i = np; i < 4; i++)
 		fit->model.par[i] = 0;
 	fit->seconds = rtn_now() - t0;
+	fit->nobs = c->wsum;
 	if (rc < 0 || !isfinite(res.f)) {
 		snprintf(fit->msg, sizeof fit->msg,
 			 "%s fit: the likelihood cannot be evaluated at the starting point",
@@ -1270,6 +1272,167 @@ int btyd_fit_gg(const btyd_spend *s, const btyd_model *start, btyd_fit *fit)
 		return BTYD_EINFSPEND;
 	}
 	return rc;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Parameter files                                                         */
+
+int btyd_fit_write(FILE *f, const btyd_fit *fit)
+{
+	int np = btyd_model_npar(fit->model.kind);
+	if (np == 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	fprintf(f, "model %s\n", btyd_model_name(fit->model.kind));
+	for (int i = 0; i < np; i++) {
+		fprintf(f, "%s %.17g", btyd_par_name(fit->model.kind, i), fit->model.par[i]);
+		if (fit->se_ok)
+			fprintf(f, " se %.6g", fit->se[i]);
+		fputc('\n', f);
+	}
+	if (fit->converged || fit->ll != 0)
+		fprintf(f, "loglik %.17g\niterations %d\n", fit->ll, fit->iterations);
+	if (fit->nobs > 0)
+		fprintf(f, "customers %.17g\n", fit->nobs);
+	return ferror(f) ? -1 : 0;
+}
+
+static int fit_block_done(btyd_fit *b, unsigned have, int line, char *err, size_t errlen)
+{
+	int np = btyd_model_npar(b->model.kind);
+	for (int i = 0; i < np; i++)
+		if (!(have & (1u << i))) {
+			snprintf(err, errlen, "line %d: model %s lacks parameter %s", line,
+				 btyd_model_name(b->model.kind), btyd_par_name(b->model.kind, i));
+			return BTYD_EDOMAIN;
+		}
+	int se = 1;
+	for (int i = 0; i < np; i++)
+		if (!(have & (1u << (8 + i))))
+			se = 0;
+	b->se_ok = se;
+	if (!se)
+		memset(b->se, 0, sizeof b->se);
+	return BTYD_OK;
+}
+
+static int parse_num(const char *s, double *v)
+{
+	char *end;
+	errno = 0;
+	*v = strtod(s, &end);
+	return end != s && *end == 0 && errno == 0 && isfinite(*v);
+}
+
+int btyd_fit_read(FILE *f, btyd_fit *fits, int max, int *nfits, char *err, size_t errlen)
+{
+	char buf[512];
+	int line = 0, n = 0;
+	unsigned have = 0;
+	btyd_fit *cur = NULL;
+	*nfits = 0;
+	if (errlen)
+		err[0] = 0;
+	while (fgets(buf, sizeof buf, f)) {
+		line++;
+		size_t len = strlen(buf);
+		if (len == sizeof buf - 1 && buf[len - 1] != '\n') {
+			snprintf(err, errlen, "line %d: too long", line);
+			return BTYD_EDOMAIN;
+		}
+		char *hash = strchr(buf, '#');
+		if (hash)
+			*hash = 0;
+		char *tok[5];
+		int nt = 0;
+		for (char *p = strtok(buf, " \t\r\n"); p; p = strtok(NULL, " \t\r\n")) {
+			if (nt == 4) {
+				snprintf(err, errlen, "line %d: too many fields", line);
+				return BTYD_EDOMAIN;
+			}
+			tok[nt++] = p;
+		}
+		if (nt == 0)
+			continue;
+		if (strcmp(tok[0], "model") == 0) {
+			if (nt != 2) {
+				snprintf(err, errlen, "line %d: expected \"model NAME\"", line);
+				return BTYD_EDOMAIN;
+			}
+			if (cur && fit_block_done(cur, have, line, err, errlen) != BTYD_OK)
+				return BTYD_EDOMAIN;
+			int kind = 0;
+			for (int k = BTYD_BGNBD; k <= BTYD_GG; k++)
+				if (strcmp(tok[1], btyd_model_name(k)) == 0)
+					kind = k;
+			if (!kind) {
+				snprintf(err, errlen, "line %d: unknown model \"%s\" (bgnbd, pnbd, gg)", line,
+					 tok[1]);
+				return BTYD_EDOMAIN;
+			}
+			if (n == max) {
+				snprintf(err, errlen, "line %d: more than %d models", line, max);
+				return BTYD_EDOMAIN;
+			}
+			cur = &fits[n++];
+			memset(cur, 0, sizeof *cur);
+			cur->model.kind = kind;
+			cur->converged = 1;
+			have = 0;
+			continue;
+		}
+		if (!cur) {
+			snprintf(err, errlen, "line %d: \"%s\" before any \"model\" line", line, tok[0]);
+			return BTYD_EDOMAIN;
+		}
+		double v, sev;
+		if (nt < 2 || !parse_num(tok[1], &v)) {
+			snprintf(err, errlen, "line %d: \"%s\" needs a finite number", line, tok[0]);
+			return BTYD_EDOMAIN;
+		}
+		int np = btyd_model_npar(cur->model.kind), idx = -1;
+		for (int i = 0; i < np; i++)
+			if (strcmp(tok[0], btyd_par_name(cur->model.kind, i)) == 0)
+				idx = i;
+		if (idx >= 0) {
+			if (!(v > 0)) {
+				snprintf(err, errlen, "line %d: %s must be positive", line, tok[0]);
+				return BTYD_EDOMAIN;
+			}
+			cur->model.par[idx] = v;
+			have |= 1u << idx;
+			if (nt == 4 && strcmp(tok[2], "se") == 0 && parse_num(tok[3], &sev) && sev >= 0) {
+				cur->se[idx] = sev;
+				have |= 1u << (8 + idx);
+			} else if (nt != 2) {
+				snprintf(err, errlen, "line %d: expected \"%s VALUE [se SE]\"", line, tok[0]);
+				return BTYD_EDOMAIN;
+			}
+		} else if (nt == 2 && strcmp(tok[0], "loglik") == 0) {
+			cur->ll = v;
+		} else if (nt == 2 && strcmp(tok[0], "iterations") == 0) {
+			cur->iterations = v >= 0 && v < 1e9 ? (int)v : 0;
+		} else if (nt == 2 && strcmp(tok[0], "customers") == 0) {
+			cur->nobs = v;
+		} else {
+			snprintf(err, errlen, "line %d: unknown key \"%s\" for model %s", line, tok[0],
+				 btyd_model_name(cur->model.kind));
+			return BTYD_EDOMAIN;
+		}
+	}
+	if (ferror(f)) {
+		snprintf(err, errlen, "read error");
+		return BTYD_EDOMAIN;
+	}
+	if (cur && fit_block_done(cur, have, line, err, errlen) != BTYD_OK)
+		return BTYD_EDOMAIN;
+	if (n == 0) {
+		snprintf(err, errlen, "no \"model\" line");
+		return BTYD_EDOMAIN;
+	}
+	*nfits = n;
+	return BTYD_OK;
 }
 
 /* ---------------------------------------------------------------------- */

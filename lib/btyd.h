@@ -20,6 +20,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 enum btyd_err {
 	BTYD_OK = 0,
@@ -107,6 +108,7 @@ typedef struct btyd_fit {
 	int evaluations;
 	int converged;
 	double seconds;     /* wall time of the fit */
+	double nobs;        /* customers (summed weights) the fit used */
 	char msg[256];      /* reason when the fit failed */
 } btyd_fit;
 
@@ -114,6 +116,25 @@ typedef struct btyd_fit {
  * defaults). On failure returns the code and fills fit->msg. */
 int btyd_fit_model(int kind, const btyd_data *d, const btyd_model *start, btyd_fit *fit);
 int btyd_fit_gg(const btyd_spend *s, const btyd_model *start, btyd_fit *fit);
+
+/* Parameter files: readable text, one fit per block, '#' starts a comment.
+ *
+ *   model bgnbd
+ *   r 0.24259296 se 0.012557
+ *   alpha 4.4135318 se 0.37822
+ *   a 0.79288553 se 0.18572
+ *   b 2.4257527 se 0.70535
+ *   loglik -9582.4256
+ *   iterations 23
+ *   customers 2357
+ *
+ * Values are written with 17 significant digits, so reading gives the same
+ * doubles. btyd_fit_write returns 0, or -1 when writing failed (errno set).
+ * btyd_fit_read reads up to max blocks; on a malformed file it returns
+ * BTYD_EDOMAIN with "line N: reason" in err. Every block must give all its
+ * parameters, positive and finite. */
+int btyd_fit_write(FILE *f, const btyd_fit *fit);
+int btyd_fit_read(FILE *f, btyd_fit *fits, int max, int *nfits, char *err, size_t errlen);
 
 /* --- Predictions (BG/NBD and Pareto/NBD) -------------------------------- */
 

@@ -395,6 +395,52 @@ static void test_cdnow(void)
 	o.discount = -1;
 	CHECK(btyd_clv(&f.model, 26, 30.86, 31, 40, &o, &clv) == BTYD_EDOMAIN, "discount -100%% refused");
 
+	/* parameter files round-trip exactly */
+	{
+		FILE *tf = tmpfile();
+		btyd_fit back[4];
+		int nb = 0;
+		char err[200];
+		int w1 = tf ? btyd_fit_write(tf, &f) : -1;
+		int w2 = tf ? btyd_fit_write(tf, &fp) : -1;
+		int w3 = tf ? btyd_fit_write(tf, &fg) : -1;
+		int rr = -1;
+		if (tf) {
+			rewind(tf);
+			rr = btyd_fit_read(tf, back, 4, &nb, err, sizeof err);
+			fclose(tf);
+		}
+		CHECK(w1 == 0 && w2 == 0 && w3 == 0 && rr == BTYD_OK && nb == 3, "write and read 3 fits (%s)",
+		      rr == BTYD_OK ? "" : err);
+		int same = nb == 3;
+		const btyd_fit *orig[3] = {&f, &fp, &fg};
+		for (int k = 0; same && k < 3; k++) {
+			same &= back[k].model.kind == orig[k]->model.kind && back[k].ll == orig[k]->ll
+				&& back[k].nobs == orig[k]->nobs && back[k].se_ok;
+			for (int j = 0; j < btyd_model_npar(orig[k]->model.kind); j++)
+				same &= back[k].model.par[j] == orig[k]->model.par[j]
+					&& fabs(back[k].se[j] - orig[k]->se[j]) <= 1e-5 * orig[k]->se[j];
+		}
+		CHECK(same, "parameters read back bit-identical");
+		static const char *const badf[][2] = {
+			{"model bgnbd\nr 0.2\nalpha 4\na 0.8\n", "lacks parameter b"},
+			{"r 0.2\n", "before any"},
+			{"model bgnbd\nr 0.2\nalpha 4\na 0.8\nb -2\n", "line 5: b must be positive"},
+			{"model bgnbd\nr nan\n", "line 2"},
+			{"model weibull\n", "unknown model"},
+			{"model gg\np 6\nq 3\ngamma 15\nbeta 3\n", "unknown key"},
+			{"# nothing\n", "no \"model\""},
+		};
+		for (size_t k = 0; k < sizeof badf / sizeof badf[0]; k++) {
+			FILE *mf = fmemopen((void *)badf[k][0], strlen(badf[k][0]), "r");
+			int r2 = mf ? btyd_fit_read(mf, back, 4, &nb, err, sizeof err) : -1;
+			if (mf)
+				fclose(mf);
+			CHECK(r2 == BTYD_EDOMAIN && strstr(err, badf[k][1]) != NULL,
+			      "bad parameter file %zu refused: %s", k, err);
+		}
+	}
+
 	btyd_spend_free(&sp);
 	btyd_data_free(&u);
 
