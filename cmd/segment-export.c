@@ -52,6 +52,11 @@ static const char USAGE[] =
 	"Exit status: 0 ok, 2 usage or unreadable input, 3 damaged input stream,\n"
 	"4 output or system error.\n";
 
+/* Globals, not locals: still reachable (not a leak) when rtn_die exits. */
+static audience *au;
+static aud_store *store;
+static aud_summary *sum;
+
 typedef struct args {
 	aud_opts o;
 	const char *fields, *by, *split, *summary_by, *out;
@@ -133,26 +138,26 @@ static void parse_args(int argc, char **argv, args *a)
 }
 
 /* --summary: the overview of the selected customers. */
-static void summary(audience *au, rtn_reader *r, const args *a, txt_out *out)
+static void summary(rtn_reader *r, const args *a, txt_out *out)
 {
 	aud_field by[32];
 	int nby = 0;
 	char *list = xstrdup(a->summary_by ? a->summary_by : "segment,stage");
 	for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ","))
 		if (nby < 32 && (a->summary_by || rtn_schema_find(au->schema, tok) >= 0))
-			by[nby++] = aud_field_parse(au, xstrdup(tok), "--summary-by");
+			by[nby++] = aud_field_parse(au, aud_intern(au, tok, strlen(tok)), "--summary-by");
 	free(list);
-	aud_summary *s = aud_summary_new(au, by, nby);
+	sum = aud_summary_new(au, by, nby);
 	rtn_value *v;
 	aud_row row;
 	int rc;
 	while ((rc = rtn_read(r, &v)) == RTN_RECORD)
 		if (aud_judge(au, v, &row) == AUD_KEEP)
-			aud_summary_add(s, v, &row);
+			aud_summary_add(sum, v, &row);
 	if (rc != RTN_END)
 		rtn_die(rtn_reader_exit(r), "%s", rtn_reader_error(r));
-	aud_summary_write(s, out);
-	aud_summary_free(s);
+	aud_summary_write(sum, out);
+	aud_summary_free(sum);
 }
 
 int main(int argc, char **argv)
@@ -161,7 +166,7 @@ int main(int argc, char **argv)
 	rtn_init(argv[0]);
 	parse_args(argc, argv, &a);
 	rtn_reader *r = rtn_reader_open(argv + optind, argc - optind);
-	audience *au = aud_new(&a.o, rtn_reader_header(r));
+	au = aud_new(&a.o, rtn_reader_header(r));
 	rtn_value *v;
 	aud_row row;
 	int rc;
@@ -171,7 +176,7 @@ int main(int argc, char **argv)
 		txt_init(&t, rtn_out_file(out), rtn_out_name(out), a.format);
 		t.neutralise = 1;
 		if (a.summary) {
-			summary(au, r, &a, &t);
+			summary(r, &a, &t);
 		} else {
 			aud_fields(au, a.fields);
 			aud_write_header(au, &t);
@@ -191,15 +196,15 @@ int main(int argc, char **argv)
 			by = aud_field_parse(au, a.by, "--by");
 		if (a.split)
 			split = aud_field_parse(au, a.split, "--split-by");
-		aud_store *s = aud_store_new(au, a.format, a.by ? &by : NULL, a.split ? &split : NULL);
+		store = aud_store_new(au, a.format, a.by ? &by : NULL, a.split ? &split : NULL);
 		while ((rc = rtn_read(r, &v)) == RTN_RECORD)
 			if (aud_judge(au, v, &row) == AUD_KEEP)
-				aud_store_add(s, v, &row);
+				aud_store_add(store, v, &row);
 		if (rc != RTN_END)
 			rtn_die(rtn_reader_exit(r), "%s", rtn_reader_error(r));
-		aud_store_finish(s, au, a.top);
-		aud_store_write(s, au, a.split ? NULL : a.out, a.split ? a.out : NULL);
-		aud_store_free(s);
+		aud_store_finish(store, au, a.top);
+		aud_store_write(store, au, a.split ? NULL : a.out, a.split ? a.out : NULL);
+		aud_store_free(store);
 	}
 	if (a.stats)
 		aud_print_stats(au, stderr);

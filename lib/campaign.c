@@ -370,6 +370,9 @@ void aud_free(audience *a)
 	suppress_free(a->sup);
 	free(a->campaign_id);
 	free(a->fields);
+	for (size_t i = 0; i < a->nnames; i++)
+		free(a->names[i]);
+	free(a->names);
 	free(a);
 }
 
@@ -469,6 +472,12 @@ aud_field aud_field_parse(const audience *a, const char *name, const char *opt)
 	return f;
 }
 
+const char *aud_intern(audience *a, const char *s, size_t n)
+{
+	xgrow((void **)&a->names, &a->capnames, a->nnames + 1, sizeof *a->names);
+	return a->names[a->nnames++] = xstrndup(s, n);
+}
+
 static void add_field(audience *a, size_t *cap, aud_field f)
 {
 	xgrow((void **)&a->fields, cap, (size_t)a->nfields + 1, sizeof *a->fields);
@@ -483,7 +492,7 @@ void aud_fields(audience *a, const char *list)
 		for (;;) {
 			const char *comma = strchr(p, ',');
 			size_t n = comma ? (size_t)(comma - p) : strlen(p);
-			char *name = xstrndup(p, n); /* lives as long as the program */
+			const char *name = aud_intern(a, p, n);
 			if (!n)
 				rtn_die(RTN_EXIT_USAGE, "--fields: empty column name in '%s'", list);
 			add_field(a, &cap, aud_field_parse(a, name, "--fields"));

@@ -119,6 +119,8 @@ typedef struct audience {
 	suppress *sup;
 	aud_field *fields;
 	int nfields;
+	char **names;             /* strings owned by the audience (aud_intern) */
+	size_t nnames, capnames;
 	uint64_t read, kept, why[AUD_NREASONS], treatment, control;
 } audience;
 
@@ -127,6 +129,8 @@ void aud_free(audience *a);
 /* Parses one field name (stream column or group, campaign, channel, offer,
  * message, erv); dies with exit 2 listing what exists. */
 aud_field aud_field_parse(const audience *a, const char *name, const char *opt);
+/* A copy of s[0..n) that lives as long as the audience (field names). */
+const char *aud_intern(audience *a, const char *s, size_t n);
 /* Sets the output columns from "a,b,c", or the default set when NULL. */
 void aud_fields(audience *a, const char *list);
 /* Decides one record; counts it; fills row for kept records. */
