@@ -46,6 +46,8 @@ static void ks_clear(ca_keyset *k)
 	k->n = k->nused = 0;
 }
 
+static void keys_release(custagg *a, ca_cust *c);
+
 static uint64_t mix64(uint64_t h)
 {
 	h ^= h >> 33;
@@ -124,8 +126,8 @@ custagg *ca_new(const ca_opts *o)
 	a->max_t = INT64_MIN;
 	a->last_ci = UINT32_MAX;
 	a->orders = ks_new(o->sorted);
+	a->days = ks_new(o->sorted);
 	if (!o->sorted) {
-		a->days = ks_new(0);
 		a->tcap = 1024;
 		a->table = xcalloc(a->tcap, sizeof *a->table);
 	}
@@ -136,6 +138,8 @@ void ca_free(custagg *a)
 {
 	if (!a)
 		return;
+	for (uint32_t i = 0; a->cust && i < a->ncust; i++)
+		free(a->cust[i].keys);
 	free(a->cust);
 	free(a->carry);
 	free(a->types);
@@ -281,7 +285,8 @@ static int cust_sorted(custagg *a, const char *p, uint32_t n, int64_t t, uint32_
 			return -1;
 		}
 	}
-	ks_clear(a->orders);
+	if (a->ncust)
+		keys_release(a, &a->cust[a->ncust - 1]);
 	*out = cust_new(a, p, n, 0);
 	return 0;
 }
@@ -289,6 +294,71 @@ static int cust_sorted(custagg *a, const char *p, uint32_t n, int64_t t, uint32_
 static int is_type(const rtn_value *v, const char *s, uint32_t n)
 {
 	return v->len == n && memcmp(v->s, s, n) == 0;
+}
+
+/* Distinct purchase days and orders of one customer: a small vector of
+ * keys per customer (days tagged with KEY_DAY), scanned from the end; past
+ * KEY_VEC_MAX keys the customer moves to the global key sets (keyed by
+ * customer index too). Sorted input frees them when the customer ends. */
+#define KEY_DAY (1ULL << 63)
+#define KEY_VEC_MAX 64
+
+static uint64_t global_key(uint32_t ci, uint64_t k)
+{
+	if (k & KEY_DAY)
+		return KEY_DAY | (uint64_t)ci << 32 | (uint32_t)k;
+	return (k ^ (uint64_t)ci * 0x9e3779b97f4a7c15ULL) | 1;
+}
+
+/* Appends a key known to be new. */
+static void key_add(custagg *a, uint32_t ci, ca_cust *c, uint64_t k)
+{
+	if (c->big) {
+		ks_insert(k & KEY_DAY ? a->days : a->orders, global_key(ci, k));
+		return;
+	}
+	if (c->nkeys == KEY_VEC_MAX) {
+		for (uint32_t i = 0; i < c->nkeys; i++)
+			ks_insert(c->keys[i] & KEY_DAY ? a->days : a->orders, global_key(ci, c->keys[i]));
+		free(c->keys);
+		c->keys = NULL;
+		c->nkeys = c->capkeys = 0;
+		c->big = 1;
+		a->nbig++;
+		ks_insert(k & KEY_DAY ? a->days : a->orders, global_key(ci, k));
+		return;
+	}
+	if (c->nkeys == c->capkeys) {
+		size_t cap = c->capkeys;
+		xgrow((void **)&c->keys, &cap, c->nkeys + 1, sizeof *c->keys);
+		c->capkeys = (uint32_t)cap;
+	}
+	c->keys[c->nkeys++] = k;
+}
+
+/* 1 when k was new (and is now recorded). */
+static int key_insert(custagg *a, uint32_t ci, ca_cust *c, uint64_t k)
+{
+	if (c->big)
+		return ks_insert(k & KEY_DAY ? a->days : a->orders, global_key(ci, k));
+	for (uint32_t i = c->nkeys; i-- > 0;)
+		if (c->keys[i] == k)
+			return 0;
+	key_add(a, ci, c, k);
+	return 1;
+}
+
+/* Sorted input: the customer is complete, drop its keys. */
+static void keys_release(custagg *a, ca_cust *c)
+{
+	free(c->keys);
+	c->keys = NULL;
+	c->nkeys = c->capkeys = 0;
+	if (c->big) {
+		ks_clear(a->days);
+		ks_clear(a->orders);
+		c->big = 0;
+	}
 }
 
 static void add_purchase(custagg *a, uint32_t ci, ca_cust *c, const rtn_value *v, int64_t t,
@@ -307,8 +377,10 @@ static void add_purchase(custagg *a, uint32_t ci, ca_cust *c, const rtn_value *v
 		newday = 0;
 	else if (a->o.sorted)
 		newday = 1;   /* days only grow within a customer */
+	else if (c->ndays && (day > c->last_day || day < c->first_day))
+		newday = 1, key_add(a, ci, c, KEY_DAY | (uint32_t)day);
 	else
-		newday = ks_insert(a->days, ((uint64_t)ci << 32 | (uint32_t)day) | 1ULL << 63);
+		newday = key_insert(a, ci, c, KEY_DAY | (uint32_t)day);
 	if (newday) {
 		c->ndays++;
 		if (c->first_day == RTN_NULL || day < c->first_day) {
@@ -344,9 +416,7 @@ static void add_purchase(custagg *a, uint32_t ci, ca_cust *c, const rtn_value *v
 	a->last_ot = t;
 	a->last_ci = ci;
 	uint64_t key = o->len ? fast_hash(o->s, o->len) : mix64((uint64_t)t ^ 0x5bd1e9955bd1e995ULL);
-	key ^= (uint64_t)ci * 0x9e3779b97f4a7c15ULL;
-	key |= 1;
-	if (!ks_insert(a->orders, key))
+	if (!key_insert(a, ci, c, (key & ~KEY_DAY) | 1))
 		return;
 	c->orders++;
 	if (inwin)

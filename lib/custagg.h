@@ -70,6 +70,9 @@ typedef struct ca_cust {
 	int64_t win_amount, win_refunds;       /* inside --window, money */
 	int64_t last_refund;         /* time, RTN_NULL */
 	int64_t last_seen_t;         /* any event (sorted check) */
+	uint64_t *keys;              /* distinct days and order keys (custagg.c) */
+	uint32_t nkeys, capkeys;
+	int big;                     /* keys moved to the global sets */
 } ca_cust;
 
 typedef struct ca_stats {
@@ -95,7 +98,8 @@ struct custagg {
 	uint64_t tcap;
 	struct ca_keyset *days, *orders;
 	uint32_t *order;             /* after ca_finish: customers in byte order */
-	uint32_t ncust_out;          /* entries in order (customers with a purchase) */
+	uint32_t ncust_out;
+	uint64_t nbig;               /* customers whose keys went to the global sets */          /* entries in order (customers with a purchase) */
 	ca_stats st;
 	char *last_order;            /* order id of the last purchase row (fast path) */
 	uint32_t last_olen, last_ocap, last_ci;
