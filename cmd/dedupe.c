@@ -97,5 +97,6 @@ int main(int argc, char **argv)
 		dedupe_print_stats(stderr, &st);
 	rtn_reader_close(r);
 	alias_free((alias_map *)o.alias);
+	dedupe_opts_free(&o);
 	return RTN_EXIT_OK; /* the writer has checked and closed the output */
 }

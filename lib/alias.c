@@ -250,32 +250,40 @@ alias_map *alias_load(const char *path)
 			rtn_die(RTN_EXIT_SYSTEM, "%s: %s", name, strerror(errno));
 		csv_reader *r = csv_open(mf, name, &o);
 		csv_row row;
-		int rc;
-		while ((rc = csv_next(r, &row)) == 1) {
+		int rc = 0;
+		char msg[768] = "";
+		while (!msg[0] && (rc = csv_next(r, &row)) == 1) {
 			unsigned long long line = (unsigned long long)row.line;
-			if (row.error)
-				rtn_die(RTN_EXIT_USAGE, "%s:%llu: %s", name, line, row.error);
-			if (row.nfields != 2)
-				rtn_die(RTN_EXIT_USAGE, "%s:%llu: expected 2 fields (alias, canonical id), found %zu",
-					name, line, row.nfields);
-			if (row.recno == 1 && strcasecmp(row.field[0], "alias") == 0)
-				continue; /* header: alias,canonical (synth: alias,customer_id) */
-			if (!row.len[0] || !row.len[1])
-				rtn_die(RTN_EXIT_USAGE, "%s:%llu: empty customer id", name, line);
 			const node *prev = NULL;
-			if (add_line(m, row.field[0], row.len[0], row.field[1], row.len[1], row.line, &prev) != 0)
-				rtn_die(RTN_EXIT_USAGE, "%s:%llu: alias '%s' maps to '%s' here but to '%s' on line %llu",
+			if (row.error)
+				snprintf(msg, sizeof msg, "%s:%llu: %s", name, line, row.error);
+			else if (row.nfields != 2)
+				snprintf(msg, sizeof msg, "%s:%llu: expected 2 fields (alias, canonical id), found %zu",
+					name, line, row.nfields);
+			else if (row.recno == 1 && strcasecmp(row.field[0], "alias") == 0)
+				continue; /* header: alias,canonical (synth: alias,customer_id) */
+			else if (!row.len[0] || !row.len[1])
+				snprintf(msg, sizeof msg, "%s:%llu: empty customer id", name, line);
+			else if (add_line(m, row.field[0], row.len[0], row.field[1], row.len[1], row.line, &prev) != 0)
+				snprintf(msg, sizeof msg, "%s:%llu: alias '%.200s' maps to '%.200s' here but to '%.200s' on line %llu",
 					name, line, row.field[0], row.field[1], prev->target,
 					(unsigned long long)prev->line);
 		}
-		if (rc < 0)
-			rtn_die(RTN_EXIT_USAGE, "%s", csv_error(r));
+		if (!msg[0] && rc < 0)
+			snprintf(msg, sizeof msg, "%s", csv_error(r));
 		csv_close(r);
 		fclose(mf);
+		if (msg[0]) {
+			free(buf);
+			alias_free(m);
+			rtn_die(RTN_EXIT_USAGE, "%s", msg);
+		}
 	}
 	free(buf);
 	char err[512];
-	if (alias_resolve(m, err, sizeof err) != 0)
+	if (alias_resolve(m, err, sizeof err) != 0) {
+		alias_free(m);
 		rtn_die(RTN_EXIT_USAGE, "%s: %s", name, err);
+	}
 	return m;
 }

@@ -39,6 +39,15 @@ void dedupe_opts_init(dedupe_opts *o)
 	o->level = -1;
 }
 
+void dedupe_opts_free(dedupe_opts *o)
+{
+	for (int i = 0; i < o->ncols; i++)
+		free(o->cols[i]);
+	free(o->cols);
+	o->cols = NULL;
+	o->ncols = 0;
+}
+
 const char *dedupe_reason_name(int reason)
 {
 	return reason >= 0 && reason < DD_NREASONS ? REASONS[reason] : "?";
@@ -47,11 +56,7 @@ const char *dedupe_reason_name(int reason)
 void dedupe_parse_key(dedupe_opts *o, const char *arg)
 {
 	o->key_given = 1;
-	for (int i = 0; i < o->ncols; i++)
-		free(o->cols[i]);
-	free(o->cols);
-	o->cols = NULL;
-	o->ncols = 0;
+	dedupe_opts_free(o);
 	if (strcmp(arg, "exact") == 0) {
 		o->mode = DEDUPE_EXACT;
 		return;

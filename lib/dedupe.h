@@ -53,6 +53,7 @@ typedef struct dedupe_stats {
 } dedupe_stats;
 
 void dedupe_opts_init(dedupe_opts *o);
+void dedupe_opts_free(dedupe_opts *o);   /* the --key column list */
 /* --key: "exact", "order" or a comma-separated column list. Dies (exit 2). */
 void dedupe_parse_key(dedupe_opts *o, const char *arg);
 /* --within: a duration "30s", "10min", "2h", "1d", "1w" (no months/years). */
