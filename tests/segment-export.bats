@@ -278,3 +278,30 @@ CSV
 	[ "$(sed -n 2p "$T/o.csv" | cut -d, -f1)" = "c1000" ] || [ "$(sed -n 2p "$T/o.csv" | cut -d, -f1)" = "c0999" ]
 	[ "$(wc -l <"$T/o.csv")" -eq 51 ]
 }
+
+@test "segment-export: injected faults end in a full file or a clean error, never a partial file" {
+	small
+	segment-export --top 3 --by clv -o "$T/want.csv" "$T/c.rtn"
+	for kind in alloc write fsync close rename; do
+		n=1
+		while :; do
+			rm -f "$T/o.csv"
+			run env RETAIN_FAIL="$kind:$n" segment-export --top 3 --by clv -o "$T/o.csv" "$T/c.rtn"
+			if [ "$status" -eq 0 ]; then
+				cmp "$T/want.csv" "$T/o.csv"
+				break
+			fi
+			[ "$status" -eq 4 ] || { echo "$kind:$n: exit $status: $output"; false; }
+			[ ! -e "$T/o.csv" ]
+			[ "$(ls -A "$T" | grep -c '^\.o\.csv')" -eq 0 ]
+			n=$((n + 1))
+			[ "$n" -lt 500 ]
+		done
+	done
+	# the split mode too: failures leave no temporary files behind
+	for n in 1 2 3; do
+		run env RETAIN_FAIL="write:$n" segment-export --split-by segment -o "$T/split/" "$T/c.rtn"
+		[ "$status" -eq 0 ] || [ "$status" -eq 4 ]
+		[ "$(ls -A "$T/split" | grep -c '^\.')" -eq 0 ]
+	done
+}
