@@ -366,6 +366,7 @@ struct rtn_reader {
 	int zinit;
 	int ended;
 	int exitcode;
+	int borrowed;        /* f belongs to the caller (rtn_reader_from_file) */
 	char err[768];
 };
 
@@ -493,7 +494,7 @@ static int schemas_agree(const rtn_header *a, const rtn_header *b)
 /* Opens the next input and reads its header; RTN_END when there is none. */
 static int next_file(rtn_reader *r)
 {
-	if (r->f && r->f != stdin)
+	if (r->f && r->f != stdin && !r->borrowed)
 		fclose(r->f);
 	r->f = NULL;
 	r->done_bytes += r->off;
@@ -548,6 +549,22 @@ rtn_reader *rtn_reader_open(char **paths, int npaths)
 	}
 	if (next_file(r) != RTN_RECORD)
 		rtn_die(r->exitcode, "%s", r->err);
+	r->vals = xcalloc((size_t)r->hdr->schema.n, sizeof *r->vals);
+	return r;
+}
+
+rtn_reader *rtn_reader_from_file(FILE *f, const char *name)
+{
+	rtn_reader *r = xcalloc(1, sizeof *r);
+	r->f = f;
+	r->name = name;
+	r->borrowed = 1;
+	unsigned char b[HDR_FIXED];
+	if (read_header(r, b, 0, &r->hdr) != RTN_RECORD) {
+		r->hdr = NULL;
+		r->ended = -1;
+		return r;
+	}
 	r->vals = xcalloc((size_t)r->hdr->schema.n, sizeof *r->vals);
 	return r;
 }
@@ -754,7 +771,7 @@ void rtn_reader_close(rtn_reader *r)
 {
 	if (!r)
 		return;
-	if (r->f && r->f != stdin)
+	if (r->f && r->f != stdin && !r->borrowed)
 		fclose(r->f);
 	if (r->zinit)
 		inflateEnd(&r->z);

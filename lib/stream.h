@@ -122,6 +122,10 @@ typedef struct rtn_reader rtn_reader;
  * Reads the first header; on failure dies with a message and exit 2
  * (cannot open) or 3 (not a stream, damaged). */
 rtn_reader *rtn_reader_open(char **paths, int npaths);
+/* A reader on an open FILE that never exits the program: when the header is
+ * bad, rtn_reader_header returns NULL and rtn_reader_error says why. f is
+ * not closed. (Fuzzing, tests, and tools that keep going after an error.) */
+rtn_reader *rtn_reader_from_file(FILE *f, const char *name);
 const rtn_header *rtn_reader_header(const rtn_reader *r);
 /* Next record: RTN_RECORD (*vals points at one rtn_value per column, valid
  * until the next call), RTN_END (end-of-stream block seen and verified, no
@@ -137,8 +141,6 @@ uint64_t rtn_reader_records(const rtn_reader *r); /* records returned so far */
 uint64_t rtn_reader_blocks(const rtn_reader *r);
 uint64_t rtn_reader_size(const rtn_reader *r);    /* total input size if known, else 0 */
 void rtn_reader_close(rtn_reader *r);
-/* Reads and checks the header of a stream on f (for tools like inspect
- * --header that need nothing else). */
 
 /* ---- writing ---- */
 typedef struct rtn_writer rtn_writer;

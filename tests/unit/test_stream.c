@@ -8,9 +8,12 @@
 #include <sys/wait.h>
 #include <zlib.h>
 
+#include <dirent.h>
+
 #include "stream.h"
 #include "unit.h"
 #include "util.h"
+#include "../fuzz/fuzz_stream.c"
 
 static char tmpdir[] = "/tmp/retain-unit-XXXXXX";
 
@@ -225,6 +228,29 @@ static void test_bounds(void)
 	free(b);
 }
 
+/* A stream from a newer major version: a valid header CRC, refused. */
+static void test_newer_version(void)
+{
+	char a[256];
+	snprintf(a, sizeof a, "%s/newer.rtn", tmpdir);
+	write_file(a, 3, 0);
+	size_t n;
+	unsigned char *b = slurp(a, &n);
+	b[8] = RTN_VERSION_MAJOR + 1;
+	unsigned long cr = crc32(0, b, 24);
+	for (int i = 0; i < 4; i++)
+		b[24 + i] = (unsigned char)(cr >> (8 * i));
+	FILE *f = fmemopen(b, n, "rb");
+	rtn_reader *r = rtn_reader_from_file(f, "newer");
+	CHECK(rtn_reader_header(r) == NULL && rtn_reader_exit(r) == 3, "a newer major version is refused (exit 3)");
+	CHECK(strstr(rtn_reader_error(r), "newer than this program reads") != NULL, "message: %s", rtn_reader_error(r));
+	rtn_value *v;
+	CHECK(rtn_read(r, &v) == RTN_ERROR, "reading after a bad header is an error");
+	rtn_reader_close(r);
+	fclose(f);
+	free(b);
+}
+
 static void test_format(void)
 {
 	char buf[64];
@@ -251,6 +277,31 @@ static void test_format(void)
 	CHECK(rtn_hash64("", 0) != rtn_hash64("a", 1), "hash differs");
 }
 
+/* Replays the fuzz regression inputs (seeds and once-crashing inputs). */
+static void test_fuzz_regressions(void)
+{
+	const char *dir = "tests/fuzz/regress/stream";
+	DIR *d = opendir(dir);
+	CHECK(d != NULL, "fuzz regression folder %s exists", dir);
+	if (!d)
+		return;
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		char path[512];
+		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		size_t len;
+		unsigned char *b = slurp(path, &len);
+		LLVMFuzzerTestOneInput(b, len);
+		free(b);
+		n++;
+	}
+	closedir(d);
+	CHECK(n >= 3, "replayed %d stream fuzz inputs without a crash", n);
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmpdir))
@@ -261,7 +312,9 @@ int main(void)
 	test_determinism();
 	test_concat_and_damage();
 	test_bounds();
+	test_newer_version();
 	test_format();
+	test_fuzz_regressions();
 	char cmd[300];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
 	if (system(cmd) != 0)
