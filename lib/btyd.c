@@ -1770,3 +1770,53 @@ int btyd_clv(const btyd_model *m, double x, double tx, double T, double spend,
 	*out = v;
 	return BTYD_OK;
 }
+
+int btyd_holdout(const btyd_model *m, const double *x, const double *tx, const double *T,
+		 const double *actual, size_t n, double tstar, int nbins, btyd_holdout_bin *bins,
+		 double *mae)
+{
+	if (!model_ok(m, 0) || m->kind == BTYD_GG || n == 0 || nbins < 1 || nbins > 1000
+	    || !isfinite(tstar) || tstar < 0 || !bins || !mae)
+		return BTYD_EDOMAIN;
+	for (size_t i = 0; i < n; i++)
+		if (!isfinite(actual[i]) || actual[i] < 0)
+			return BTYD_EDOMAIN;
+	btyd_data d;
+	size_t bad;
+	uint32_t *map = xmalloc(n * sizeof *map);
+	int rc = btyd_group_map(x, tx, T, NULL, n, &d, map, &bad);
+	if (rc != BTYD_OK) {
+		free(map);
+		return rc;
+	}
+	double *pred = xmalloc(d.n * sizeof *pred);
+	for (size_t j = 0; j < d.n && rc == BTYD_OK; j++)
+		rc = btyd_cond_expected(m, d.x[j], d.tx[j], d.T[j], tstar, &pred[j]);
+	if (rc == BTYD_OK) {
+		memset(bins, 0, (size_t)(nbins + 1) * sizeof *bins);
+		double abs = 0;
+		for (size_t i = 0; i < n; i++) {
+			double pi = pred[map[i]];
+			int k = x[i] < nbins - 1 ? (int)x[i] : nbins - 1;
+			bins[k].customers += 1;
+			bins[k].predicted += pi;
+			bins[k].actual += actual[i];
+			abs += fabs(pi - actual[i]);
+		}
+		for (int k = 0; k < nbins; k++) {
+			bins[nbins].customers += bins[k].customers;
+			bins[nbins].predicted += bins[k].predicted;
+			bins[nbins].actual += bins[k].actual;
+		}
+		for (int k = 0; k <= nbins; k++)
+			if (bins[k].customers > 0) {
+				bins[k].predicted /= bins[k].customers;
+				bins[k].actual /= bins[k].customers;
+			}
+		*mae = abs / (double)n;
+	}
+	free(pred);
+	free(map);
+	btyd_data_free(&d);
+	return rc;
+}

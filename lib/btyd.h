@@ -148,6 +148,20 @@ int btyd_cond_expected_n(const btyd_model *m, double x, double tx, double T, con
 /* P(alive | x, t_x, T). */
 int btyd_palive(const btyd_model *m, double x, double tx, double T, double *out);
 
+/* Calibration/holdout validation: for customers with calibration
+ * statistics (x, t_x, T) and actual[i] purchases in a holdout period of
+ * length tstar right after T, bins[k] (k = 0..nbins-2 for x = k, nbins-1
+ * for x >= nbins-1, e.g. nbins = 8 for 0..7+) gets the number of customers
+ * and their mean predicted and mean actual holdout purchases; bins[nbins]
+ * holds all customers (so bins has nbins + 1 entries). *mae is the mean over
+ * customers of |predicted - actual|. */
+typedef struct btyd_holdout_bin {
+	double customers, predicted, actual;
+} btyd_holdout_bin;
+int btyd_holdout(const btyd_model *m, const double *x, const double *tx, const double *T,
+		 const double *actual, size_t n, double tstar, int nbins, btyd_holdout_bin *bins,
+		 double *mae);
+
 /* --- Spend (Gamma-Gamma) ------------------------------------------------ */
 
 /* E[M | p, q, gamma, m_x, x] = p (gamma + x m_x) / (p x + q - 1); x = 0
