@@ -54,11 +54,19 @@ if ! have ingest; then
 	exit 2
 fi
 
-# 0. The packaged workflow, when it exists.
+# 0. The packaged workflow, when it and every program it runs exist.
 if [ -x "$top/scripts/retention-report" ]; then
-	if run retention-report retention-report.log \
-		"$top/scripts/retention-report" -o "$out/report" "$ex/orders.csv"; then
-		ok retention-report "$out/report/index.html"
+	missing=
+	for p in ingest dedupe rfm churnscore cohort segment-export; do
+		have "$p" || missing="$missing bin/$p"
+	done
+	if [ -n "$missing" ]; then
+		printf '  %-15s skipped (needs%s)\n' retention-report "$missing"
+	elif run retention-report retention-report.log "$top/scripts/retention-report" -o "$out/report" \
+		--ingest-args "--attr channel,sku --max-rejects 1%" \
+		--dedupe-args "--alias $ex/aliases.csv" --rfm-args "--asof $asof --carry channel" \
+		"$ex/orders.csv"; then
+		ok retention-report "report/index.html (open it in a browser)"
 	fi
 fi
 

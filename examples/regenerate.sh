@@ -1,11 +1,11 @@
 #!/bin/sh
 # Regenerates the committed sample (orders.csv, aliases.csv, truth.csv) with
 # synth. The output is byte-identical on every machine: same seed, same data.
-#   sh examples/regenerate.sh            (from the repository root, after make)
+#   sh examples/regenerate.sh [DIR]      (after make; DIR defaults to examples/)
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 synth=${RETAIN_BIN:-$top/bin}/synth
-cd "$top/examples"
+cd "${1:-$top/examples}"
 "$synth" --customers 3000 --seed 2024 \
 	--start 2023-01-01 --end 2024-06-30 --asof 2024-12-31 \
 	--params r=0.9,alpha=6,a=0.8,b=3 --spend p=4,q=4,gamma=30 \
