@@ -14,7 +14,35 @@
  * unit (weeks, days: the parameters alpha and beta are in that unit).
  *
  * Every function returns BTYD_OK (0) or an error code (btyd_strerror) and
- * never stores a NaN or infinity in its result. */
+ * never stores a NaN or infinity in its result.
+ *
+ * Log-likelihoods of one customer (all evaluated in log space):
+ *   BG/NBD      lnG(r+x) - lnG(r) + r ln(alpha) + lnB(a, b+x) - lnB(a, b)
+ *               + ln[(alpha+T)^-(r+x) + [x>0] a/(b+x-1) (alpha+t_x)^-(r+x)]
+ *   Pareto/NBD  lnG(r+x) - lnG(r) + r ln(alpha) + s ln(beta)
+ *               + ln[(alpha+T)^-(r+x) (beta+T)^-s + s/(r+s+x) A0], with
+ *               A0 = F(t_x)/(w+t_x)^(r+s+x) - F(T)/(w+T)^(r+s+x),
+ *               F(t) = 2F1(r+s+x, s+1; r+s+x+1; (alpha-beta)/(alpha+t)), w = alpha
+ *               when alpha >= beta, else
+ *               F(t) = 2F1(r+s+x, r+x; r+s+x+1; (beta-alpha)/(beta+t)), w = beta,
+ *               so |z| < 1; when z > 0.95 the equivalent integral
+ *               A0 = (r+s+x) int_{t_x}^{T} (alpha+u)^-(r+x) (beta+u)^-(s+1) du
+ *               is used (adaptive Gauss-Legendre).
+ *   Gamma-Gamma lnG(px+q) - lnG(px) - lnG(q) + q ln(gamma) + (px-1) ln(m)
+ *               + px ln(x) - (px+q) ln(gamma + m x)   (m = mean spend, x > 0)
+ *
+ * Predictions:
+ *   BG/NBD  E[Y(t)|x,t_x,T] = (a+b+x-1)/(a-1)
+ *             [1 - ((alpha+T)/(alpha+T+t))^(r+x) 2F1(r+x, b+x; a+b+x-1; t/(alpha+T+t))]
+ *             / [1 + [x>0] a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x)]
+ *           (evaluated through Euler's transformation; a = 1 as a limit)
+ *           P(alive) = 1 / [1 + [x>0] a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x)]
+ *           E[X(t)] is the same with x = 0, T = 0.
+ *   Pareto/NBD  P(alive) = (alpha+T)^-(r+x) (beta+T)^-s / L-bracket above
+ *           E[Y(t)|...] = (r+x)(beta+T)/((alpha+T)(s-1))
+ *             [1 - ((beta+T)/(beta+T+t))^(s-1)] P(alive)   (s = 1 as a limit)
+ *           E[X(t)] = r beta/(alpha (s-1)) [1 - (beta/(beta+t))^(s-1)]
+ *   Gamma-Gamma  E[M | m, x] = p (gamma + x m) / (p x + q - 1), q > 1. */
 #ifndef RETAIN_BTYD_H
 #define RETAIN_BTYD_H
 
@@ -112,8 +140,21 @@ typedef struct btyd_fit {
 	char msg[256];      /* reason when the fit failed */
 } btyd_fit;
 
-/* Maximum likelihood on log parameters. start may be NULL (data-based
- * defaults). On failure returns the code and fills fit->msg. */
+/* Maximum likelihood. Parameters are estimated on the log scale (positive
+ * by construction) by minimising -LL/n: BFGS with analytic gradients
+ * (digamma for BG/NBD and Gamma-Gamma; for Pareto/NBD the 2F1 series is
+ * differentiated in its parameters, with central differences only where the
+ * quadrature fallback was needed) and a backtracking line search; when BFGS
+ * stalls inside a sane region, Nelder-Mead restarts and BFGS again.
+ * Converged: max |d(-LL/n)/d log par| <= 1e-8. A fit whose log parameters
+ * pass +-15 without converging is reported as diverged (BTYD_EDIVERGE, the
+ * parameter named in msg). Standard errors: the observed information (the
+ * Hessian of -LL in log parameters by central differences of the gradient)
+ * inverted by Cholesky, then se(p) = p se(log p) (delta method); se_ok = 0
+ * when it is not positive definite. Start values when start is NULL:
+ * r = 1, alpha = mean T / mean x, a = b = 1 (BG/NBD); s = 1, beta = mean T
+ * (Pareto/NBD); p = 1, q = 2, gamma = mean spend (Gamma-Gamma). On failure
+ * returns the code and a one-line explanation in fit->msg. */
 int btyd_fit_model(int kind, const btyd_data *d, const btyd_model *start, btyd_fit *fit);
 int btyd_fit_gg(const btyd_spend *s, const btyd_model *start, btyd_fit *fit);
 
