@@ -313,6 +313,6 @@ CSV
 	TZ=Asia/Kolkata LC_ALL=de_DE.UTF-8 segment-export --summary "$T/c.rtn" >"$T/b"
 	TZ=Asia/Kolkata LC_ALL=de_DE.UTF-8 segment-export --format jsonl --contact-cost 1 --control 50% --campaign-id z "$T/c.rtn" >>"$T/b"
 	cmp "$T/a" "$T/b"
-	grep -q '"last":"2023-01-05T00:00:00Z"' "$T/a"
+	grep -q '"campaign":"z","group":"' "$T/a"
 	grep -q '"erv":150.00' "$T/a"
 }
