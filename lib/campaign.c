@@ -861,7 +861,7 @@ void aud_store_free(aud_store *s)
 
 typedef struct sgroup {
 	char *value;
-	uint64_t n, recency_n, orders_n, palive_n, clv_n;
+	uint64_t n, recency_n, orders_n, repeat_n, palive_n, clv_n;
 	int64_t revenue, orders, clv;
 	double recency, palive;
 	int has_revenue;
@@ -945,6 +945,7 @@ static void group_add(const aud_summary *s, sgroup *g, const rtn_value *v, const
 	if (s->c_orders >= 0 && v[s->c_orders].i != RTN_NULL) {
 		g->orders += v[s->c_orders].i;
 		g->orders_n++;
+		g->repeat_n += v[s->c_orders].i >= 2;
 	}
 	if (s->c_recency >= 0 && v[s->c_recency].i != RTN_NULL) {
 		g->recency += (double)v[s->c_recency].i;
@@ -1016,13 +1017,14 @@ static void summary_row(const aud_summary *s, txt_out *o, const char *by, const 
 	num_field(o, "mean_orders", g->orders_n > 0, "%.2f", g->orders_n ? (double)g->orders / (double)g->orders_n : 0);
 	num_field(o, "mean_p_alive", g->palive_n > 0, "%.4f", g->palive_n ? g->palive / (double)g->palive_n : 0);
 	money_field(o, "clv", g->clv_n > 0, g->clv);
+	num_field(o, "repeat_rate", g->orders_n > 0, "%.4f", g->orders_n ? (double)g->repeat_n / (double)g->orders_n : 0);
 	txt_endrow(o);
 }
 
 void aud_summary_write(aud_summary *s, txt_out *o)
 {
 	static const char *cols[] = {"by", "value", "customers", "share", "revenue", "revenue_share", "aov",
-				     "mean_recency", "mean_orders", "mean_p_alive", "clv"};
+				     "mean_recency", "mean_orders", "mean_p_alive", "clv", "repeat_rate"};
 	if (o->format != TXT_JSONL) {
 		for (size_t k = 0; k < sizeof cols / sizeof *cols; k++)
 			txt_field(o, k == 0, cols[k], cols[k], strlen(cols[k]), 1);

@@ -245,12 +245,12 @@ CSV
 	small
 	run segment-export --summary "$T/c.rtn"
 	[ "$status" -eq 0 ]
-	[ "${lines[0]}" = "by,value,customers,share,revenue,revenue_share,aov,mean_recency,mean_orders,mean_p_alive,clv" ]
-	[ "${lines[1]}" = "segment,At risk,1,0.2000,120.50,0.0626,40.17,200.00,3.00,0.5000,300.00" ]
-	[[ "$output" == *$'\n'"stage,declining,2,0.4000,920.50,0.4781,83.68,175.00,5.50,0.5000,300.00"$'\n'* ]]
-	[ "${lines[${#lines[@]}-1]}" = "all,,5,1.0000,1925.25,1.0000,80.22,157.00,4.80,0.5875,2355.00" ]
+	[ "${lines[0]}" = "by,value,customers,share,revenue,revenue_share,aov,mean_recency,mean_orders,mean_p_alive,clv,repeat_rate" ]
+	[ "${lines[1]}" = "segment,At risk,1,0.2000,120.50,0.0626,40.17,200.00,3.00,0.5000,300.00,1.0000" ]
+	[[ "$output" == *$'\n'"stage,declining,2,0.4000,920.50,0.4781,83.68,175.00,5.50,0.5000,300.00,1.0000"$'\n'* ]]
+	[ "${lines[${#lines[@]}-1]}" = "all,,5,1.0000,1925.25,1.0000,80.22,157.00,4.80,0.5875,2355.00,0.8000" ]
 	run segment-export --summary-by channel --where "orders > 1" "$T/c.rtn"
-	[ "${lines[1]}" = "channel,,1,0.2500,800.00,0.4177,100.00,150.00,8.00,," ]
+	[ "${lines[1]}" = "channel,,1,0.2500,800.00,0.4177,100.00,150.00,8.00,,,1.0000" ]
 	[ "${#lines[@]}" -eq 6 ]
 }
 
