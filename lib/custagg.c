@@ -6,48 +6,6 @@
 #include "timeparse.h"
 #include "util.h"
 
-/* Open-addressing set of non-zero 64-bit keys (0 = empty slot), one array
- * so that a probe costs one cache line. In sorted mode the set holds one
- * customer's orders and is cleared per customer through the list of used
- * slots (cheap for small sets, a memset for large ones). */
-typedef struct ca_keyset {
-	uint64_t *key;
-	uint64_t cap, n;
-	uint64_t *used;          /* slots in use, for ks_clear (when tracking) */
-	uint64_t nused, capused;
-	int track;
-} ca_keyset;
-
-static ca_keyset *ks_new(int track)
-{
-	ca_keyset *k = xcalloc(1, sizeof *k);
-	k->cap = 64;
-	k->key = xcalloc(k->cap, sizeof *k->key);
-	k->track = track;
-	return k;
-}
-
-static void ks_free(ca_keyset *k)
-{
-	if (!k)
-		return;
-	free(k->key);
-	free(k->used);
-	free(k);
-}
-
-static void ks_clear(ca_keyset *k)
-{
-	if (k->nused * 8 < k->cap)
-		for (uint64_t i = 0; i < k->nused; i++)
-			k->key[k->used[i]] = 0;
-	else
-		memset(k->key, 0, k->cap * sizeof *k->key);
-	k->n = k->nused = 0;
-}
-
-static void keys_release(custagg *a, ca_cust *c);
-
 static uint64_t mix64(uint64_t h)
 {
 	h ^= h >> 33;
@@ -79,41 +37,46 @@ static uint64_t fast_hash(const void *p, size_t n)
 	return h ^ h >> 32;
 }
 
-static int ks_insert_raw(ca_keyset *k, uint64_t key)
+/* Distinct purchase days and orders of one customer: a small open-
+ * addressing set per customer (days tagged with KEY_DAY), so that memory
+ * stays with the customer and a lookup touches one cache line. Sorted input
+ * frees it when the customer is complete. 1 when k was new. */
+#define KEY_DAY (1ULL << 63)
+
+static int key_insert(ca_cust *c, uint64_t k)
 {
-	uint64_t m = k->cap - 1, i = mix64(key) & m;
-	while (k->key[i]) {
-		if (k->key[i] == key)
+	if ((c->nkeys + 1) * 2 > c->capkeys) {
+		uint64_t *old = c->keys;
+		uint32_t oldcap = c->capkeys, cap = oldcap ? oldcap * 2 : 8;
+		if (!cap)
+			rtn_die(RTN_EXIT_SYSTEM, "too many orders for one customer");
+		c->keys = xcalloc(cap, sizeof *c->keys);
+		c->capkeys = cap;
+		for (uint32_t i = 0; i < oldcap; i++)
+			if (old[i]) {
+				uint32_t j = (uint32_t)mix64(old[i]) & (cap - 1);
+				while (c->keys[j])
+					j = (j + 1) & (cap - 1);
+				c->keys[j] = old[i];
+			}
+		free(old);
+	}
+	uint32_t m = c->capkeys - 1, i = (uint32_t)mix64(k) & m;
+	while (c->keys[i]) {
+		if (c->keys[i] == k)
 			return 0;
 		i = (i + 1) & m;
 	}
-	k->key[i] = key;
-	k->n++;
-	if (k->track) {
-		if (k->nused == k->capused) {
-			size_t cap = k->capused;
-			xgrow((void **)&k->used, &cap, k->nused + 1, sizeof *k->used);
-			k->capused = cap;
-		}
-		k->used[k->nused++] = i;
-	}
+	c->keys[i] = k;
+	c->nkeys++;
 	return 1;
 }
 
-/* 1 when key (non-zero) was new. */
-static int ks_insert(ca_keyset *k, uint64_t key)
+static void keys_release(ca_cust *c)
 {
-	if ((k->n + 1) * 2 > k->cap) {
-		uint64_t *old = k->key, oldcap = k->cap;
-		k->cap *= 2;
-		k->key = xcalloc(k->cap, sizeof *k->key);
-		k->n = k->nused = 0;
-		for (uint64_t i = 0; i < oldcap; i++)
-			if (old[i])
-				ks_insert_raw(k, old[i]);
-		free(old);
-	}
-	return ks_insert_raw(k, key);
+	free(c->keys);
+	c->keys = NULL;
+	c->nkeys = c->capkeys = 0;
 }
 
 custagg *ca_new(const ca_opts *o)
@@ -125,8 +88,6 @@ custagg *ca_new(const ca_opts *o)
 		a->asof_end_t = time_day_start(o->asof_day + 1, o->tz);
 	a->max_t = INT64_MIN;
 	a->last_ci = UINT32_MAX;
-	a->orders = ks_new(o->sorted);
-	a->days = ks_new(o->sorted);
 	if (!o->sorted) {
 		a->tcap = 1024;
 		a->table = xcalloc(a->tcap, sizeof *a->table);
@@ -147,8 +108,6 @@ void ca_free(custagg *a)
 	free(a->table);
 	free(a->order);
 	free(a->last_order);
-	ks_free(a->days);
-	ks_free(a->orders);
 	free(a);
 }
 
@@ -286,7 +245,7 @@ static int cust_sorted(custagg *a, const char *p, uint32_t n, int64_t t, uint32_
 		}
 	}
 	if (a->ncust)
-		keys_release(a, &a->cust[a->ncust - 1]);
+		keys_release(&a->cust[a->ncust - 1]);
 	*out = cust_new(a, p, n, 0);
 	return 0;
 }
@@ -294,71 +253,6 @@ static int cust_sorted(custagg *a, const char *p, uint32_t n, int64_t t, uint32_
 static int is_type(const rtn_value *v, const char *s, uint32_t n)
 {
 	return v->len == n && memcmp(v->s, s, n) == 0;
-}
-
-/* Distinct purchase days and orders of one customer: a small vector of
- * keys per customer (days tagged with KEY_DAY), scanned from the end; past
- * KEY_VEC_MAX keys the customer moves to the global key sets (keyed by
- * customer index too). Sorted input frees them when the customer ends. */
-#define KEY_DAY (1ULL << 63)
-#define KEY_VEC_MAX 64
-
-static uint64_t global_key(uint32_t ci, uint64_t k)
-{
-	if (k & KEY_DAY)
-		return KEY_DAY | (uint64_t)ci << 32 | (uint32_t)k;
-	return (k ^ (uint64_t)ci * 0x9e3779b97f4a7c15ULL) | 1;
-}
-
-/* Appends a key known to be new. */
-static void key_add(custagg *a, uint32_t ci, ca_cust *c, uint64_t k)
-{
-	if (c->big) {
-		ks_insert(k & KEY_DAY ? a->days : a->orders, global_key(ci, k));
-		return;
-	}
-	if (c->nkeys == KEY_VEC_MAX) {
-		for (uint32_t i = 0; i < c->nkeys; i++)
-			ks_insert(c->keys[i] & KEY_DAY ? a->days : a->orders, global_key(ci, c->keys[i]));
-		free(c->keys);
-		c->keys = NULL;
-		c->nkeys = c->capkeys = 0;
-		c->big = 1;
-		a->nbig++;
-		ks_insert(k & KEY_DAY ? a->days : a->orders, global_key(ci, k));
-		return;
-	}
-	if (c->nkeys == c->capkeys) {
-		size_t cap = c->capkeys;
-		xgrow((void **)&c->keys, &cap, c->nkeys + 1, sizeof *c->keys);
-		c->capkeys = (uint32_t)cap;
-	}
-	c->keys[c->nkeys++] = k;
-}
-
-/* 1 when k was new (and is now recorded). */
-static int key_insert(custagg *a, uint32_t ci, ca_cust *c, uint64_t k)
-{
-	if (c->big)
-		return ks_insert(k & KEY_DAY ? a->days : a->orders, global_key(ci, k));
-	for (uint32_t i = c->nkeys; i-- > 0;)
-		if (c->keys[i] == k)
-			return 0;
-	key_add(a, ci, c, k);
-	return 1;
-}
-
-/* Sorted input: the customer is complete, drop its keys. */
-static void keys_release(custagg *a, ca_cust *c)
-{
-	free(c->keys);
-	c->keys = NULL;
-	c->nkeys = c->capkeys = 0;
-	if (c->big) {
-		ks_clear(a->days);
-		ks_clear(a->orders);
-		c->big = 0;
-	}
 }
 
 static void add_purchase(custagg *a, uint32_t ci, ca_cust *c, const rtn_value *v, int64_t t,
@@ -378,9 +272,9 @@ static void add_purchase(custagg *a, uint32_t ci, ca_cust *c, const rtn_value *v
 	else if (a->o.sorted)
 		newday = 1;   /* days only grow within a customer */
 	else if (c->ndays && (day > c->last_day || day < c->first_day))
-		newday = 1, key_add(a, ci, c, KEY_DAY | (uint32_t)day);
+		newday = 1, key_insert(c, KEY_DAY | (uint32_t)day);
 	else
-		newday = key_insert(a, ci, c, KEY_DAY | (uint32_t)day);
+		newday = key_insert(c, KEY_DAY | (uint32_t)day);
 	if (newday) {
 		c->ndays++;
 		if (c->first_day == RTN_NULL || day < c->first_day) {
@@ -416,7 +310,7 @@ static void add_purchase(custagg *a, uint32_t ci, ca_cust *c, const rtn_value *v
 	a->last_ot = t;
 	a->last_ci = ci;
 	uint64_t key = o->len ? fast_hash(o->s, o->len) : mix64((uint64_t)t ^ 0x5bd1e9955bd1e995ULL);
-	if (!key_insert(a, ci, c, (key & ~KEY_DAY) | 1))
+	if (!key_insert(c, (key & ~KEY_DAY) | 1))
 		return;
 	c->orders++;
 	if (inwin)

@@ -2,13 +2,13 @@
  *
  * Two modes, same results:
  *  - unsorted input: customers live in a hash table keyed by the customer
- *    bytes; distinct purchase days and distinct orders are remembered in
- *    two 64-bit key sets (customer index + day, customer index + order key);
+ *    bytes; each customer keeps a small set of 64-bit keys of its distinct
+ *    purchase days and orders;
  *  - sorted input (RTN_FLAG_SORTED, after dedupe): customers arrive one at a
  *    time, so there is no hash lookup, days are counted as they change and
- *    the order key set is cleared per customer (memory bounded by the
- *    largest customer). The order is verified; a stream that claims to be
- *    sorted but is not is an error.
+ *    the customer's key set is freed when the next customer starts (memory
+ *    for keys bounded by the largest customer). The order is verified; a
+ *    stream that claims to be sorted but is not is an error.
  *
  * A purchase is an event of type "order" with an amount >= 0 or null; a
  * refund is an event of type "refund" or an "order" with a negative amount
@@ -72,7 +72,6 @@ typedef struct ca_cust {
 	int64_t last_seen_t;         /* any event (sorted check) */
 	uint64_t *keys;              /* distinct days and order keys (custagg.c) */
 	uint32_t nkeys, capkeys;
-	int big;                     /* keys moved to the global sets */
 } ca_cust;
 
 typedef struct ca_stats {
@@ -96,10 +95,8 @@ struct custagg {
 	uint64_t nstrings, capstrings;
 	uint32_t *table;             /* unsorted: slot -> index + 1 */
 	uint64_t tcap;
-	struct ca_keyset *days, *orders;
 	uint32_t *order;             /* after ca_finish: customers in byte order */
-	uint32_t ncust_out;
-	uint64_t nbig;               /* customers whose keys went to the global sets */          /* entries in order (customers with a purchase) */
+	uint32_t ncust_out;          /* entries in order (customers with a purchase) */
 	ca_stats st;
 	char *last_order;            /* order id of the last purchase row (fast path) */
 	uint32_t last_olen, last_ocap, last_ci;
