@@ -79,7 +79,7 @@ static int model_ok(const btyd_model *m, int kind)
 static int row_ok(double x, double tx, double T)
 {
 	return isfinite(x) && isfinite(tx) && isfinite(T) && x >= 0 && x == floor(x) && x < 1e9
-		&& T > 0 && tx >= 0 && tx <= T && (x > 0 || tx == 0);
+		&& T >= 0 && tx >= 0 && tx <= T && (x > 0 || tx == 0);
 }
 
 /* ---------------------------------------------------------------------- */

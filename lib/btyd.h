@@ -90,7 +90,7 @@ typedef struct btyd_data {
 	uint32_t *ix, *iT; /* index of t_x and T in v */
 } btyd_data;
 
-/* Validates rows (x a whole number >= 0, 0 <= t_x <= T, T > 0, t_x = 0 when
+/* Validates rows (x a whole number >= 0, 0 <= t_x <= T, t_x = 0 when
  * x = 0, weights > 0, all finite; *bad gets the first offending index) and
  * builds out. w may be NULL (weight 1). group=0 keeps the rows as given.
  * Sorting-based: O(n log n), identical rows merged. */

@@ -338,6 +338,20 @@ static void test_cdnow(void)
 	CHECK(btyd_expected(&f.model, 0, &e1) == BTYD_OK && e1 == 0, "E[X(0)] = 0");
 	CHECK(btyd_expected(&f.model, 39, &e1) == BTYD_OK && btyd_expected(&f.model, 78, &e2) == BTYD_OK
 	      && e1 > 0 && e2 > e1 && e2 < 2 * e1, "E[X(t)] increasing and concave (%g %g)", e1, e2);
+	/* a customer first seen today (T = 0): alive, and expected to buy
+	 * E[X(t)]; likelihood 1 */
+	{
+		double p0 = NAN, y0 = NAN, l0 = NAN, ex = NAN, p1 = NAN, y1 = NAN, l1 = NAN, ex1 = NAN;
+		int r0 = btyd_palive(&f.model, 0, 0, 0, &p0) | btyd_cond_expected(&f.model, 0, 0, 0, 39, &y0)
+			| btyd_ll1(&f.model, 0, 0, 0, &l0) | btyd_expected(&f.model, 39, &ex);
+		CHECK(r0 == BTYD_OK && p0 == 1 && fabs(y0 - ex) < 1e-12 && fabs(l0) < 1e-12,
+		      "BG/NBD, T = 0: P(alive) 1, E[Y(39)] = E[X(39)], LL 0");
+		btyd_model pm = {BTYD_PNBD, {0.553, 10.578, 0.606, 11.669}};
+		r0 = btyd_palive(&pm, 0, 0, 0, &p1) | btyd_cond_expected(&pm, 0, 0, 0, 39, &y1)
+			| btyd_ll1(&pm, 0, 0, 0, &l1) | btyd_expected(&pm, 39, &ex1);
+		CHECK(r0 == BTYD_OK && p1 == 1 && fabs(y1 - ex1) < 1e-12 && fabs(l1) < 1e-12,
+		      "Pareto/NBD, T = 0: P(alive) 1, E[Y(39)] = E[X(39)], LL 0");
+	}
 	/* E[X(t)] equals the conditional expectation of a brand-new customer
 	 * (x = 0, T -> 0) */
 	double e3 = NAN;
@@ -674,6 +688,20 @@ static void test_errors(void)
 	      && btyd_cond_expected(&m1, 2, 20, 30, 10, &e2) == BTYD_OK
 	      && btyd_cond_expected(&m2, 2, 20, 30, 10, &e3) == BTYD_OK
 	      && fabs(e1 - 0.5 * (e2 + e3)) < 1e-5, "BG/NBD a = 1 is continuous (%g %g %g)", e1, e2, e3);
+
+	{
+		/* Pareto/NBD s = 1 is a removable singularity */
+		btyd_model q0 = {BTYD_PNBD, {0.5, 10, 1.0, 12}}, qa = q0, qb = q0;
+		qa.par[2] = 1 - 1e-4;
+		qb.par[2] = 1 + 1e-4;
+		double y0 = NAN, ya = NAN, yb = NAN, x0 = NAN, xa = NAN, xb = NAN;
+		int r1 = btyd_cond_expected(&q0, 3, 20, 30, 52, &y0) | btyd_cond_expected(&qa, 3, 20, 30, 52, &ya)
+			| btyd_cond_expected(&qb, 3, 20, 30, 52, &yb) | btyd_expected(&q0, 52, &x0)
+			| btyd_expected(&qa, 52, &xa) | btyd_expected(&qb, 52, &xb);
+		CHECK(r1 == BTYD_OK && fabs(y0 - 0.5 * (ya + yb)) < 1e-7 && fabs(x0 - 0.5 * (xa + xb)) < 1e-7
+		      && fabs(x0 - 0.5 * 12 / 10 * log1p(52.0 / 12)) < 1e-12,
+		      "Pareto/NBD s = 1 is continuous (%g %g %g)", y0, ya, yb);
+	}
 
 	btyd_model gg = {BTYD_GG, {6, 0.9, 15, 0}};
 	CHECK(btyd_gg_cond_spend(&gg, 2, 20, &out) == BTYD_EINFSPEND && out == 42,
