@@ -43,20 +43,22 @@ if [ ! -s "$csv" ]; then
 	mv "$csv.tmp" "$csv"
 fi
 
-now() { date +%s.%N; }
-secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+# Wall-clock and CPU seconds (user + system of the command and its
+# children): on a shared machine the CPU time is the steadier number.
+measure() {
+	out=$1; shift
+	/usr/bin/time -f "%e %U %S" -o "$dir/time.txt" "$@" >"$out"
+	awk '{ printf "%.2f %.2f", $1, $2 + $3 }' "$dir/time.txt"
+}
 
-echo "cohort bench: $n events, $(wc -c <"$csv") bytes of CSV, $(nproc 2>/dev/null || echo '?') cores"
-t0=$(now)
-"$bin/ingest" --attr channel "$csv" | "$bin/cohort" --format csv >"$dir/retain.csv"
-t1=$(now)
-ours=$(secs "$t0" "$t1")
-echo "retain:  ingest | cohort --format csv        ${ours}s ($(($(wc -l <"$dir/retain.csv") - 1)) cells)"
+echo "cohort bench: $n events, $(wc -c <"$csv") bytes of CSV, $(nproc 2>/dev/null || echo '?') cores, load $(cut -d' ' -f1 /proc/loadavg 2>/dev/null)"
+set -- $(measure "$dir/retain.csv" sh -c '"$1/ingest" --attr channel "$2" | "$1/cohort" --format csv' sh "$bin" "$csv")
+wall=$1 cpu=$2
+echo "retain:  ingest | cohort --format csv        ${wall}s wall, ${cpu}s cpu ($(($(wc -l <"$dir/retain.csv") - 1)) cells)"
 "$bin/ingest" --attr channel -u -o "$dir/events-$n.rtn" "$csv"
-t0=$(now)
-"$bin/cohort" --format csv "$dir/events-$n.rtn" >/dev/null
-t1=$(now)
-echo "retain:  cohort alone on the stored stream    $(secs "$t0" "$t1")s"
+set -- $(measure /dev/null "$bin/cohort" --format csv "$dir/events-$n.rtn")
+echo "retain:  cohort alone on the stored stream    ${1}s wall, ${2}s cpu"
+rm -f "$dir/events-$n.rtn"
 
 export NODE_PATH="${NODE_PATH:+$NODE_PATH:}$dir/node_modules:$(npm root -g 2>/dev/null || echo /usr/lib/node_modules)"
 if ! command -v node >/dev/null 2>&1 || ! node -e "require('@duckdb/node-api')" 2>/dev/null; then
@@ -70,7 +72,7 @@ const { DuckDBInstance } = require('@duckdb/node-api');
 const csv = process.argv[2];
 const db = await DuckDBInstance.create(':memory:');
 const con = await db.connect();
-const t0 = process.hrtime.bigint();
+const t0 = process.hrtime.bigint(), c0 = process.cpuUsage();
 const r = await con.runAndReadAll(`
 WITH e AS (SELECT customer_id, CAST(date AS DATE) AS d, amount
            FROM read_csv('${csv}', header = true,
@@ -82,9 +84,10 @@ a AS (SELECT f.cohort, datediff('month', f.cohort, date_trunc('month', e.d)) AS 
 SELECT cohort, period, count(DISTINCT customer_id) AS customers, count(*) AS orders,
        sum(amount) AS revenue
 FROM a GROUP BY cohort, period ORDER BY cohort, period`);
-const t1 = process.hrtime.bigint();
-console.log(`${r.getRows().length} ${(Number(t1 - t0) / 1e9).toFixed(2)}`);
+const t1 = process.hrtime.bigint(), c1 = process.cpuUsage(c0);
+console.log(`${r.getRows().length} ${(Number(t1 - t0) / 1e9).toFixed(2)} ${((c1.user + c1.system) / 1e6).toFixed(2)}`);
 JS
 set -- $(cd "$dir" && node cohort.mjs "$csv")
-echo "duckdb:  monthly cohort SQL on the CSV         ${2}s ($1 cells)"
-awk -v a="$ours" -v b="$2" 'BEGIN { printf "ratio:   duckdb / retain = %.2fx (target >= 3x)\n", b / a }'
+echo "duckdb:  monthly cohort SQL on the CSV         ${2}s wall, ${3}s cpu ($1 cells)"
+awk -v a="$wall" -v b="$2" -v c="$cpu" -v d="$3" 'BEGIN {
+	printf "ratio:   duckdb / retain = %.2fx wall, %.2fx cpu (target >= 3x)\n", b / a, d / c }'

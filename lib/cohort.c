@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "lifetable.h"
 #include "textout.h"
@@ -430,12 +431,88 @@ static void life_grow(cohort_panel *p, int64_t k)
 
 /* ---- accumulation ------------------------------------------------------ */
 
+/* A customer's active days, sorted by key = 2 * local day + kind: kind 0
+ * counts returning events (nret) and the net amount of the day's monetary
+ * events (rev); kind 1 (only with --split-event) counts split events. */
 typedef struct centry {
-	int32_t day;
-	uint32_t nret;     /* returning events */
-	uint32_t nsplit;   /* --split-event events */
-	int64_t rev;       /* net amount */
+	int32_t key;
+	uint32_t nret;
+	int64_t rev;
 } centry;
+
+static int32_t ent_day(const centry *e)
+{
+	return (int32_t)time_floor_div(e->key, 2);
+}
+
+static int ent_is_split(const centry *e)
+{
+	return e->key != 2 * ent_day(e);
+}
+
+/* Day lists come from a pool of size classes (4, 8, 16, ... entries) cut
+ * from large chunks that may use huge pages: millions of customers mean
+ * millions of small arrays touched at random, and malloc's per-block
+ * headers and 4 KiB pages make that slow. Freed arrays are reused. */
+#define POOL_CLASSES 30
+#define POOL_CHUNK ((size_t)32 << 20)
+typedef struct epool {
+	char *cur;
+	size_t left;
+	void *free[POOL_CLASSES];
+	char **chunks;
+	size_t nchunks;
+} epool;
+
+static void huge_pages(void *p, size_t n)
+{
+#ifdef MADV_HUGEPAGE
+	uintptr_t a = ((uintptr_t)p + ((uintptr_t)2 << 20) - 1) & ~(((uintptr_t)2 << 20) - 1);
+	uintptr_t e = ((uintptr_t)p + n) & ~(((uintptr_t)2 << 20) - 1);
+	if (e > a)
+		madvise((void *)a, e - a, MADV_HUGEPAGE); /* a hint: failure is harmless */
+#else
+	(void)p;
+	(void)n;
+#endif
+}
+
+static centry *pool_alloc(epool *p, int cls)
+{
+	size_t size = sizeof(centry) << (cls + 2);
+	if (p->free[cls]) {
+		void *r = p->free[cls];
+		p->free[cls] = *(void **)r;
+		return r;
+	}
+	if (p->left < size) {
+		size_t n = size > POOL_CHUNK ? size : POOL_CHUNK;
+		p->chunks = xrealloc(p->chunks, (p->nchunks + 1) * sizeof *p->chunks);
+		p->chunks[p->nchunks] = xmalloc(n + 64);
+		huge_pages(p->chunks[p->nchunks], n + 64);
+		/* blocks are multiples of 64 bytes: align them to cache lines */
+		p->cur = (char *)(((uintptr_t)p->chunks[p->nchunks++] + 63) & ~(uintptr_t)63);
+		p->left = n;
+	}
+	centry *r = (centry *)(void *)p->cur;
+	p->cur += size;
+	p->left -= size;
+	return r;
+}
+
+static void pool_free(epool *p, void *e, int cls)
+{
+	*(void **)e = p->free[cls];
+	p->free[cls] = e;
+}
+
+static void pool_destroy(epool *p)
+{
+	for (size_t i = 0; i < p->nchunks; i++)
+		free(p->chunks[i]);
+	free(p->chunks);
+	memset(p, 0, sizeof *p);
+}
 
 /* One customer, 64 bytes, stored in the hash table itself so that a
  * lookup touches one cache line (ids up to 16 bytes are kept inline). */
@@ -443,7 +520,7 @@ typedef struct centry {
 typedef struct cust {
 	uint64_t hash;
 	uint32_t klen;     /* 0 = empty slot (empty ids are never stored) */
-	uint32_t n, cap;
+	uint32_t n, cls;   /* entries used; capacity 4 << cls (e == NULL: none) */
 	int32_t group;     /* interned --by value of the first start event */
 	int32_t start_day;
 	int32_t start_split; /* the first start event is of the split type */
@@ -498,6 +575,7 @@ struct cohort_acc {
 	uint64_t mask;
 	cust *cs;
 	void *cs_raw;      /* allocation holding cs */
+	epool pool;        /* day lists */
 	uint64_t ncust;
 	/* key arena: chunks never move */
 	char *chunk;
@@ -588,6 +666,7 @@ static uint32_t strtab_intern(strtab *t, const char *s, uint32_t len)
 static cust *table_alloc(uint64_t n, void **raw)
 {
 	*raw = xcalloc(1, n * sizeof(cust) + 64);
+	huge_pages(*raw, n * sizeof(cust) + 64);
 	uintptr_t p = (uintptr_t)*raw;
 	return (cust *)((p + 63) & ~(uintptr_t)63);
 }
@@ -690,33 +769,42 @@ static cust *cust_find(cohort_acc *a, uint64_t h, const char *s, uint32_t len)
 	return c;
 }
 
-static centry *cust_entry(cust *c, int32_t day)
+static centry *cust_entry(epool *pool, cust *c, int32_t key)
 {
-	if (c->n && c->e[c->n - 1].day == day)
+	if (c->n && c->e[c->n - 1].key == key)
 		return &c->e[c->n - 1];
 	uint32_t pos = c->n;
-	if (c->n && c->e[c->n - 1].day > day) {
+	if (c->n && c->e[c->n - 1].key > key) {
 		uint32_t lo = 0, hi = c->n;
 		while (lo < hi) {
 			uint32_t mid = (lo + hi) / 2;
-			if (c->e[mid].day < day)
+			if (c->e[mid].key < key)
 				lo = mid + 1;
 			else
 				hi = mid;
 		}
-		if (c->e[lo].day == day)
+		if (c->e[lo].key == key)
 			return &c->e[lo];
 		pos = lo;
 	}
-	if (c->n == c->cap) {
-		c->cap = c->cap ? c->cap * 2 : 4;
-		c->e = xrealloc(c->e, c->cap * sizeof *c->e);
+	if (!c->e) {
+		c->e = pool_alloc(pool, 0);
+		c->cls = 0;
+	} else if (c->n == (UINT32_C(4) << c->cls)) {
+		if (c->cls + 1 >= POOL_CLASSES)
+			rtn_die(RTN_EXIT_SYSTEM, "a customer with more than %u active days", c->n);
+		centry *ne = pool_alloc(pool, (int)c->cls + 1);
+		memcpy(ne, c->e, c->n * sizeof *c->e);
+		pool_free(pool, c->e, (int)c->cls);
+		c->e = ne;
+		c->cls++;
 	}
 	memmove(c->e + pos + 1, c->e + pos, (c->n - pos) * sizeof *c->e);
 	c->n++;
 	centry *e = &c->e[pos];
-	memset(e, 0, sizeof *e);
-	e->day = day;
+	e->key = key;
+	e->nret = 0;
+	e->rev = 0;
 	return e;
 }
 
@@ -751,11 +839,14 @@ static void apply(cohort_acc *a, const pend *p)
 				c->group = (int32_t)strtab_intern(&a->groups, p->buf + p->clen, p->blen);
 		}
 	}
-	centry *e = cust_entry(c, (int32_t)day);
-	e->nret += (p->flags & EV_RET) != 0;
-	e->nsplit += (uint32_t)is_split;
-	if (p->amount != RTN_NULL)
-		e->rev += p->amount;
+	if (is_split)
+		cust_entry(&a->pool, c, (int32_t)(2 * day + 1))->nret++;
+	if ((p->flags & EV_RET) || p->amount != RTN_NULL) {
+		centry *e = cust_entry(&a->pool, c, (int32_t)(2 * day));
+		e->nret += (p->flags & EV_RET) != 0;
+		if (p->amount != RTN_NULL)
+			e->rev += p->amount;
+	}
 }
 
 /* Second stage of the pipeline: the customer's slot has been prefetched;
@@ -849,8 +940,9 @@ static void add_customer(cohort_table *t, cohort_acc *a, cust *c, cohort_panel *
 			*days = xrealloc(*days, *days_cap * sizeof **days);
 		}
 		for (uint32_t i = 0; i < c->n; i++)
-			if (c->e[i].nret && c->e[i].day > sd && c->e[i].day <= asof)
-				(*days)[n++] = c->e[i].day;
+			if (c->e[i].nret && !ent_is_split(&c->e[i]) && ent_day(&c->e[i]) > sd &&
+			    ent_day(&c->e[i]) <= asof)
+				(*days)[n++] = ent_day(&c->e[i]);
 		int churned = life_customer(s->period, sd, *days, n, asof, &s->churn_after, &tenure);
 		life_grow(p, tenure);
 		if (churned)
@@ -866,10 +958,11 @@ static void add_customer(cohort_table *t, cohort_acc *a, cust *c, cohort_panel *
 	uint64_t winmask = 0;
 	for (uint32_t i = 0; i < c->n; i++) {
 		const centry *e = &c->e[i];
-		if (e->day < sd || e->day > asof)
+		int64_t day = ent_day(e);
+		if (day < sd || day > asof || ent_is_split(e))
 			continue;
 		if (s->mode == CM_WINDOWS) {
-			int64_t d = e->day - sd;
+			int64_t d = day - sd;
 			for (int w = 0; w < s->nwin; w++)
 				if (d >= s->win_lo[w] && d <= s->win_hi[w]) {
 					r->cell[w].orders += e->nret;
@@ -879,7 +972,7 @@ static void add_customer(cohort_table *t, cohort_acc *a, cust *c, cohort_panel *
 				}
 			continue;
 		}
-		int64_t n = cohort_period_of_day(s->period, s->week_start, e->day) - cohort;
+		int64_t n = cohort_period_of_day(s->period, s->week_start, day) - cohort;
 		if (n >= r->ncell) {
 			if (e->nret && s->mode == CM_WITHIN_N)
 				last = r->ncell - 1; /* active later than the last column shown */
@@ -939,8 +1032,9 @@ cohort_table *cohort_acc_finish(cohort_acc *a, cohort_stats *st)
 				}
 				int64_t n = 0;
 				for (uint32_t i = 0; i < c->n; i++)
-					if (c->e[i].day >= c->start_day && c->e[i].day <= end)
-						n += c->e[i].nsplit;
+					if (ent_is_split(&c->e[i]) && ent_day(&c->e[i]) >= c->start_day &&
+					    ent_day(&c->e[i]) <= end)
+						n += c->e[i].nret;
 				split = n - c->start_split > 0;
 			}
 			size_t mi = (size_t)c->group * 2 + (size_t)(split > 0);
@@ -966,7 +1060,7 @@ cohort_table *cohort_acc_finish(cohort_acc *a, cohort_stats *st)
 	}
 	for (uint64_t k = 0; k <= a->mask; k++)
 		for (uint32_t i = 0; i < a->cs[k].n; i++)
-			if (a->cs[k].e[i].day > s->asof_day)
+			if (!ent_is_split(&a->cs[k].e[i]) && ent_day(&a->cs[k].e[i]) > s->asof_day)
 				a->st.after_asof_events += a->cs[k].e[i].nret;
 	free(days);
 	free(map);
@@ -988,8 +1082,7 @@ void cohort_acc_free(cohort_acc *a)
 {
 	if (!a)
 		return;
-	for (uint64_t k = 0; k <= a->mask; k++)
-		free(a->cs[k].e);
+	pool_destroy(&a->pool);
 	free(a->cs_raw);
 	for (int i = 0; i < PIPE; i++)
 		free(a->pipe[i].buf);
