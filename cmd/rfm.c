@@ -238,6 +238,7 @@ int main(int argc, char **argv)
 	int64_t asof = a.ca.have_asof ? a.ca.asof_day : agg->max_t == INT64_MIN ? 0 : ca_day(agg, agg->max_t);
 	rfm_result res;
 	rfm_compute(&res, agg, &a.rfm, asof, a.ca.recent_start_day);
+	res.no_asof = !a.ca.have_asof && agg->max_t == INT64_MIN;
 	if (a.breaks_out)
 		write_breaks(a.breaks_out, &res);
 	if (a.summary) {

@@ -315,8 +315,10 @@ rtn_header *rfm_header(const rtn_header *in, const rfm_result *res, int argc, ch
 	for (size_t i = 0; i < sizeof tail / sizeof *tail; i++)
 		rtn_schema_add(s, tail[i].name, tail[i].type);
 	char buf[1024];
-	time_format_day(res->asof_day, buf);
-	rtn_header_set_meta(h, "asof", buf);
+	if (!res->no_asof) {
+		time_format_day(res->asof_day, buf);
+		rtn_header_set_meta(h, "asof", buf);
+	}
 	rtn_header_set_meta(h, "unit", res->o->unit_days == 7 ? "week" : "day");
 	rfm_breaks_format((int64_t(*)[RFM_BINS_MAX])res->breaks, res->o->bins, buf, sizeof buf);
 	rtn_header_set_meta(h, "breaks", buf);
@@ -500,8 +502,9 @@ void rfm_summary(FILE *f, const rfm_result *res)
 				group_add(&g[k], &res->row[i]);
 				break;
 			}
-	char day[32];
-	time_format_day(res->asof_day, day);
+	char day[32] = "-";
+	if (!res->no_asof)
+		time_format_day(res->asof_day, day);
 	fprintf(f, "customer health as of %s: %u customers\n\n", day, res->n);
 	summary_table(f, "segment", g, ng, res);
 	free(g);
@@ -518,8 +521,9 @@ void rfm_summary(FILE *f, const rfm_result *res)
 void rfm_stats(FILE *f, const rfm_result *res)
 {
 	const ca_stats *s = &res->a->st;
-	char day[32], breaks[1024];
-	time_format_day(res->asof_day, day);
+	char day[32] = "- (no events)", breaks[1024];
+	if (!res->no_asof)
+		time_format_day(res->asof_day, day);
 	rfm_breaks_format((int64_t(*)[RFM_BINS_MAX])res->breaks, res->o->bins, breaks, sizeof breaks);
 	fprintf(f,
 	        "%s: events read: %llu = purchases %llu + refunds %llu + tracked (--events) %llu"

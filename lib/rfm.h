@@ -48,6 +48,7 @@ typedef struct rfm_result {
 	const custagg *a;
 	const rfm_opts *o;
 	int64_t asof_day;
+	int no_asof;               /* no --asof and no event: asof unknown ("-") */
 	int64_t recent_days;       /* length of --recent in days, 0 when none */
 	uint32_t n;
 	rfm_row *row;              /* in a->order order */

@@ -270,3 +270,33 @@ CSV
 	run sh -c "rfm --summary '$T/small.rtn' >/dev/full"
 	[ "$status" -eq 4 ]
 }
+
+@test "rfm --tz: purchase days are calendar days in the zone" {
+	printf 'customer,time,amount\nk,2023-01-01T23:30:00Z,10\nk,2023-01-02T00:30:00Z,5\nk,2023-01-10T12:00:00Z,1\n' >"$T/tz.csv"
+	ingest --customer customer --time time --amount amount "$T/tz.csv" >"$T/tz.rtn"
+	run sh -c "rfm --asof 2023-01-10 --unit day '$T/tz.rtn' | inspect --format csv --no-names | cut -d, -f4,5,15-18"
+	[ "$output" = "3,3,2,9,9,3.00" ]
+	# at +02:00 the first two purchases fall on 2023-01-02: one day, spend summed
+	run sh -c "rfm --asof 2023-01-10 --unit day --tz +02:00 '$T/tz.rtn' | inspect --format csv --no-names | cut -d, -f4,5,15-18"
+	[ "$output" = "3,2,1,8,8,1.00" ]
+	run sh -c "rfm --tz Europe/Berlin '$T/tz.rtn' | inspect --header"
+	[[ "$output" == *$'meta\ttz=Europe/Berlin'* ]]
+	run rfm --tz Mars/Olympus "$T/tz.rtn"
+	[ "$status" -eq 2 ]
+}
+
+@test "rfm: empty input, and input flagged sorted that is not" {
+	printf 'customer,time,amount\n' >"$T/e.csv"
+	ingest --customer customer --time time --amount amount "$T/e.csv" >"$T/e.rtn"
+	run sh -c "rfm --stats '$T/e.rtn' 2>'$T/err' | inspect --count"
+	[ "$output" = "0" ]
+	grep -q "events read: 0 = " "$T/err"
+	printf 'customer,time,amount\nz,2023-01-01,10\n' >"$T/z.csv"
+	printf 'customer,time,amount\na,2023-01-01,10\n' >"$T/a.csv"
+	ingest --customer customer --time time --amount amount "$T/z.csv" | dedupe >"$T/z.rtn"
+	ingest --customer customer --time time --amount amount "$T/a.csv" | dedupe >"$T/a.rtn"
+	run sh -c "cat '$T/z.rtn' '$T/a.rtn' | rfm >/dev/null"
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"input is flagged sorted but customer 'a' comes after 'z'"* ]]
+	[ "$(cat "$T/a.rtn" "$T/z.rtn" | rfm | inspect --count)" -eq 2 ]
+}
