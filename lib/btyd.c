@@ -108,11 +108,41 @@ static void rswap(row *a, row *b)
 	*b = t;
 }
 
+static void sift_down(row *a, size_t root, size_t n)
+{
+	for (;;) {
+		size_t c = 2 * root + 1;
+		if (c >= n)
+			return;
+		if (c + 1 < n && rcmp(&a[c], &a[c + 1]) < 0)
+			c++;
+		if (rcmp(&a[root], &a[c]) >= 0)
+			return;
+		rswap(&a[root], &a[c]);
+		root = c;
+	}
+}
+
+static void heap_sort(row *a, size_t n)
+{
+	for (size_t i = n / 2; i-- > 0;)
+		sift_down(a, i, n);
+	for (size_t i = n; i-- > 1;) {
+		rswap(&a[0], &a[i]);
+		sift_down(a, 0, i);
+	}
+}
+
 /* Three-way (equal keys gathered) quicksort, median-of-three pivot;
- * recursion only on the smaller side. */
-static void sort_rows(row *a, size_t n)
+ * recursion only on the smaller side; heapsort when the depth budget runs
+ * out, so O(n log n) whatever the input. */
+static void sort_rows_d(row *a, size_t n, int depth)
 {
 	while (n > 12) {
+		if (depth-- <= 0) {
+			heap_sort(a, n);
+			return;
+		}
 		row *m = a + n / 2, *l = a, *h = a + n - 1, p;
 		if (rcmp(l, m) > 0)
 			rswap(l, m);
@@ -132,17 +162,25 @@ static void sort_rows(row *a, size_t n)
 				i++;
 		}
 		if (lt < n - gt) {
-			sort_rows(a, lt);
+			sort_rows_d(a, lt, depth);
 			a += gt;
 			n -= gt;
 		} else {
-			sort_rows(a + gt, n - gt);
+			sort_rows_d(a + gt, n - gt, depth);
 			n = lt;
 		}
 	}
 	for (size_t i = 1; i < n; i++)
 		for (size_t j = i; j > 0 && rcmp(&a[j - 1], &a[j]) > 0; j--)
 			rswap(&a[j - 1], &a[j]);
+}
+
+static void sort_rows(row *a, size_t n)
+{
+	int depth = 0;
+	for (size_t k = n; k > 1; k >>= 1)
+		depth += 2;
+	sort_rows_d(a, n, depth);
 }
 
 static int dcmp(const void *pa, const void *pb)
