@@ -208,8 +208,8 @@ static inline uint32_t row_len(const unsigned char *row)
 
 /* Order-preserving key prefix: the sort columns encoded so that memcmp
  * order is the sort order (strings: bytes with 00 escaped as 00 FF, ended
- * by 00 00; integers: big-endian with the sign bit flipped; floats: the
- * total-order bits), cut to KEY_WORDS * 8 bytes and loaded as big-endian
+ * by 00 00; integers: a sign-and-length byte and the significant bytes;
+ * floats: the total-order bits), cut to KEY_WORDS * 8 bytes and loaded as big-endian
  * words. Unequal prefixes decide the order without touching the rows;
  * equal ones fall back to comparing the rows. */
 static inline uint64_t load_be64(const unsigned char *p)
@@ -261,9 +261,20 @@ static void row_key(const extsort *s, const unsigned char *row, uint64_t *key)
 			break;
 		}
 		default: {
-			int64_t i;
-			memcpy(&i, slot, 8);
-			x = (uint64_t)i ^ (1ULL << 63);
+			/* Integers are mostly small (times, cents): a header byte
+			 * giving sign and length, then the significant bytes
+			 * (negative numbers: the bytes of the value, so that the
+			 * more negative sorts first). */
+			int64_t v;
+			memcpy(&v, slot, 8);
+			uint64_t w = v < 0 ? ~(uint64_t)v : (uint64_t)v;
+			int nb = 0;
+			while (nb < 8 && (w >> (8 * nb)))
+				nb++;
+			b[n++] = (unsigned char)(v < 0 ? 0x7f - nb : 0x80 + nb);
+			for (int i = nb - 1; i >= 0 && n < sizeof b; i--)
+				b[n++] = (unsigned char)((uint64_t)v >> (8 * i));
+			continue;
 		}
 		}
 		for (int i = 7; i >= 0 && n < sizeof b; i--)
@@ -318,15 +329,20 @@ static inline int ent_cmp(const extsort *s, const entry *a, const entry *b)
 	return row_cmp(s, a->row, b->row);
 }
 
-/* ---- in-memory sort: stable bottom-up merge sort ---- */
+/* ---- in-memory sort ----
+ * A stable LSD radix sort on the first key word (byte positions where all
+ * entries agree are skipped), then a stable merge sort of each run of
+ * entries whose first words are equal (the events of one customer, for
+ * short ids), comparing the other words and, on a tie, the rows. */
 
-static void sort_entries(extsort *s)
+/* Stable merge sort of a[lo..hi) using b[lo..hi) as scratch; the result is
+ * left in a. */
+static void merge_sort_range(const extsort *s, entry *a, entry *b, size_t lo0, size_t hi0)
 {
-	size_t n = s->nents;
-	entry *a = s->ents, *b = s->tmp;
 	const size_t B = 16;
-	for (size_t lo = 0; lo < n; lo += B) {
-		size_t hi = lo + B < n ? lo + B : n;
+	size_t n = hi0 - lo0;
+	for (size_t lo = lo0; lo < hi0; lo += B) {
+		size_t hi = lo + B < hi0 ? lo + B : hi0;
 		for (size_t i = lo + 1; i < hi; i++) {
 			entry e = a[i];
 			size_t j = i;
@@ -337,27 +353,72 @@ static void sort_entries(extsort *s)
 			a[j] = e;
 		}
 	}
+	if (n <= B)
+		return;
+	entry *x = a, *y = b;
 	for (size_t w = B; w < n; w *= 2) {
-		for (size_t lo = 0; lo < n; lo += 2 * w) {
-			size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
-			if (mid == hi || ent_cmp(s, &a[mid - 1], &a[mid]) <= 0) {
-				memcpy(b + lo, a + lo, (hi - lo) * sizeof *a);
+		for (size_t lo = lo0; lo < hi0; lo += 2 * w) {
+			size_t mid = lo + w < hi0 ? lo + w : hi0, hi = lo + 2 * w < hi0 ? lo + 2 * w : hi0;
+			if (mid == hi || ent_cmp(s, &x[mid - 1], &x[mid]) <= 0) {
+				memcpy(y + lo, x + lo, (hi - lo) * sizeof *x);
 				continue;
 			}
 			size_t i = lo, j = mid, k = lo;
 			while (i < mid && j < hi)
-				b[k++] = ent_cmp(s, &a[j], &a[i]) < 0 ? a[j++] : a[i++];
+				y[k++] = ent_cmp(s, &x[j], &x[i]) < 0 ? x[j++] : x[i++];
 			while (i < mid)
-				b[k++] = a[i++];
+				y[k++] = x[i++];
 			while (j < hi)
-				b[k++] = a[j++];
+				y[k++] = x[j++];
 		}
+		entry *t = x;
+		x = y;
+		y = t;
+	}
+	if (x != a)
+		memcpy(a + lo0, x + lo0, n * sizeof *a);
+}
+
+static void sort_entries(extsort *s)
+{
+	size_t n = s->nents;
+	if (n < 1024) {
+		merge_sort_range(s, s->ents, s->tmp, 0, n);
+		return;
+	}
+	static size_t cnt[8][256];
+	memset(cnt, 0, sizeof cnt);
+	entry *a = s->ents, *b = s->tmp;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t k = a[i].key[0];
+		for (int d = 0; d < 8; d++)
+			cnt[d][(k >> (8 * d)) & 255]++;
+	}
+	for (int d = 0; d < 8; d++) {
+		if (cnt[d][(a[0].key[0] >> (8 * d)) & 255] == n)
+			continue; /* every entry has the same byte here */
+		size_t off = 0;
+		for (int v = 0; v < 256; v++) {
+			size_t c = cnt[d][v];
+			cnt[d][v] = off;
+			off += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			b[cnt[d][(a[i].key[0] >> (8 * d)) & 255]++] = a[i];
 		entry *t = a;
 		a = b;
 		b = t;
 	}
 	s->ents = a;
 	s->tmp = b;
+	for (size_t lo = 0; lo < n;) {
+		size_t hi = lo + 1;
+		while (hi < n && a[hi].key[0] == a[lo].key[0])
+			hi++;
+		if (hi - lo > 1)
+			merge_sort_range(s, a, b, lo, hi);
+		lo = hi;
+	}
 }
 
 /* ---- memory ---- */

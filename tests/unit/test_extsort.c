@@ -69,8 +69,9 @@ static void make(rec *r, int64_t seq)
 	} else {
 		r->clen = (uint32_t)snprintf(r->cust, sizeof r->cust, "customer-0000000%02d", k);
 	}
-	static const int64_t times[] = {RTN_NULL, -86400, 0, 1, 1700000000, INT64_MAX};
-	r->time = times[next_rand() % 6];
+	static const int64_t times[] = {RTN_NULL, INT64_MIN + 1, -4294967296LL, -65536, -256, -255,
+		-1, 0, 1, 255, 256, 65535, 1700000000, INT64_MAX};
+	r->time = times[next_rand() % (sizeof times / sizeof *times)];
 	r->amt = (int64_t)(next_rand() % 5) - 2;
 	static const double scores[] = {-INFINITY, -1.5, -0.0, 0.0, 2.25, INFINITY};
 	int sidx = (int)(next_rand() % 7);
