@@ -520,3 +520,33 @@ CSV
 	[ "$status" -eq 0 ]
 	[ -z "$output" ]
 }
+
+@test "fault injection: each failed allocation or write ends in exit 4 and no output file" {
+	fixture_a
+	n=1
+	while :; do
+		run env RETAIN_FAIL=alloc:$n cohort --format html --by channel -o "$T/o.html" "$T/a.rtn"
+		[ "$status" -eq 0 ] && break
+		[ "$status" -eq 4 ]
+		[ ! -e "$T/o.html" ]
+		n=$((n + 1))
+		[ "$n" -lt 3000 ]
+	done
+	[ "$n" -gt 20 ]
+	run xmllint --html --noout "$T/o.html"
+	[ -z "$output" ]
+	for k in write:1 fsync:1 rename:1 close:1; do
+		run env RETAIN_FAIL=$k cohort -o "$T/o.rtn" "$T/a.rtn"
+		[ "$status" -eq 4 ]
+		[ ! -e "$T/o.rtn" ]
+	done
+	[ -z "$(ls -A "$T" | grep '^\.')" ]
+}
+
+@test "| head ends quietly" {
+	fixture_a
+	run sh -c "cohort --period day --format csv '$T/a.rtn' | head -1"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "group,split,cohort,cohort_start,period,window,state,cohort_size,customers,rate,churn,orders,revenue,revenue_per_customer,cum_revenue_per_customer" ]
+	[ "${#lines[@]}" -eq 1 ]
+}
