@@ -251,8 +251,18 @@ campaign_data() {
 	[ "${output#* }" -lt 5 ]
 }
 
-@test "retention-report: a failing stage fails the script, the old report stays" {
+@test "retention-report: a model that cannot be fitted falls back to the rule model, loudly" {
 	small_orders_csv "$T/o.csv"
+	run retention-report -o "$T/rep" "$T/o.csv"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"warning: the churnscore model fit failed; scoring with --model rule instead"* ]]
+	grep -q 'could not be fitted to these data' "$T/rep/index.html"
+	grep -q '^all,,3,1.0000,130.50,' "$T/rep/segments.csv"
+	inspect --format tsv "$T/rep/customers.rtn" | tail -n +2 | grep -q 'rule'
+}
+
+@test "retention-report: a failing stage fails the script, the old report stays" {
+	synth --customers 200 --seed 4 -o "$T/o.csv"
 	mkdir "$T/rep"
 	echo old >"$T/rep/index.html"
 	for stage in ingest dedupe rfm churnscore cohort segment-export; do
