@@ -78,6 +78,7 @@ bench_size_rows() {
 }
 
 # The synth arguments for a size, quoted for sh (eval, sh -c): the messy shop of examples/
+# in time order (as an export would be: no stage gets pre-sorted input)
 # (8.75 rows per customer on average), so SIZE rows need SIZE/8.75 customers.
 # The row count is close to SIZE, not exact; bench_rows gives the real one.
 bench_synth_args() {
@@ -86,7 +87,7 @@ bench_synth_args() {
 	echo "--customers $customers --seed 7 --start 2023-01-01 --end 2024-06-30 --asof 2024-12-31" \
 		"--params r=0.9,alpha=6,a=0.8,b=3 --spend p=4,q=4,gamma=30" \
 		"--channels 'ads:0.4:a=1.6,b=2.4;referral:0.2:r=1.1,a=0.4,b=4;organic:0.3;email:0.1:r=1.4,p=3'" \
-		"--refund-rate 0.04 --dup-rate 0.008"
+		"--refund-rate 0.04 --dup-rate 0.008 --order time"
 }
 
 # Makes $DATA/SIZE.csv (and the streams) once; remade when the synth

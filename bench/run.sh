@@ -64,6 +64,8 @@ results=$BENCH_HOME/results-$(date -u +%Y-%m-%d).txt
 		"$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2>/dev/null | head -n 1)"
 	echo "retain $("$BIN/synth" --version | awk '{ print $3 }'); node $(node --version 2>/dev/null || echo -);" \
 		"duckdb $(have_duck && DUCK_PRINT=1 duck_sql 'SELECT version()' 2>/dev/null | tail -n 1 || echo -)"
+	echo "load average when the table was written: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)" \
+		"(other work on the machine inflates wall time; cpu time is steadier)"
 	echo "median of $BENCH_RUNS runs; cpu = user + system; peak MB = largest single process;"
 	echo "MB/s and rows/s of the input; ratio = wall / wall of the peer it names (< 1: faster)"
 	echo

@@ -15,7 +15,7 @@ static const char USAGE[] =
 	"             [--start DATE] [--end DATE] [--asof DATE] [--items MEAN]\n"
 	"             [--dup-rate R] [--refund-rate R] [--bad-rate R] [--alias-rate R]\n"
 	"             [--alias-file FILE] [--truth FILE] [--format csv|stream] [-u]\n"
-	"             [--no-header] [--stats] [-o FILE]\n"
+	"             [--order customer|time] [--no-header] [--stats] [-o FILE]\n"
 	"Simulates customers buying and dropping out, with Gamma-Gamma order values.\n"
 	"Model parameters are per WEEK.\n"
 	"  --model M          bgnbd (default) or pnbd\n"
@@ -38,6 +38,8 @@ static const char USAGE[] =
 	"  --truth FILE       write each customer's latent traits and x, t_x, T (weeks)\n"
 	"  --format F         csv (default: customer_id,order_id,date,amount,channel,sku)\n"
 	"                     or stream (events records)\n"
+	"  --order O          customer (default: grouped by customer, streamed) or time\n"
+	"                     (sorted by time like a shop export; ~40 bytes a row of memory)\n"
 	"  -u                 stream: stored blocks even with -o\n"
 	"  --no-header        csv without its header line\n"
 	"  --stats            print counts on standard error\n"
@@ -48,7 +50,7 @@ static const char USAGE[] =
 
 enum { O_MODEL = 256, O_PARAMS, O_SPEND, O_CHANNELS, O_CUSTOMERS, O_SEED, O_START, O_END, O_ASOF,
        O_ITEMS, O_DUP, O_REFUND, O_BAD, O_ALIAS, O_ALIASFILE, O_TRUTH, O_FORMAT, O_NOHEADER,
-       O_STATS, O_VERSION };
+       O_STATS, O_VERSION, O_ORDER };
 
 static const struct option opts[] = {
 	{"model", required_argument, NULL, O_MODEL}, {"params", required_argument, NULL, O_PARAMS},
@@ -60,7 +62,8 @@ static const struct option opts[] = {
 	{"bad-rate", required_argument, NULL, O_BAD}, {"alias-rate", required_argument, NULL, O_ALIAS},
 	{"alias-file", required_argument, NULL, O_ALIASFILE}, {"truth", required_argument, NULL, O_TRUTH},
 	{"format", required_argument, NULL, O_FORMAT}, {"no-header", no_argument, NULL, O_NOHEADER},
-	{"stats", no_argument, NULL, O_STATS}, {"help", no_argument, NULL, 'h'},
+	{"stats", no_argument, NULL, O_STATS}, {"order", required_argument, NULL, O_ORDER},
+	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, O_VERSION}, {NULL, 0, NULL, 0}};
 
 static void need(int rc, const char *opt, const char *err)
@@ -106,6 +109,11 @@ static int option(int c, synth_opts *o, files *f)
 		o->format = strcmp(optarg, "csv") ? SYNTH_STREAM : SYNTH_CSV;
 		break;
 	case O_NOHEADER: o->header = 0; break;
+	case O_ORDER:
+		if (strcmp(optarg, "customer") && strcmp(optarg, "time"))
+			rtn_die(RTN_EXIT_USAGE, "--order: '%s' is not customer or time", optarg);
+		o->order_time = strcmp(optarg, "time") == 0;
+		break;
 	case O_STATS: f->stats = 1; break;
 	case 'u': f->stored = 1; break;
 	case 'o': f->out = optarg; break;

@@ -12,4 +12,4 @@ cd "${1:-$top/examples}"
 	--channels 'ads:0.4:a=1.6,b=2.4;referral:0.2:r=1.1,a=0.4,b=4;organic:0.3;email:0.1:r=1.4,p=3' \
 	--refund-rate 0.04 --dup-rate 0.008 --bad-rate 0.004 \
 	--alias-rate 0.02 --alias-file aliases.csv --truth truth.csv \
-	--stats -o orders.csv
+	--order time --stats -o orders.csv

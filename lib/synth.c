@@ -446,8 +446,24 @@ typedef struct run {
 	rng mess;
 	const char *channel;
 	size_t channel_len;
+	int channel_index;
 	rtn_value vals[7];
+	/* --order time: every row is kept compactly, then sorted. */
+	struct trow *rows;
+	size_t nrows, caprows;
 } run;
+
+/* A row held for --order time (40 bytes). */
+typedef struct trow {
+	int64_t time;
+	int64_t cents;
+	uint64_t customer;   /* index */
+	uint64_t order;      /* order number in generation order, from 1 */
+	uint32_t seq;        /* generation index: ties keep generation order */
+	uint16_t sku;
+	uint8_t channel;
+	uint8_t flags;       /* bit 0 refund, bit 1 alias id, bits 2-5 bad kind */
+} trow;
 
 typedef struct row {
 	const char *cust;
@@ -457,6 +473,9 @@ typedef struct row {
 	int64_t time, cents;
 	const char *sku;
 	int refund;
+	/* the same, as numbers, for --order time */
+	uint64_t cust_index, order_no;
+	int alias, sku_no;
 } row;
 
 static void emit_csv(run *R, const row *w, int bad, int dup)
@@ -510,7 +529,20 @@ static void emit(run *R, const row *w)
 	R->st->rows += 1 + dup;
 	R->st->dups += dup;
 	R->st->bad += bad ? 1 + dup : 0;
-	if (R->out->events) {
+	if (R->o->order_time) {
+		for (int copy = 0; copy <= dup; copy++) {
+			if (R->nrows == UINT32_MAX)
+				rtn_die(RTN_EXIT_USAGE, "--order time holds at most %u rows; use --order customer",
+					UINT32_MAX);
+			if (R->nrows == R->caprows)
+				xgrow((void **)&R->rows, &R->caprows, R->nrows + 1, sizeof *R->rows);
+			R->rows[R->nrows] = (trow){.time = w->time, .cents = w->cents, .customer = w->cust_index,
+						   .order = w->order_no, .seq = (uint32_t)R->nrows,
+						   .sku = (uint16_t)w->sku_no, .channel = (uint8_t)R->channel_index,
+						   .flags = (uint8_t)(w->refund | w->alias << 1 | bad << 2)};
+			R->nrows++;
+		}
+	} else if (R->out->events) {
 		emit_stream(R, w);
 		if (dup)
 			emit_stream(R, w);
@@ -583,11 +615,13 @@ static void customer_rows(run *R, synth_customer *c)
 	}
 	R->channel = o->nchannels ? o->ch[c->channel].name : "direct";
 	R->channel_len = strlen(R->channel);
+	R->channel_index = c->channel;
 	int64_t limit = asof_end(o) - 1;
 	for (size_t j = 0; j < c->n; j++) {
-		row w = {.cust = id, .cust_len = idlen, .order = R->order, .sku = sku};
+		row w = {.cust = id, .cust_len = idlen, .order = R->order, .sku = sku,
+			 .cust_index = c->index, .order_no = R->st->orders + 1};
 		if (aliased && j > 0 && rng_uniform(&R->mess) < 0.5) {
-			w.cust = alias, w.cust_len = alen;
+			w.cust = alias, w.cust_len = alen, w.alias = 1;
 			R->st->alias_rows++;
 		}
 		size_t digits = R->order_len - 1;
@@ -608,6 +642,7 @@ static void customer_rows(run *R, synth_customer *c)
 			double u = rng_uniform(&c->detail);
 			item_sku[i] = 1 + (int)(SKU_CATALOG * u * u);
 			put_4(sku + 3, item_sku[i]);
+			w.sku_no = item_sku[i];
 			w.cents = item[i];
 			emit(R, &w);
 		}
@@ -616,6 +651,7 @@ static void customer_rows(run *R, synth_customer *c)
 		if (o->refund_rate > 0 && rng_uniform(&R->mess) < o->refund_rate) {
 			int i = (int)rng_below(&R->mess, (uint64_t)k);
 			put_4(sku + 3, item_sku[i]);
+			w.sku_no = item_sku[i];
 			w.cents = -item[i];
 			w.time += (int64_t)((1 + 6 * rng_exp(&R->mess)) * DAY);
 			if (w.time > limit)
@@ -627,6 +663,51 @@ static void customer_rows(run *R, synth_customer *c)
 	}
 	if (R->out->truth)
 		write_truth(R, c, id, idlen);
+}
+
+static int trow_cmp(const void *pa, const void *pb)
+{
+	const trow *a = pa, *b = pb;
+	if (a->time != b->time)
+		return a->time < b->time ? -1 : 1;
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/* --order time: sorts the held rows by time (generation order on ties, so
+ * an order's lines and a duplicate stay together), numbers the orders in
+ * the order they first appear, and writes the rows. */
+static void write_time_ordered(run *R)
+{
+	const synth_opts *o = R->o;
+	qsort(R->rows, R->nrows, sizeof *R->rows, trow_cmp);
+	uint64_t norders = R->st->orders, next = 0;
+	uint64_t *renum = xcalloc(norders + 1, sizeof *renum);
+	char id[40], order[32], sku[8] = "SKU";
+	for (size_t i = 0; i < R->nrows; i++) {
+		const trow *t = &R->rows[i];
+		row w = {.cust = id, .order = order, .sku = sku, .time = t->time, .cents = t->cents,
+			 .refund = t->flags & 1};
+		id[0] = 'C';
+		w.cust_len = (size_t)(put_u64(id + 1, t->customer + 1, R->id_width) - id);
+		if (t->flags & 2) {
+			memcpy(id + w.cust_len, "-b", 2);
+			w.cust_len += 2;
+		}
+		if (!renum[t->order])
+			renum[t->order] = ++next;
+		order[0] = 'O';
+		w.order_len = (size_t)(put_u64(order + 1, renum[t->order], 8) - order);
+		put_4(sku + 3, t->sku);
+		R->channel = o->nchannels ? o->ch[t->channel].name : "direct";
+		R->channel_len = strlen(R->channel);
+		if (R->out->events)
+			emit_stream(R, &w);
+		else
+			emit_csv(R, &w, t->flags >> 2, 0);
+	}
+	free(renum);
+	free(R->rows);
+	R->rows = NULL;
 }
 
 rtn_header *synth_events_header(const synth_opts *o, int argc, char **argv)
@@ -684,6 +765,8 @@ void synth_run(const synth_opts *o, const synth_out *out, synth_stats *st)
 		st->customers++;
 	}
 	synth_customer_free(&c);
+	if (o->order_time)
+		write_time_ordered(&R);
 	if (!out->events) {
 		obuf_flush(&R.csv);
 		free(R.csv.buf);

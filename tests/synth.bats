@@ -10,7 +10,7 @@ CH='ads:0.5:a=3,b=2;loyal:0.3:a=0.2,b=5;organic:0.2'
 	[[ "$output" == usage:\ synth* ]]
 	for o in --model --params --spend --channels --customers --seed --start --end --asof \
 		--items --dup-rate --refund-rate --bad-rate --alias-rate --alias-file --truth --format \
-		--no-header --stats; do
+		--order --no-header --stats; do
 		[[ "$output" == *"$o"* ]] || { echo "help lacks $o"; return 1; }
 	done
 	run synth --version
@@ -57,6 +57,26 @@ CH='ads:0.5:a=3,b=2;loyal:0.3:a=0.2,b=5;organic:0.2'
 	synth --customers 1000 --no-header >"$T/n.csv"
 	[ "$(wc -l <"$T/n.csv")" -eq "$rows" ]
 	tail -n +2 "$T/o.csv" | cmp - "$T/n.csv"
+}
+
+@test "synth: --order time sorts rows by time and numbers orders as they come" {
+	args="--customers 2000 --channels $CH --refund-rate 0.1 --dup-rate 0.02 --bad-rate 0.01 --alias-rate 0.05"
+	synth $args >"$T/c.csv"
+	synth $args --order time >"$T/t.csv"
+	# the same rows, apart from the order numbers
+	cut -d, -f1,3- "$T/c.csv" | sort >"$T/c.rows"
+	cut -d, -f1,3- "$T/t.csv" | sort >"$T/t.rows"
+	cmp "$T/c.rows" "$T/t.rows"
+	[ "$(tail -n +2 "$T/c.csv" | cut -d, -f2 | sort -u | wc -l)" -eq "$(tail -n +2 "$T/t.csv" | cut -d, -f2 | sort -u | wc -l)" ]
+	# in time order (rows with a damaged date aside)
+	awk -F, 'NR > 1 && $3 ~ /^[0-9]+-(0[1-9]|1[0-2])-[0-9]+T/ && $3 !~ /-02-30T/ { if ($3 < prev) bad++; prev = $3 }
+		END { exit bad > 0 }' "$T/t.csv"
+	# order numbers in order of first appearance: O00000001, O00000002, ...
+	awk -F, 'NR > 1 && !seen[$2]++ { n++; if ($2 != sprintf("O%08d", n)) bad++ } END { exit bad > 0 }' "$T/t.csv"
+	run synth --order size
+	[ "$status" -eq 2 ]
+	[ "$(synth --customers 300 --order time --format stream | inspect --count)" -eq \
+		"$(synth --customers 300 --no-header | wc -l)" ]
 }
 
 @test "synth: every first purchase within --start..--end, every event by --asof" {
