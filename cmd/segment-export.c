@@ -17,6 +17,7 @@ static const char USAGE[] =
 	"                      [--top N --by COLUMN] [--fields LIST] [--format csv|tsv|jsonl]\n"
 	"                      [--campaign FILE] [--campaign-id ID] [--control P%]\n"
 	"                      [--group treatment|control] [--suppress FILE]... [--contact-cost C]\n"
+	"                      [--erv-value COLUMN]\n"
 	"                      [--summary] [--summary-by LIST] [--split-by COLUMN]\n"
 	"                      [--stats] [-o FILE|DIR/] [FILE...]\n"
 	"Selects customers from a customers stream (rfm, churnscore) and writes them as\n"
@@ -42,6 +43,7 @@ static const char USAGE[] =
 	"  --suppress FILE     leave out the ids or e-mail addresses listed (repeatable)\n"
 	"  --contact-cost C    keep only customers whose expected recovered value\n"
 	"                      erv = clv x p_alive exceeds C; adds the column erv\n"
+	"  --erv-value COLUMN  money column used for clv in erv (e.g. future_value)\n"
 	"  --summary           write the health overview per segment and stage instead\n"
 	"  --summary-by LIST   group the overview by these columns (default segment,stage)\n"
 	"  --split-by COLUMN   one file per value of COLUMN in the folder -o DIR/\n"
@@ -79,7 +81,8 @@ static void parse_args(int argc, char **argv, args *a)
 	static const struct option opts[] = {
 		{"by", required_argument, NULL, 'b'}, {"campaign", required_argument, NULL, 'c'},
 		{"campaign-id", required_argument, NULL, 'I'}, {"contact-cost", required_argument, NULL, 'C'},
-		{"control", required_argument, NULL, 'P'}, {"fields", required_argument, NULL, 'F'},
+		{"control", required_argument, NULL, 'P'}, {"erv-value", required_argument, NULL, 'E'},
+		{"fields", required_argument, NULL, 'F'},
 		{"format", required_argument, NULL, 'f'}, {"group", required_argument, NULL, 'g'},
 		{"help", no_argument, NULL, 'h'}, {"segment", required_argument, NULL, 's'},
 		{"split-by", required_argument, NULL, 'S'}, {"stage", required_argument, NULL, 't'},
@@ -99,6 +102,7 @@ static void parse_args(int argc, char **argv, args *a)
 		case 'c': a->o.campaign_path = optarg; break;
 		case 'I': a->o.campaign_id = optarg; break;
 		case 'C': a->o.has_cost = 1; a->o.contact_cost = parse_cost(optarg); break;
+		case 'E': a->o.value_col = optarg; break;
 		case 'P': a->o.control_bp = aud_parse_percent("--control", optarg); break;
 		case 'F': a->fields = optarg; break;
 		case 'f':

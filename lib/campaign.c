@@ -322,14 +322,18 @@ audience *aud_new(const aud_opts *o, const rtn_header *h)
 	a->c_segment = find_typed(&h->schema, "segment", RTN_STRING);
 	a->c_stage = find_typed(&h->schema, "stage", RTN_STRING);
 	a->c_email = find_typed(&h->schema, "email", RTN_STRING);
-	a->c_clv = find_typed(&h->schema, "clv", RTN_MONEY);
+	const char *value_col = o->value_col ? o->value_col : "clv";
+	a->c_clv = find_typed(&h->schema, value_col, RTN_MONEY);
 	a->c_palive = find_typed(&h->schema, "p_alive", RTN_FLOAT);
 	if (o->segments && a->c_segment < 0)
 		rtn_schema_need(&h->schema, "segment", RTN_STRING, "input (--segment)");
 	if (o->stages && a->c_stage < 0)
 		rtn_schema_need(&h->schema, "stage", RTN_STRING, "input (--stage)");
+	if (o->value_col && a->c_clv < 0)
+		rtn_schema_need(&h->schema, value_col, RTN_MONEY, "input (--erv-value)");
 	if (o->has_cost && (a->c_clv < 0 || a->c_palive < 0))
-		rtn_die(RTN_EXIT_USAGE, "--contact-cost needs the columns clv (money) and p_alive (float) from churnscore");
+		rtn_die(RTN_EXIT_USAGE, "--contact-cost needs the columns %s (money) and p_alive (float) from churnscore",
+			value_col);
 	if (o->where) {
 		char err[1024];
 		if (!(a->where = expr_parse(o->where, &h->schema, err, sizeof err)))

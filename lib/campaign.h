@@ -18,8 +18,9 @@
  *   two decimals), so the split is stable across reruns and machines and
  *   independent between campaigns.
  * - Expected recovered value (--contact-cost): erv = clv x p_alive (clv and
- *   p_alive from churnscore). A null clv or p_alive gives no erv, and the
- *   customer is not worth the contact. */
+ *   p_alive from churnscore; --erv-value names another money column for
+ *   clv). A null value or p_alive gives no erv, and the customer is not
+ *   worth the contact. */
 #ifndef RETAIN_CAMPAIGN_H
 #define RETAIN_CAMPAIGN_H
 
@@ -92,6 +93,7 @@ typedef struct aud_opts {
 	int nsuppress;
 	int has_cost;
 	double contact_cost;
+	const char *value_col;     /* money column of the erv rule; NULL: clv */
 } aud_opts;
 
 enum aud_group { AUD_TREATMENT = 1, AUD_CONTROL = 2 };

@@ -235,6 +235,11 @@ CSV
 	[[ "$output" == *"below contact cost 2"* ]]
 	run segment-export --contact-cost 40 --fields customer "$T/c.rtn"
 	[ "$output" = "$(printf 'customer\nc1\nc2')" ]
+	run segment-export --contact-cost 100 --erv-value revenue --fields customer,erv "$T/c.rtn"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'customer,erv\nc2,950.00')" ]
+	run segment-export --erv-value email "$T/c.rtn"
+	[ "$status" -eq 2 ]
 	printf 'customer:string\tsegment:string\nc1\tx\n' | mk "$T/nochurn.rtn"
 	run segment-export --contact-cost 1 "$T/nochurn.rtn"
 	[ "$status" -eq 2 ]
