@@ -312,3 +312,31 @@ campaign_data() {
 	run nightly --output "$T/out"
 	[ "$status" -eq 2 ]
 }
+
+@test "winback then winback-evaluate on synth data: control share, uplift found only when real" {
+	synth --customers 3000 --seed 21 -o "$T/orders.csv"
+	winback --campaign-id jan --control 30% --date 2025-01-01 -o "$T/wb" "$T/orders.csv"
+	all=$(($(wc -l <"$T/wb/audience-all.csv") - 1))
+	ctl=$(($(wc -l <"$T/wb/control.csv") - 1))
+	[ "$all" -gt 1000 ]
+	# control share within 4 points of 30%
+	[ $((ctl * 100)) -gt $((all * 26)) ] && [ $((ctl * 100)) -lt $((all * 34)) ]
+	# orders after the campaign: treated customers come back at 30%, control at 15%
+	follow() {
+		awk -F, -v pt="$1" -v pc="$2" '
+			NR == 1 { for (i = 1; i <= NF; i++) { if ($i == "customer") cc = i; if ($i == "group") gc = i }
+				print "customer_id,order_id,date,amount"; next }
+			{ i = substr($cc, 2) + 0; u = (i * 7919 + 13) % 100; p = $gc == "treatment" ? pt : pc
+			  if (u < p) printf "%s,n%d,2025-01-%02d,25.00\n", $cc, i, 2 + i % 27 }' "$T/wb/audience-all.csv"
+	}
+	follow 30 15 >"$T/jan.csv"
+	run winback-evaluate --since 2025-01-01 --until 2025-01-31 --format json "$T/wb/audience-all.csv" "$T/jan.csv"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'"significant":true'* ]]
+	up=$(echo "$output" | sed 's/.*"uplift":{"rate":\([^,]*\),.*/\1/')
+	awk -v up="$up" 'BEGIN { exit !(up > 0.10 && up < 0.20) }'
+	follow 20 20 >"$T/jan0.csv"
+	run winback-evaluate --since 2025-01-01 --until 2025-01-31 --format json "$T/wb/audience-all.csv" "$T/jan0.csv"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'"significant":false'* ]]
+}
