@@ -390,6 +390,15 @@ static int nonpos_int(double v)
 	return v <= 0 && v == floor(v);
 }
 
+/* 1 when every later term ratio (a+m)(b+m)/((c+m)(m+1)) z, m >= n, lies
+ * in [0, z]: all factors positive and (a+b-c-1) m + ab - c <= 0 for m >= n.
+ * Lets the series stop early when c is large (heavy buyers). */
+static int ratio_le_z(double a, double b, double c, int n)
+{
+	double k = a + b - c - 1;
+	return a + n > 0 && b + n > 0 && c + n > 0 && k <= 0 && k * n + a * b - c <= 0;
+}
+
 /* Power series; |z| < 1 or a terminating polynomial. */
 static int series2f1(double a, double b, double c, double z, double *out)
 {
@@ -409,6 +418,8 @@ static int series2f1(double a, double b, double c, double z, double *out)
 			double rb = nr > fabs(z) ? nr : fabs(z);
 			if (rb < 1 && fabs(t) * rb / (1 - rb) <= 1e-16 * fabs(s))
 				goto done;
+		} else if (ratio_le_z(a, b, c, n + 1) && fabs(t) * fabs(z) / (1 - fabs(z)) <= 1e-16 * fabs(s)) {
+			goto done;
 		}
 	}
 	return BTYD_ENOCONV;
@@ -1192,6 +1203,13 @@ static int fit_common(fitctx *c, const double *start, btyd_fit *fit)
 		return BTYD_ENOCONV;
 	}
 	fit->ll = -res.f * c->wsum;
+	if (rc != 0 && c->kind == BTYD_GG && !(fit->model.par[1] > 1)) {
+		snprintf(fit->msg, sizeof fit->msg,
+			 "gg fit: q ran to %.4g <= 1, so the expected spend p*gamma/(q-1) is infinite "
+			 "(spend too heavy-tailed for the Gamma-Gamma model; check for outliers)",
+			 fit->model.par[1]);
+		return BTYD_EINFSPEND;
+	}
 	for (int i = 0; i < np; i++)
 		if (fabs(th[i]) > (rc == 0 ? 0.8 * LOGPAR_MAX : LOGPAR_WILD)) {
 			snprintf(fit->msg, sizeof fit->msg,
@@ -1200,17 +1218,10 @@ static int fit_common(fitctx *c, const double *start, btyd_fit *fit)
 				 btyd_model_name(c->kind), btyd_par_name(c->kind, i), exp(th[i]));
 			return BTYD_EDIVERGE;
 		}
-	if (rc != 0 && c->kind == BTYD_GG && !(fit->model.par[1] > 1)) {
-		snprintf(fit->msg, sizeof fit->msg,
-			 "gg fit: q ran to %.4g <= 1, so the expected spend p*gamma/(q-1) is infinite "
-			 "(spend too heavy-tailed for the Gamma-Gamma model; check for outliers)",
-			 fit->model.par[1]);
-		return BTYD_EINFSPEND;
-	}
 	if (rc != 0) {
 		snprintf(fit->msg, sizeof fit->msg,
 			 "%s fit did not converge after %d iterations (largest gradient %.3g)",
-			 btyd_model_name(c->kind), res.iterations, res.gmax);
+			 btyd_model_name(c->kind), fit->iterations, res.gmax);
 		return BTYD_ENOCONV;
 	}
 	fit->converged = 1;
@@ -1546,6 +1557,8 @@ static int bg_core_multi(double r, double al, double a, double b, double x, doub
 				double rb = nr > zm ? nr : zm;
 				if (rb < 1 && tl * rb / (1 - rb) <= 1e-16 * fabs(sm[k - 1]))
 					done = 1;
+			} else if (ratio_le_z(A, B, C, n + 1) && tl * zm / (1 - zm) <= 1e-16 * fabs(sm[k - 1])) {
+				done = 1;
 			}
 		}
 		for (int j = 0; done && j < k; j++)
