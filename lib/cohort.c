@@ -1642,9 +1642,10 @@ static double shade_of(const grid_ctx *c, double x)
 {
 	if (x != x)
 		return NAN;
-	if (c->metric == CMET_RATE || c->metric == CMET_CHURN)
+	if (c->metric == CMET_CHURN)
 		return x;
-	return c->scale > 0 ? x / c->scale : 0;
+	x = c->scale > 0 ? x / c->scale : 0;
+	return x > 1 ? 1 : x;
 }
 
 static void grid_header(grid_ctx *c)
@@ -1708,10 +1709,15 @@ static void metric_max(void *ctx, const rtn_value *v)
 	grid_ctx *c = ctx;
 	cohort_value cv;
 	memset(&cv, 0, sizeof cv);
-	if (rtn_value_streq(&v[1], "diff"))
+	/* rates: period 0 is near 100% by construction; scaling to it would
+	 * leave every later cell pale, so the scale ends at the largest later
+	 * rate and period 0 is drawn at the dark end */
+	if (rtn_value_streq(&v[1], "diff") || (c->metric == CMET_RATE && v[4].i == 0))
 		return;
 	cv.state = rtn_value_streq(&v[6], "future") ? 0 : 1;
 	cv.customers = v[8].i;
+	cv.rate = v[9].f;
+	cv.churn = v[10].f;
 	cv.orders = v[11].i;
 	cv.revenue = v[12].i;
 	cv.rev_per_customer = v[13].i;
@@ -1728,8 +1734,10 @@ static void build_grid(grid_ctx *c)
 	c->has_by = t->spec.by[0] != 0;
 	c->has_split = t->spec.split_event[0] != 0;
 	c->g->ncol = c->has_by + c->has_split + 2 + (int)c->ncols;
-	if (c->metric != CMET_RATE && c->metric != CMET_CHURN)
+	if (c->metric != CMET_CHURN)
 		retention_rows(t, metric_max, c);
+	if (c->metric == CMET_RATE && !(c->scale > 0))
+		c->scale = 1;
 	grid_header(c);
 	for (int i = 0; i < t->npanel; i++) {
 		const cohort_panel *p = &t->panels[i];
@@ -1824,7 +1832,8 @@ static void build_svg(const cohort_table *t, int metric, double scale, svg_buf *
 		hm[i].values = val;
 		hm[i].cell_text = (const char *const *)txt;
 		hm[i].vmin = 0;
-		hm[i].vmax = metric == CMET_RATE || metric == CMET_CHURN ? 1 : scale > 0 ? scale : 1;
+		hm[i].vmax = metric == CMET_CHURN ? 1 : scale > 0 ? scale : 1;
+		hm[i].legend_clamped = metric == CMET_RATE && hm[i].vmax < 1;
 		hm[i].legend_label = METRIC_NAMES[metric];
 		hm[i].legend_percent = metric == CMET_RATE || metric == CMET_CHURN;
 		double w, h;

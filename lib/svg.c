@@ -187,6 +187,14 @@ int svg_color_ansi256(double t)
 	return 16 + 36 * q[0] + 6 * q[1] + q[2];
 }
 
+void svg_series_color(int i, char out[8])
+{
+	/* Okabe-Ito, distinguishable with colour-vision deficiencies */
+	static const char *const PAL[] = {"#0072b2", "#e69f00", "#009e73", "#cc79a7",
+					  "#56b4e9", "#d55e00", "#f0e442", "#000000"};
+	snprintf(out, 8, "%s", PAL[(i < 0 ? 0 : i) % 8]);
+}
+
 /* ---- heatmap ---- */
 
 static double label_width(const char *const *labels, int n, const char *extra)
@@ -290,6 +298,8 @@ void svg_heatmap_draw(svg_buf *b, const svg_heatmap *h, double x, double y)
 	char lo[32], hi[32];
 	fmt_tick(h->vmin, h->legend_percent, lo, sizeof lo);
 	fmt_tick(h->vmax, h->legend_percent, hi, sizeof hi);
+	if (h->legend_clamped && strlen(hi) + 2 < sizeof hi)
+		strcat(hi, "+");
 	svg_text(b, PAD, ly + 12, NULL, "l", h->legend_label ? h->legend_label : "scale");
 	double lx = lw;
 	svg_text(b, lx - 4, ly + 12, "end", "l", lo);
@@ -429,7 +439,7 @@ void svg_curve_draw(svg_buf *b, const svg_chart *c, double x, double y)
 	for (int s = 0; s < c->nseries; s++) {
 		const svg_series *sr = &c->series[s];
 		char col[8];
-		svg_color(c->nseries > 1 ? 0.35 + 0.65 * s / (c->nseries - 1) : 0.8, col);
+		svg_series_color(s, col);
 		svg_printf(b, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"", col);
 		double px = 0, py = 0;
 		int have = 0;

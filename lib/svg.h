@@ -49,6 +49,9 @@ int svg_color_dark_text(double t);
 /* Nearest xterm 256-colour index of colour t (cube 16..231). */
 int svg_color_ansi256(double t);
 
+/* Categorical colour i (series of a chart), cycling through eight. */
+void svg_series_color(int i, char out[8]);
+
 /* Heatmap: rows down, columns across; values scaled from vmin..vmax. */
 typedef struct svg_heatmap {
 	const char *title;             /* may be NULL */
@@ -61,6 +64,7 @@ typedef struct svg_heatmap {
 	double vmin, vmax;
 	const char *legend_label;      /* e.g. "retention" */
 	int legend_percent;            /* legend ticks as percentages */
+	int legend_clamped;            /* values above vmax exist: "vmax+" */
 } svg_heatmap;
 void svg_heatmap_size(const svg_heatmap *h, double *width, double *height);
 void svg_heatmap_draw(svg_buf *b, const svg_heatmap *h, double x, double y);

@@ -169,7 +169,7 @@ static void test_svg(void)
 	CHECK(lo >= 16 && lo <= 231 && hi >= 16 && hi <= 231 && lo != hi, "ANSI colours in the cube");
 	const char *rows[] = {"2023-01 (2)"}, *cols[] = {"M0", "M1"}, *txt[] = {"100.0%", "-"};
 	double vals[] = {1, NAN};
-	svg_heatmap hm = {"t", 1, 2, rows, cols, "cohort", vals, txt, 0, 1, "rate", 1};
+	svg_heatmap hm = {"t", 1, 2, rows, cols, "cohort", vals, txt, 0, 1, "rate", 1, 0};
 	double w, h;
 	svg_heatmap_size(&hm, &w, &h);
 	svg_begin(&b, w, h, "x", 1);
