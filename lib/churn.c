@@ -27,7 +27,7 @@ static const struct {
  * scores (computed once per row). */
 typedef struct rowtab {
 	size_t n, cap, nslot;
-	uint32_t *slot;          /* row + 1, 0 = empty */
+	uint64_t *slot;          /* fingerprint and row + 1, 0 = empty */
 	double *x, *tx, *T, *w;
 	double *pa, *ey, *disc;  /* scores */
 	unsigned char *done;
@@ -70,6 +70,8 @@ struct churn {
 	int nout, out[OUT_N];
 	/* fitting data and scores */
 	rowtab rows;
+	uint32_t *map;            /* pass 1: row of each customer, in input order */
+	size_t nmap, capmap, mapi;
 	spendtab spend;
 	double customers, age0;
 	int have_params;
@@ -352,6 +354,13 @@ static uint64_t dbits(double v)
 	return u;
 }
 
+static uint64_t row_hash(double x, double tx, double T)
+{
+	return mix(dbits(x) * 0x9e3779b97f4a7c15ULL ^ dbits(tx) * 0xc2b2ae3d27d4eb4fULL ^ dbits(T));
+}
+
+/* Slots hold (32-bit fingerprint << 32) | (row + 1): one cache line per
+ * probe, the row arrays are read only on a fingerprint match. */
 static void rows_grow(rowtab *t)
 {
 	size_t cap = t->cap ? 2 * t->cap : 1024;
@@ -365,13 +374,14 @@ static void rows_grow(rowtab *t)
 	t->done = xrealloc(t->done, cap);
 	t->cap = cap;
 	free(t->slot);
-	t->nslot = 4 * cap;
+	t->nslot = 2 * cap;
 	t->slot = xcalloc(t->nslot, sizeof *t->slot);
 	for (size_t i = 0; i < t->n; i++) {
-		size_t s = mix(dbits(t->x[i]) ^ mix(dbits(t->tx[i]) ^ mix(dbits(t->T[i])))) & (t->nslot - 1);
+		uint64_t h = row_hash(t->x[i], t->tx[i], t->T[i]);
+		size_t s = h & (t->nslot - 1);
 		while (t->slot[s])
 			s = (s + 1) & (t->nslot - 1);
-		t->slot[s] = (uint32_t)i + 1;
+		t->slot[s] = (h >> 32 << 32) | (i + 1);
 	}
 }
 
@@ -379,19 +389,21 @@ static size_t rows_find(rowtab *t, double x, double tx, double T)
 {
 	if (t->n + 1 > t->cap)
 		rows_grow(t);
-	size_t s = mix(dbits(x) ^ mix(dbits(tx) ^ mix(dbits(T)))) & (t->nslot - 1);
+	uint64_t h = row_hash(x, tx, T), fp = h >> 32 << 32;
+	size_t s = h & (t->nslot - 1);
 	for (;;) {
-		uint32_t k = t->slot[s];
-		if (!k)
+		uint64_t e = t->slot[s];
+		if (!e)
 			break;
-		if (t->x[k - 1] == x && t->tx[k - 1] == tx && t->T[k - 1] == T)
-			return k - 1;
+		size_t k = (size_t)(e & 0xffffffffu) - 1;
+		if ((e >> 32 << 32) == fp && t->x[k] == x && t->tx[k] == tx && t->T[k] == T)
+			return k;
 		s = (s + 1) & (t->nslot - 1);
 	}
 	size_t i = t->n++;
 	if (i >= UINT32_MAX - 1)
 		rtn_die(RTN_EXIT_SYSTEM, "more than 4 billion distinct (x, t_x, T) rows");
-	t->slot[s] = (uint32_t)i + 1;
+	t->slot[s] = fp | (i + 1);
 	t->x[i] = x;
 	t->tx[i] = tx;
 	t->T[i] = T;
@@ -538,6 +550,7 @@ void churn_free(churn *c)
 	if (!c)
 		return;
 	rows_free(&c->rows);
+	free(c->map);
 	free(c->spend.slot);
 	free(c->spend.x);
 	free(c->spend.m);
@@ -632,12 +645,16 @@ void churn_collect(churn *c, const rtn_value *v)
 		rtn_die(RTN_EXIT_CORRUPT, "customer %.*s: x, t_x, T out of range (%g, %g, %g)",
 			(int)v[c->c_cust].len, v[c->c_cust].s, x, tx, T);
 	c->customers++;
+	size_t i = UINT32_MAX;
 	if (T > 0) {
-		size_t i = rows_find(&c->rows, x, tx, T);   /* may move rows.w */
+		i = rows_find(&c->rows, x, tx, T);   /* may move rows.w */
 		c->rows.w[i] += 1;
 	}
 	else
 		c->age0++;
+	if (c->nmap == c->capmap)
+		xgrow((void **)&c->map, &c->capmap, c->nmap + 1, sizeof *c->map);
+	c->map[c->nmap++] = (uint32_t)i;
 	int64_t m = v[c->c_spend].i;
 	if (x > 0 && m != RTN_NULL && m > 0)
 		spend_add(&c->spend, v[c->c_x].i, m);
@@ -964,7 +981,18 @@ static void compute(churn *c, const rtn_value *v, churn_score_out *r)
 				(int)v[c->c_cust].len, v[c->c_cust].s, cu.x, cu.t_x, cu.T);
 		scorer_ready(c);
 		double T = cu.T > 0 ? cu.T : NEW_T;
-		size_t i = rows_find(&c->rows, cu.x, cu.t_x, T);
+		size_t i;
+		if (c->map) {   /* the second pass reads the records of the first */
+			if (c->mapi >= c->nmap)
+				bad_value(v, c->c_cust, "second pass", "more records than in the first");
+			i = c->map[c->mapi++];
+			if (i == UINT32_MAX && cu.T <= 0)
+				i = rows_find(&c->rows, cu.x, cu.t_x, T);
+			else if (i == UINT32_MAX || c->rows.x[i] != cu.x || c->rows.tx[i] != cu.t_x ||
+				 c->rows.T[i] != T)
+				bad_value(v, c->c_cust, "second pass", "the input changed between passes");
+		} else
+			i = rows_find(&c->rows, cu.x, cu.t_x, T);
 		if (!c->rows.done[i]) {
 			int rc = btyd_score(&c->sc, cu.x, cu.t_x, T, &c->rows.pa[i], &c->rows.ey[i],
 					    &c->rows.disc[i]);
