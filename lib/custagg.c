@@ -34,7 +34,7 @@ static uint64_t fast_hash(const void *p, size_t n)
 		memcpy(&w, b, n);
 		h = (h ^ w) * 0x94d049bb133111ebULL;
 	}
-	return h ^ h >> 32;
+	return mix64(h);   /* multiplication only carries upwards: mix the high bits down */
 }
 
 /* Distinct purchase days and orders of one customer: a small open-
