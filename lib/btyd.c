@@ -1523,6 +1523,12 @@ static int bg_core(double r, double al, double a, double b, double x, double T, 
 	return BTYD_OK;
 }
 
+/* Largest z for the shared power series (about 350 terms at 0.9); beyond
+ * it each horizon goes through btyd_hyp2f1's 1 - z transformation. */
+#ifndef BG_MULTI_ZMAX
+#define BG_MULTI_ZMAX 0.9
+#endif
+
 /* bg_core for ascending horizons t[0..k-1] (k <= 64): the 2F1 series
  * coefficients depend only on x, so one pass serves every horizon. Falls
  * back to bg_core one by one when a z is large or digits cancel. */
@@ -1535,7 +1541,7 @@ static int bg_core_multi(double r, double al, double a, double b, double x, doub
 		z[j] = t[j] / (al + T + t[j]);
 		pw[j] = 1;
 		sm[j] = 1;
-		if (z[j] > 0.75 || (j > 0 && t[j] < t[j - 1]))
+		if (z[j] > BG_MULTI_ZMAX || (j > 0 && t[j] < t[j - 1]))
 			ok = 0;
 	}
 	if (ok && k > 0) {

@@ -338,6 +338,24 @@ static void test_cdnow(void)
 	CHECK(btyd_expected(&f.model, 0, &e1) == BTYD_OK && e1 == 0, "E[X(0)] = 0");
 	CHECK(btyd_expected(&f.model, 39, &e1) == BTYD_OK && btyd_expected(&f.model, 78, &e2) == BTYD_OK
 	      && e1 > 0 && e2 > e1 && e2 < 2 * e1, "E[X(t)] increasing and concave (%g %g)", e1, e2);
+	/* many horizons at once (shared series up to z = 0.9, then the 1 - z
+	 * transformation) agree with one-at-a-time evaluation */
+	{
+		double hz[40], ev[40];
+		int okh = 1;
+		for (int k = 0; k < 40; k++)
+			hz[k] = 13.0 * (k + 1);  /* quarters, up to 10 years */
+		static const double cx[3][3] = {{0, 0, 38.86}, {2, 30.43, 38.86}, {26, 30.86, 31}};
+		for (int c2 = 0; c2 < 3; c2++) {
+			okh &= btyd_cond_expected_n(&f.model, cx[c2][0], cx[c2][1], cx[c2][2], hz, 40, ev) == BTYD_OK;
+			for (int k = 0; okh && k < 40; k++) {
+				double one = NAN;
+				okh &= btyd_cond_expected(&f.model, cx[c2][0], cx[c2][1], cx[c2][2], hz[k], &one) == BTYD_OK
+					&& fabs(one - ev[k]) < 1e-10 * (1 + one) && (k == 0 || ev[k] > ev[k - 1]);
+			}
+		}
+		CHECK(okh, "E[Y(t)] at 40 horizons up to 520 weeks: shared series = single evaluation");
+	}
 	/* heavy buyers: the Euler-transformed evaluation against the paper's
 	 * form with the plain 2F1 */
 	{
