@@ -630,9 +630,9 @@ static void customer_rows(run *R, synth_customer *c)
 		w.time = c->first + (int64_t)(c->t[j] * WEEK);
 		if (w.time > limit)
 			w.time = limit;
-		int64_t cents = llround(c->value[j] * 100);
-		if (cents < 1)
-			cents = 1;
+		/* Cents, at least one, at most 10^13 (extreme Gamma draws). */
+		double v = c->value[j] * 100;
+		int64_t cents = v < 1 ? 1 : v < 1e13 ? llround(v) : INT64_C(10000000000000);
 		int64_t item[MAX_ITEMS];
 		int item_sku[MAX_ITEMS];
 		int k = split_items(&c->detail, R->item_limit, cents, item);
