@@ -576,6 +576,7 @@ struct cohort_acc {
 	cust *cs;
 	void *cs_raw;      /* allocation holding cs */
 	epool pool;        /* day lists */
+	cust *last;        /* customer of the previous event, or NULL */
 	uint64_t ncust;
 	/* key arena: chunks never move */
 	char *chunk;
@@ -725,6 +726,7 @@ static void cust_grow_table(cohort_acc *a)
 	free(a->cs_raw);
 	a->cs_raw = raw;
 	a->cs = ns;
+	a->last = NULL;
 	a->mask = nm;
 }
 
@@ -741,13 +743,16 @@ static int key_eq(const cust *c, const char *s, uint32_t len)
 
 static cust *cust_find(cohort_acc *a, uint64_t h, const char *s, uint32_t len)
 {
+	/* input sorted by customer (dedupe) repeats the last customer */
+	if (a->last && a->last->hash == h && key_eq(a->last, s, len))
+		return a->last;
 	uint64_t i = h & a->mask;
 	for (;; i = (i + 1) & a->mask) {
 		cust *c = &a->cs[i];
 		if (!c->klen)
 			break;
 		if (c->hash == h && key_eq(c, s, len))
-			return c;
+			return a->last = c;
 	}
 	if (a->ncust >= UINT32_MAX - 1)
 		rtn_die(RTN_EXIT_SYSTEM, "more than %u customers", UINT32_MAX - 1);
@@ -766,7 +771,7 @@ static cust *cust_find(cohort_acc *a, uint64_t h, const char *s, uint32_t len)
 		c->key.p = arena_copy(a, s, len);
 	c->start_time = RTN_NULL;
 	a->ncust++;
-	return c;
+	return a->last = c;
 }
 
 static centry *cust_entry(epool *pool, cust *c, int32_t key)

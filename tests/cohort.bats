@@ -550,3 +550,15 @@ CSV
 	[ "${lines[0]}" = "group,split,cohort,cohort_start,period,window,state,cohort_size,customers,rate,churn,orders,revenue,revenue_per_customer,cum_revenue_per_customer" ]
 	[ "${#lines[@]}" -eq 1 ]
 }
+
+@test "input order does not matter: reversed and dedupe-sorted input give the same cells" {
+	fixture_a
+	{ head -1 "$T/a.csv"; tail -n +2 "$T/a.csv" | tac; } >"$T/rev.csv"
+	for opts in "--by channel" "--life-table --churn-after 30d" "--split-event order --windows 0-30,31-90"; do
+		cohort $opts --format csv "$T/a.rtn" >"$T/1"
+		ingest --attr channel "$T/rev.csv" | cohort $opts --format csv >"$T/2"
+		dedupe "$T/a.rtn" | cohort $opts --format csv >"$T/3"
+		cmp "$T/1" "$T/2"
+		cmp "$T/1" "$T/3"
+	done
+}
