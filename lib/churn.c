@@ -681,6 +681,19 @@ static void spend_ready(churn *c)
 		rtn_die(RTN_EXIT_CHECK, "Gamma-Gamma: population mean spend is not finite");
 }
 
+typedef struct spendrow {
+	int64_t x, m;
+	double w;
+} spendrow;
+
+static int spendrow_cmp(const void *pa, const void *pb)
+{
+	const spendrow *a = pa, *b = pb;
+	if (a->x != b->x)
+		return a->x < b->x ? -1 : 1;
+	return a->m < b->m ? -1 : a->m > b->m;
+}
+
 void churn_fit(churn *c)
 {
 	if (c->rows.n == 0)
@@ -688,7 +701,9 @@ void churn_fit(churn *c)
 			btyd_model_name(c->o.model));
 	btyd_data d;
 	size_t bad = 0;
-	int rc = btyd_prepare(c->rows.x, c->rows.tx, c->rows.T, c->rows.w, c->rows.n, 0, &d, &bad);
+	/* group=1 sorts the unique rows by x: the likelihood computes the
+	 * per-x terms (lgamma, digamma) once per run of equal x */
+	int rc = btyd_prepare(c->rows.x, c->rows.tx, c->rows.T, c->rows.w, c->rows.n, 1, &d, &bad);
 	if (rc != BTYD_OK)
 		rtn_die(RTN_EXIT_CHECK, "fitting data: %s (x=%g t_x=%g T=%g)", btyd_strerror(rc),
 			c->rows.x[bad], c->rows.tx[bad], c->rows.T[bad]);
@@ -710,12 +725,18 @@ void churn_fit(churn *c)
 	sp.x = xmalloc(sp.n * sizeof(double));
 	sp.m = xmalloc(sp.n * sizeof(double));
 	sp.w = xmalloc(sp.n * sizeof(double));
+	/* sorted by x: the likelihood computes the per-x terms once per run */
+	spendrow *sr = xmalloc(sp.n * sizeof *sr);
+	for (size_t i = 0; i < sp.n; i++)
+		sr[i] = (spendrow){c->spend.x[i], c->spend.m[i], c->spend.w[i]};
+	qsort(sr, sp.n, sizeof *sr, spendrow_cmp);
 	for (size_t i = 0; i < sp.n; i++) {
-		sp.x[i] = (double)c->spend.x[i];
-		sp.m[i] = (double)c->spend.m[i] / RTN_MONEY_SCALE;
-		sp.w[i] = c->spend.w[i];
+		sp.x[i] = (double)sr[i].x;
+		sp.m[i] = (double)sr[i].m / RTN_MONEY_SCALE;
+		sp.w[i] = sr[i].w;
 		sp.wsum += sp.w[i];
 	}
+	free(sr);
 	c->par.spend_customers = sp.wsum;
 	rc = btyd_fit_gg(&sp, NULL, &c->par.spend);
 	btyd_spend_free(&sp);
