@@ -6,6 +6,18 @@
 #include "timeparse.h"
 #include "util.h"
 
+#define CA_BATCH 32
+
+struct ca_batch {
+	int n, ncols, nstr;
+	int scol[CA_MAX_NAMES + 3];   /* string columns used: customer, order, type, carry */
+	rtn_value *vals;              /* CA_BATCH * ncols */
+	uint64_t *hash;
+	uint64_t *soff;               /* CA_BATCH * nstr offsets into buf */
+	char *buf;
+	size_t len, cap;
+};
+
 static uint64_t mix64(uint64_t h)
 {
 	h ^= h >> 33;
@@ -108,6 +120,13 @@ void ca_free(custagg *a)
 	free(a->table);
 	free(a->order);
 	free(a->last_order);
+	if (a->batch) {
+		free(a->batch->vals);
+		free(a->batch->hash);
+		free(a->batch->soff);
+		free(a->batch->buf);
+		free(a->batch);
+	}
 	free(a);
 }
 
@@ -121,6 +140,18 @@ void ca_bind(custagg *a, const rtn_schema *s, const char *what)
 	for (int i = 0; i < a->o.ncarry; i++)
 		a->c_carry[i] = rtn_schema_need(s, a->o.carry[i], RTN_STRING, what);
 	/* --events names types, not columns: nothing to find. */
+	if (!a->o.sorted) {
+		struct ca_batch *b = a->batch = xcalloc(1, sizeof *b);
+		b->ncols = s->n;
+		b->scol[b->nstr++] = a->c_cust;
+		b->scol[b->nstr++] = a->c_order;
+		b->scol[b->nstr++] = a->c_type;
+		for (int i = 0; i < a->o.ncarry; i++)
+			b->scol[b->nstr++] = a->c_carry[i];
+		b->vals = xcalloc((size_t)CA_BATCH * b->ncols, sizeof *b->vals);
+		b->hash = xcalloc(CA_BATCH, sizeof *b->hash);
+		b->soff = xcalloc((size_t)CA_BATCH * b->nstr, sizeof *b->soff);
+	}
 }
 
 int64_t ca_day(const custagg *a, int64_t t)
@@ -176,33 +207,38 @@ static uint32_t cust_new(custagg *a, const char *p, uint32_t n, uint64_t h)
 	return i;
 }
 
+/* Table slot: the high 32 bits of the hash (a tag compared before the
+ * customer record is touched) and the customer index + 1. */
+#define SLOT(h, i) ((h) >> 32 << 32 | ((uint64_t)(i) + 1))
+
 static void table_grow(custagg *a)
 {
 	uint64_t cap = a->tcap * 2, m = cap - 1;
-	uint32_t *t = xcalloc(cap, sizeof *t);
+	uint64_t *t = xcalloc(cap, sizeof *t);
 	for (uint32_t i = 0; i < a->ncust; i++) {
 		uint64_t s = a->cust[i].hash & m;
 		while (t[s])
 			s = (s + 1) & m;
-		t[s] = i + 1;
+		t[s] = SLOT(a->cust[i].hash, i);
 	}
 	free(a->table);
 	a->table = t;
 	a->tcap = cap;
 }
 
-static uint32_t cust_lookup(custagg *a, const char *p, uint32_t n)
+static uint32_t cust_lookup(custagg *a, const char *p, uint32_t n, uint64_t h)
 {
-	uint64_t h = fast_hash(p, n), m = a->tcap - 1, s = h & m;
-	uint32_t x;
+	uint64_t m = a->tcap - 1, s = h & m, x;
 	while ((x = a->table[s])) {
-		const ca_cust *c = &a->cust[x - 1];
-		if (c->hash == h && c->name_len == n && memcmp(a->strings + c->name_off, p, n) == 0)
-			return x - 1;
+		if (x >> 32 == h >> 32) {
+			const ca_cust *c = &a->cust[(uint32_t)x - 1];
+			if (c->hash == h && c->name_len == n && memcmp(a->strings + c->name_off, p, n) == 0)
+				return (uint32_t)x - 1;
+		}
 		s = (s + 1) & m;
 	}
 	uint32_t i = cust_new(a, p, n, h);
-	a->table[s] = i + 1;
+	a->table[s] = SLOT(h, i);
 	if ((uint64_t)a->ncust * 10 > a->tcap * 7)
 		table_grow(a);
 	return i;
@@ -323,26 +359,13 @@ static void add_purchase(custagg *a, uint32_t ci, ca_cust *c, const rtn_value *v
 	}
 }
 
-int ca_add(custagg *a, const rtn_value *v)
+/* One record of a known customer (in stream order). */
+static void add_one(custagg *a, uint32_t ci, const rtn_value *v)
 {
-	a->st.read++;
 	int64_t t = v[a->c_time].i;
-	if (t == RTN_NULL) {
-		a->st.no_time++;
-		return 0;
-	}
-	const rtn_value *cv = &v[a->c_cust];
-	uint32_t ci;
-	if (a->o.sorted) {
-		if (cust_sorted(a, cv->s, cv->len, t, &ci) < 0)
-			return -1;
-		a->cust[ci].last_seen_t = t;
-	} else {
-		ci = cust_lookup(a, cv->s, cv->len);
-	}
 	if (t >= a->asof_end_t) {
 		a->st.after_asof++;
-		return 0;
+		return;
 	}
 	if (t > a->max_t)
 		a->max_t = t;
@@ -387,6 +410,87 @@ int ca_add(custagg *a, const rtn_value *v)
 	} else {
 		a->st.other++;
 	}
+}
+
+/* Unsorted input goes through a batch: the records are copied, their
+ * customers' table slots, records, names and key sets are prefetched in
+ * passes over the batch, then the records are added in stream order. With
+ * customers in random order this turns a chain of cache misses per record
+ * into misses that overlap. */
+static void batch_flush(custagg *a)
+{
+	struct ca_batch *b = a->batch;
+	uint32_t cand[CA_BATCH];
+	uint64_t m = a->tcap - 1;
+	for (int i = 0; i < b->n; i++) {
+		rtn_value *v = b->vals + (size_t)i * b->ncols;
+		for (int j = 0; j < b->nstr; j++)
+			v[b->scol[j]].s = b->buf + b->soff[(size_t)i * b->nstr + j];
+		uint64_t x, s = b->hash[i] & m;
+		cand[i] = UINT32_MAX;
+		while ((x = a->table[s])) {
+			if (x >> 32 == b->hash[i] >> 32) {
+				cand[i] = (uint32_t)x - 1;
+				__builtin_prefetch(&a->cust[cand[i]]);
+				break;
+			}
+			s = (s + 1) & m;
+		}
+	}
+	for (int i = 0; i < b->n; i++) {
+		if (cand[i] == UINT32_MAX)
+			continue;
+		const ca_cust *c = &a->cust[cand[i]];
+		__builtin_prefetch(a->strings + c->name_off);
+		if (a->o.ncarry)
+			__builtin_prefetch(&a->carry[(size_t)cand[i] * a->o.ncarry]);
+	}
+	for (int i = 0; i < b->n; i++) {
+		rtn_value *v = b->vals + (size_t)i * b->ncols;
+		const rtn_value *cv = &v[a->c_cust];
+		add_one(a, cust_lookup(a, cv->s, cv->len, b->hash[i]), v);
+	}
+	b->n = 0;
+	b->len = 0;
+}
+
+static void batch_push(custagg *a, const rtn_value *v)
+{
+	struct ca_batch *b = a->batch;
+	memcpy(b->vals + (size_t)b->n * b->ncols, v, (size_t)b->ncols * sizeof *v);
+	for (int j = 0; j < b->nstr; j++) {
+		const rtn_value *x = &v[b->scol[j]];
+		if (b->len + x->len > b->cap)
+			xgrow((void **)&b->buf, &b->cap, b->len + x->len, 1);
+		memcpy(b->buf + b->len, x->s, x->len);
+		b->soff[(size_t)b->n * b->nstr + j] = b->len;
+		b->len += x->len;
+	}
+	const rtn_value *cv = &v[a->c_cust];
+	uint64_t h = b->hash[b->n] = fast_hash(cv->s, cv->len);
+	__builtin_prefetch(&a->table[h & (a->tcap - 1)]);
+	if (++b->n == CA_BATCH)
+		batch_flush(a);
+}
+
+int ca_add(custagg *a, const rtn_value *v)
+{
+	a->st.read++;
+	int64_t t = v[a->c_time].i;
+	if (t == RTN_NULL) {
+		a->st.no_time++;
+		return 0;
+	}
+	if (!a->o.sorted) {
+		batch_push(a, v);
+		return 0;
+	}
+	const rtn_value *cv = &v[a->c_cust];
+	uint32_t ci;
+	if (cust_sorted(a, cv->s, cv->len, t, &ci) < 0)
+		return -1;
+	a->cust[ci].last_seen_t = t;
+	add_one(a, ci, v);
 	return 0;
 }
 
@@ -402,6 +506,8 @@ static int order_cmp(const void *x, const void *y)
 
 void ca_finish(custagg *a)
 {
+	if (a->batch)
+		batch_flush(a);
 	a->order = xmalloc(((size_t)a->ncust + 1) * sizeof *a->order);
 	uint32_t n = 0;
 	for (uint32_t i = 0; i < a->ncust; i++) {

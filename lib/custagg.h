@@ -93,11 +93,12 @@ struct custagg {
 	ca_typecount *types;         /* ncust * nevents */
 	char *strings;
 	uint64_t nstrings, capstrings;
-	uint32_t *table;             /* unsorted: slot -> index + 1 */
+	uint64_t *table;             /* unsorted: hash tag << 32 | index + 1 */
 	uint64_t tcap;
 	uint32_t *order;             /* after ca_finish: customers in byte order */
 	uint32_t ncust_out;          /* entries in order (customers with a purchase) */
 	ca_stats st;
+	struct ca_batch *batch;      /* unsorted: records waiting to be added */
 	char *last_order;            /* order id of the last purchase row (fast path) */
 	uint32_t last_olen, last_ocap, last_ci;
 	int64_t last_ot;
@@ -111,7 +112,7 @@ void ca_bind(custagg *a, const rtn_schema *s, const char *what);
 /* Adds one record. Returns 0, or -1 with a message in a->err when sorted
  * input is out of order. */
 int ca_add(custagg *a, const rtn_value *v);
-/* Orders the customers by bytes (memcmp, shorter first on a tie) into
+/* Adds what is still batched, then orders the customers by bytes (memcmp, shorter first on a tie) into
  * a->order; customers without a purchase are left out (and counted). */
 void ca_finish(custagg *a);
 /* Day number of a time in the zone of the options. */
