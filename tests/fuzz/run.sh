@@ -17,7 +17,7 @@ printf '%-12s %12s %8s\n' target executions crashes
 for src in "$@"; do
 	name=$(basename "$src" .c); name=${name#fuzz_}
 	bin=build-fuzz/fuzz_$name
-	clang -g -O1 -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DRETAIN_VERSION='"fuzz"' -Ilib \
+	clang -g -O1 -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DRETAIN_VERSION='"fuzz"' -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION -Ilib \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-o "$bin" "$src" $libs -lz -lm || { echo "fuzz: cannot build $src" >&2; status=1; continue; }
 	corpus=build-fuzz/corpus-$name
