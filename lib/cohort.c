@@ -325,18 +325,33 @@ void cohort_table_free(cohort_table *t)
 	free(t);
 }
 
-cohort_panel *cohort_panel_get(cohort_table *t, const char *group, size_t glen, int split)
+static int panel_is(const cohort_panel *p, const char *group, size_t glen, int split)
 {
-	for (int i = 0; i < t->npanel; i++)
-		if (t->panels[i].split == split && strlen(t->panels[i].group) == glen &&
-		    memcmp(t->panels[i].group, group, glen) == 0)
-			return &t->panels[i];
-	t->panels = xrealloc(t->panels, (size_t)(t->npanel + 1) * sizeof *t->panels);
+	return p->split == split && strlen(p->group) == glen && memcmp(p->group, group, glen) == 0;
+}
+
+static cohort_panel *panel_new(cohort_table *t, const char *group, size_t glen, int split)
+{
+	if (t->npanel == t->cappanel) {
+		t->cappanel = t->cappanel ? t->cappanel * 2 : 8;
+		t->panels = xrealloc(t->panels, (size_t)t->cappanel * sizeof *t->panels);
+	}
 	cohort_panel *p = &t->panels[t->npanel++];
 	memset(p, 0, sizeof *p);
 	p->group = xstrndup(group, glen);
 	p->split = split;
 	return p;
+}
+
+cohort_panel *cohort_panel_get(cohort_table *t, const char *group, size_t glen, int split)
+{
+	/* partial streams come panel by panel: try the last one first */
+	if (t->npanel && panel_is(&t->panels[t->npanel - 1], group, glen, split))
+		return &t->panels[t->npanel - 1];
+	for (int i = 0; i < t->npanel; i++)
+		if (panel_is(&t->panels[i], group, glen, split))
+			return &t->panels[i];
+	return panel_new(t, group, glen, split);
 }
 
 static int panel_cmp(const void *a, const void *b)
@@ -1051,16 +1066,19 @@ cohort_table *cohort_acc_finish(cohort_acc *a, cohort_stats *st)
 			add_customer(t, a, c, map[mi], &days, &days_cap);
 		}
 		if (pass == 0) {
-			for (size_t mi = 0; mi < (size_t)ngroups * 2; mi++)
-				if (map[mi])
-					cohort_panel_get(t, a->groups.s[mi / 2], a->groups.len[mi / 2],
-							 s->split_event[0] ? (int)(mi % 2) : -1);
+			/* every (group, split) is new here: no search; pointers are
+			 * taken once the array stops growing */
+			int *idx = xcalloc((size_t)ngroups * 2 + 1, sizeof *idx);
 			for (size_t mi = 0; mi < (size_t)ngroups * 2; mi++)
 				if (map[mi]) {
-					int sp = s->split_event[0] ? (int)(mi % 2) : -1;
-					map[mi] = cohort_panel_get(t, a->groups.s[mi / 2],
-								   a->groups.len[mi / 2], sp);
+					idx[mi] = t->npanel;
+					panel_new(t, a->groups.s[mi / 2], a->groups.len[mi / 2],
+						  s->split_event[0] ? (int)(mi % 2) : -1);
 				}
+			for (size_t mi = 0; mi < (size_t)ngroups * 2; mi++)
+				if (map[mi])
+					map[mi] = &t->panels[idx[mi]];
+			free(idx);
 		}
 	}
 	for (uint64_t k = 0; k <= a->mask; k++)
@@ -1257,7 +1275,7 @@ void cohort_combine_add(cohort_table *t, rtn_reader *r, const char *name)
 		cohort_panel *p = cohort_panel_get(t, v[col[0]].s, v[col[0]].len, split);
 		if (life) {
 			int64_t k = need_int(&v[col[2]], "period", name);
-			if (k > 10000000)
+			if (k > 1000000)
 				rtn_die(RTN_EXIT_CORRUPT, "%s: tenure period %lld out of range", name, (long long)k);
 			life_grow(p, k);
 			p->churned[k] += need_int(&v[col[4]], "churned", name);
@@ -1265,7 +1283,8 @@ void cohort_combine_add(cohort_table *t, rtn_reader *r, const char *name)
 			continue;
 		}
 		int64_t cohort = v[col[2]].i, n = need_int(&v[col[4]], "period", name);
-		if (cohort == RTN_NULL || cohort > t->asof_period || t->asof_period - cohort > 10000000)
+		/* a declared index is bounded before it sizes any allocation */
+		if (cohort == RTN_NULL || cohort > t->asof_period || t->asof_period - cohort > 100000)
 			rtn_die(RTN_EXIT_CORRUPT, "%s: cohort index out of range", name);
 		cohort_row *row = panel_row(t, p, cohort);
 		if (n >= row->ncell)
@@ -1328,12 +1347,14 @@ static void col_label(const cohort_table *t, int64_t col, char *buf, size_t n)
 
 typedef void (*row_fn)(void *ctx, const rtn_value *v);
 
-static const cohort_panel *find_panel(const cohort_table *t, const char *group, int split)
+/* The "did" panel of a "did not" panel: panels are sorted by group, then
+ * did before did not, so it is the one just before, if any. */
+static const cohort_panel *did_panel(const cohort_table *t, const cohort_panel *no)
 {
-	for (int i = 0; i < t->npanel; i++)
-		if (t->panels[i].split == split && strcmp(t->panels[i].group, group) == 0)
-			return &t->panels[i];
-	return NULL;
+	if (no == t->panels || no->split != 0)
+		return NULL;
+	const cohort_panel *y = no - 1;
+	return y->split == 1 && strcmp(y->group, no->group) == 0 ? y : NULL;
 }
 
 static void cell_values(const cohort_table *t, const cohort_panel *p, const cohort_row *r,
@@ -1389,7 +1410,7 @@ static void retention_rows(const cohort_table *t, row_fn fn, void *ctx)
 		}
 		if (p->split != 0)
 			continue;
-		const cohort_panel *y = find_panel(t, p->group, 1);
+		const cohort_panel *y = did_panel(t, p);
 		if (!y)
 			continue;
 		for (int64_t r = 0; r < p->nrow; r++) {
@@ -1749,7 +1770,7 @@ static void build_grid(grid_ctx *c)
 		for (int64_t r = 0; r < p->nrow; r++)
 			if (p->rows[r].size)
 				grid_row(c, p, p->split == 1 ? &p->rows[r] : NULL, p->split == 1 ? NULL : &p->rows[r]);
-		const cohort_panel *y = p->split == 0 ? find_panel(t, p->group, 1) : NULL;
+		const cohort_panel *y = did_panel(t, p);
 		for (int64_t r = 0; y && r < p->nrow; r++) {
 			const cohort_row *yr = cohort_row_get((cohort_panel *)y, p->rows[r].cohort);
 			if (p->rows[r].size && yr && yr->size)

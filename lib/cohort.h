@@ -108,7 +108,7 @@ typedef struct cohort_table {
 	cohort_spec spec;
 	tz_zone *tz;
 	int64_t asof_period;   /* period index holding asof_day */
-	int npanel;
+	int npanel, cappanel;
 	cohort_panel *panels;  /* sorted by group bytes, then split */
 } cohort_table;
 
