@@ -505,10 +505,8 @@ CSV
 
 @test "CDNOW sample: month cohorts add up to the customers" {
 	[ -r "$CDNOW/CDNOW_master.txt" ]
-	ingest --delimiter ws --no-header --customer 1 --time 2 --amount 4 --time-format yyyymmdd \
-		"$CDNOW/CDNOW_master.txt" >"$T/cd.rtn" 2>/dev/null || \
-	ingest --delimiter ws --customer customer_id --time date --amount dollar_value --time-format yyyymmdd \
-		"$CDNOW/CDNOW_master.txt" >"$T/cd.rtn"
+	ingest --delimiter ws --customer customer_id --time date --amount dollar_value \
+		--time-format yyyymmdd "$CDNOW/CDNOW_master.txt" >"$T/cd.rtn"
 	run sh -c "cohort --format csv '$T/cd.rtn' | awk -F, '\$5 == 0 { n += \$8 } END { print n }'"
 	[ "$output" -eq 23570 ]
 	run sh -c "cohort --format csv '$T/cd.rtn' | grep -c ',complete,'"
