@@ -948,7 +948,7 @@ static void drain(cohort_acc *a)
 }
 
 /* Adds one customer to its panel. days is scratch space for the life table. */
-static void add_customer(cohort_table *t, cohort_acc *a, cust *c, cohort_panel *p, int32_t **days,
+static void add_customer(cohort_table *t, const cust *c, cohort_panel *p, int32_t **days,
 			 size_t *days_cap)
 {
 	const cohort_spec *s = &t->spec;
@@ -1013,7 +1013,6 @@ static void add_customer(cohort_table *t, cohort_acc *a, cust *c, cohort_panel *
 	} else if (s->mode == CM_WITHIN_N && last >= 0) {
 		r->cell[last].customers++; /* suffix sums in finish */
 	}
-	(void)a;
 }
 
 cohort_table *cohort_acc_finish(cohort_acc *a, cohort_stats *st)
@@ -1023,68 +1022,47 @@ cohort_table *cohort_acc_finish(cohort_acc *a, cohort_stats *st)
 	if (!s->has_asof)
 		s->asof_day = a->max_time == RTN_NULL ? 0 : time_local_day(a->max_time, a->tz);
 	cohort_table *t = cohort_table_new(s, a->tz);
-	uint32_t ngroups = a->groups.n;
-	cohort_panel **map = xcalloc((size_t)ngroups * 2 + 2, sizeof *map);
+	/* panel of (group, split), as index + 1: the panel array may move */
+	int *map = xcalloc((size_t)a->groups.n * 2 + 2, sizeof *map);
 	int32_t *days = NULL;
 	size_t days_cap = 0;
-	/* panels are created in a first pass so that the pointers stay valid */
-	for (int pass = 0; pass < 2; pass++) {
-		for (uint64_t k = 0; k <= a->mask; k++) {
-			cust *c = &a->cs[k];
-			if (!c->klen)
-				continue;
-			if (pass == 0)
-				a->st.customers++;
-			if (c->start_time == RTN_NULL) {
-				a->st.no_start += pass == 0;
-				continue;
-			}
-			if (c->start_day > s->asof_day) {
-				a->st.after_asof_start += pass == 0;
-				continue;
-			}
-			int split = -1;
-			if (s->split_event[0]) {
-				int64_t end = cohort_within_end(&s->split_within, c->start_day);
-				if (end > s->asof_day) {
-					a->st.split_open += pass == 0;
-					continue;
-				}
-				int64_t n = 0;
-				for (uint32_t i = 0; i < c->n; i++)
-					if (ent_is_split(&c->e[i]) && ent_day(&c->e[i]) >= c->start_day &&
-					    ent_day(&c->e[i]) <= end)
-						n += c->e[i].nret;
-				split = n - c->start_split > 0;
-			}
-			size_t mi = (size_t)c->group * 2 + (size_t)(split > 0);
-			if (pass == 0) {
-				if (!map[mi])
-					map[mi] = (cohort_panel *)1; /* placeholder */
-				continue;
-			}
-			add_customer(t, a, c, map[mi], &days, &days_cap);
+	for (uint64_t k = 0; k <= a->mask; k++) {
+		cust *c = &a->cs[k];
+		if (!c->klen)
+			continue;
+		a->st.customers++;
+		for (uint32_t i = 0; i < c->n; i++)
+			if (!ent_is_split(&c->e[i]) && ent_day(&c->e[i]) > s->asof_day)
+				a->st.after_asof_events += c->e[i].nret;
+		if (c->start_time == RTN_NULL) {
+			a->st.no_start++;
+			continue;
 		}
-		if (pass == 0) {
-			/* every (group, split) is new here: no search; pointers are
-			 * taken once the array stops growing */
-			int *idx = xcalloc((size_t)ngroups * 2 + 1, sizeof *idx);
-			for (size_t mi = 0; mi < (size_t)ngroups * 2; mi++)
-				if (map[mi]) {
-					idx[mi] = t->npanel;
-					panel_new(t, a->groups.s[mi / 2], a->groups.len[mi / 2],
-						  s->split_event[0] ? (int)(mi % 2) : -1);
-				}
-			for (size_t mi = 0; mi < (size_t)ngroups * 2; mi++)
-				if (map[mi])
-					map[mi] = &t->panels[idx[mi]];
-			free(idx);
+		if (c->start_day > s->asof_day) {
+			a->st.after_asof_start++;
+			continue;
 		}
+		int split = -1;
+		if (s->split_event[0]) {
+			int64_t end = cohort_within_end(&s->split_within, c->start_day);
+			if (end > s->asof_day) {
+				a->st.split_open++;
+				continue;
+			}
+			int64_t n = 0;
+			for (uint32_t i = 0; i < c->n; i++)
+				if (ent_is_split(&c->e[i]) && ent_day(&c->e[i]) >= c->start_day &&
+				    ent_day(&c->e[i]) <= end)
+					n += c->e[i].nret;
+			split = n - c->start_split > 0;
+		}
+		size_t mi = (size_t)c->group * 2 + (size_t)(split > 0);
+		if (!map[mi]) {
+			panel_new(t, a->groups.s[c->group], a->groups.len[c->group], split);
+			map[mi] = t->npanel;
+		}
+		add_customer(t, c, &t->panels[map[mi] - 1], &days, &days_cap);
 	}
-	for (uint64_t k = 0; k <= a->mask; k++)
-		for (uint32_t i = 0; i < a->cs[k].n; i++)
-			if (!ent_is_split(&a->cs[k].e[i]) && ent_day(&a->cs[k].e[i]) > s->asof_day)
-				a->st.after_asof_events += a->cs[k].e[i].nret;
 	free(days);
 	free(map);
 	if (s->mode == CM_WITHIN_N && !s->life)
