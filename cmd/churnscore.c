@@ -175,8 +175,11 @@ static void load_params(churn *c, args *a)
 
 static void write_params(const churn *c, const char *path)
 {
+	const churn_params *p = churn_get_params(c);
+	if (!p)
+		rtn_die(RTN_EXIT_CHECK, "--params-out: no customers, no parameters");
 	rtn_out *o = rtn_out_open(path, 0644);
-	if (churn_params_write(rtn_out_file(o), churn_get_params(c)) < 0)
+	if (churn_params_write(rtn_out_file(o), p) < 0)
 		rtn_die(RTN_EXIT_SYSTEM, "%s: write error", rtn_out_name(o));
 	rtn_out_commit(o);
 }

@@ -580,7 +580,7 @@ int churn_needs_fit(const churn *c)
 
 const churn_params *churn_get_params(const churn *c)
 {
-	return &c->par;
+	return c->have_params ? &c->par : NULL;
 }
 
 static int opt_col(const rtn_schema *s, const char *name, int type, const char *what)
@@ -696,6 +696,8 @@ static int spendrow_cmp(const void *pa, const void *pb)
 
 void churn_fit(churn *c)
 {
+	if (c->customers == 0)
+		return;   /* nothing to fit, nothing to score: an empty stream out */
 	if (c->rows.n == 0)
 		rtn_die(RTN_EXIT_CHECK, "no customers with an age above 0 to fit the %s model",
 			btyd_model_name(c->o.model));

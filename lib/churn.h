@@ -127,11 +127,12 @@ int churn_needs_fit(const churn *c);
 /* Pass 1: adds the customer to the fitting data. */
 void churn_collect(churn *c, const rtn_value *v);
 /* Fits the model and Gamma-Gamma; dies with exit 1 and the reason when a
- * fit fails or q <= 1. */
+ * fit fails or q <= 1. Without customers there is nothing to fit (and
+ * churn_get_params returns NULL). */
 void churn_fit(churn *c);
 /* Uses saved parameters; dies with exit 2 on a unit or model mismatch. */
 void churn_use_params(churn *c, const churn_params *p, const char *path);
-const churn_params *churn_get_params(const churn *c);
+const churn_params *churn_get_params(const churn *c);   /* NULL before a fit */
 /* Output header: the input's with the churnscore columns. */
 rtn_header *churn_header(churn *c, const rtn_header *in, int argc, char **argv);
 /* Number of output columns (after churn_header). */

@@ -333,3 +333,30 @@ hand_made() {
 	[ "$status" -eq 0 ]
 	[ "${#lines[@]}" -eq 3 ]
 }
+
+@test "churnscore: first purchase on the analysis day (T = 0), rescoring, empty input" {
+	cdnow
+	# 30 customers bought first on 1997-03-25: no information for the fit,
+	# scored as new customers: P(alive) 1 and E[X(52)], more than any older
+	# one-time buyer
+	rfm --asof 1997-03-25 --unit week "$T/cd.rtn" >"$T/early.rtn"
+	churnscore --stats "$T/early.rtn" 2>"$T/err" | inspect --format csv >"$T/e.csv"
+	grep -q "fitted 2357 customers in 534 (x, t_x, T) rows, 30 with age 0 left out" "$T/err"
+	run awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) k[$i] = i; next }
+		$k["T"] == 0 { n++; if ($k["p_alive"] != 1) bad++; e[$k["exp_purchases"]] = 1; ex = $k["exp_purchases"] }
+		$k["T"] > 0 && $k["x"] == 0 && $k["exp_purchases"] > m { m = $k["exp_purchases"] }
+		END { for (v in e) d++; print n, bad + 0, d, (ex > m && m > 0) }' "$T/e.csv"
+	[ "$output" = "30 0 1 1" ]
+	# scoring scored records again replaces the columns: same records
+	churnscore "$T/cust.rtn" | inspect >"$T/a"
+	churnscore "$T/cust.rtn" | churnscore | inspect >"$T/b"
+	cmp "$T/a" "$T/b"
+	# no customers: an empty stream out, but no parameters to write
+	printf 'customer,time,amount\n' >"$T/e.csv"
+	ingest --customer customer --time time --amount amount "$T/e.csv" | rfm --asof 2023-01-01 >"$T/empty.rtn"
+	[ "$(churnscore "$T/empty.rtn" | inspect --count)" -eq 0 ]
+	run churnscore --params-out "$T/p.txt" "$T/empty.rtn"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"--params-out: no customers, no parameters"* ]]
+	[ ! -e "$T/p.txt" ]
+}
