@@ -6,7 +6,7 @@
 #include "timeparse.h"
 #include "util.h"
 
-#define CA_BATCH 32
+#define CA_BATCH 64
 
 struct ca_batch {
 	int n, ncols, nstr;
@@ -444,6 +444,15 @@ static void batch_flush(custagg *a)
 		__builtin_prefetch(a->strings + c->name_off);
 		if (a->o.ncarry)
 			__builtin_prefetch(&a->carry[(size_t)cand[i] * a->o.ncarry]);
+		if (c->capkeys) {   /* the slots of this record's day and order keys */
+			const rtn_value *v = b->vals + (size_t)i * b->ncols, *o = &v[a->c_order];
+			int64_t t = v[a->c_time].i;
+			uint64_t kd = KEY_DAY | (uint32_t)ca_day(a, t);
+			uint64_t ko = o->len ? fast_hash(o->s, o->len) : mix64((uint64_t)t ^ 0x5bd1e9955bd1e995ULL);
+			ko = (ko & ~KEY_DAY) | 1;
+			__builtin_prefetch(c->keys + (mix64(kd) & (c->capkeys - 1)));
+			__builtin_prefetch(c->keys + (mix64(ko) & (c->capkeys - 1)));
+		}
 	}
 	for (int i = 0; i < b->n; i++) {
 		rtn_value *v = b->vals + (size_t)i * b->ncols;
