@@ -25,12 +25,16 @@ static const struct {
 
 /* Open-addressing table of unique (x, t_x, T) rows with their weight and
  * scores (computed once per row). */
+typedef struct row {
+	double x, tx, T, w;      /* key and weight (customers) */
+	double pa, ey, disc;     /* scores */
+	int64_t done;
+} row;                       /* 64 bytes: one cache line per lookup */
+
 typedef struct rowtab {
 	size_t n, cap, nslot;
 	uint64_t *slot;          /* fingerprint and row + 1, 0 = empty */
-	double *x, *tx, *T, *w;
-	double *pa, *ey, *disc;  /* scores */
-	unsigned char *done;
+	row *r;
 } rowtab;
 
 /* Unique (x, mean spend) pairs for Gamma-Gamma. */
@@ -364,20 +368,13 @@ static uint64_t row_hash(double x, double tx, double T)
 static void rows_grow(rowtab *t)
 {
 	size_t cap = t->cap ? 2 * t->cap : 1024;
-	t->x = xrealloc(t->x, cap * sizeof(double));
-	t->tx = xrealloc(t->tx, cap * sizeof(double));
-	t->T = xrealloc(t->T, cap * sizeof(double));
-	t->w = xrealloc(t->w, cap * sizeof(double));
-	t->pa = xrealloc(t->pa, cap * sizeof(double));
-	t->ey = xrealloc(t->ey, cap * sizeof(double));
-	t->disc = xrealloc(t->disc, cap * sizeof(double));
-	t->done = xrealloc(t->done, cap);
+	t->r = xrealloc(t->r, cap * sizeof *t->r);
 	t->cap = cap;
 	free(t->slot);
 	t->nslot = 2 * cap;
 	t->slot = xcalloc(t->nslot, sizeof *t->slot);
 	for (size_t i = 0; i < t->n; i++) {
-		uint64_t h = row_hash(t->x[i], t->tx[i], t->T[i]);
+		uint64_t h = row_hash(t->r[i].x, t->r[i].tx, t->r[i].T);
 		size_t s = h & (t->nslot - 1);
 		while (t->slot[s])
 			s = (s + 1) & (t->nslot - 1);
@@ -395,20 +392,16 @@ static size_t rows_find(rowtab *t, double x, double tx, double T)
 		uint64_t e = t->slot[s];
 		if (!e)
 			break;
-		size_t k = (size_t)(e & 0xffffffffu) - 1;
-		if ((e >> 32 << 32) == fp && t->x[k] == x && t->tx[k] == tx && t->T[k] == T)
-			return k;
+		const row *k = &t->r[(e & 0xffffffffu) - 1];
+		if ((e >> 32 << 32) == fp && k->x == x && k->tx == tx && k->T == T)
+			return (size_t)(e & 0xffffffffu) - 1;
 		s = (s + 1) & (t->nslot - 1);
 	}
 	size_t i = t->n++;
 	if (i >= UINT32_MAX - 1)
 		rtn_die(RTN_EXIT_SYSTEM, "more than 4 billion distinct (x, t_x, T) rows");
 	t->slot[s] = fp | (i + 1);
-	t->x[i] = x;
-	t->tx[i] = tx;
-	t->T[i] = T;
-	t->w[i] = 0;
-	t->done[i] = 0;
+	t->r[i] = (row){.x = x, .tx = tx, .T = T};
 	return i;
 }
 
@@ -535,14 +528,7 @@ churn *churn_new(const churn_opts *o)
 static void rows_free(rowtab *t)
 {
 	free(t->slot);
-	free(t->x);
-	free(t->tx);
-	free(t->T);
-	free(t->w);
-	free(t->pa);
-	free(t->ey);
-	free(t->disc);
-	free(t->done);
+	free(t->r);
 }
 
 void churn_free(churn *c)
@@ -647,8 +633,8 @@ void churn_collect(churn *c, const rtn_value *v)
 	c->customers++;
 	size_t i = UINT32_MAX;
 	if (T > 0) {
-		i = rows_find(&c->rows, x, tx, T);   /* may move rows.w */
-		c->rows.w[i] += 1;
+		i = rows_find(&c->rows, x, tx, T);   /* may move rows.r */
+		c->rows.r[i].w += 1;
 	}
 	else
 		c->age0++;
@@ -705,10 +691,19 @@ void churn_fit(churn *c)
 	size_t bad = 0;
 	/* group=1 sorts the unique rows by x: the likelihood computes the
 	 * per-x terms (lgamma, digamma) once per run of equal x */
-	int rc = btyd_prepare(c->rows.x, c->rows.tx, c->rows.T, c->rows.w, c->rows.n, 1, &d, &bad);
+	size_t nr = c->rows.n;
+	double *col = xmalloc(4 * nr * sizeof *col);
+	for (size_t i = 0; i < nr; i++) {
+		col[i] = c->rows.r[i].x;
+		col[nr + i] = c->rows.r[i].tx;
+		col[2 * nr + i] = c->rows.r[i].T;
+		col[3 * nr + i] = c->rows.r[i].w;
+	}
+	int rc = btyd_prepare(col, col + nr, col + 2 * nr, col + 3 * nr, nr, 1, &d, &bad);
+	free(col);
 	if (rc != BTYD_OK)
 		rtn_die(RTN_EXIT_CHECK, "fitting data: %s (x=%g t_x=%g T=%g)", btyd_strerror(rc),
-			c->rows.x[bad], c->rows.tx[bad], c->rows.T[bad]);
+			c->rows.r[bad].x, c->rows.r[bad].tx, c->rows.r[bad].T);
 	c->par.model = c->o.model;
 	c->par.unit_days = c->unit_days;
 	c->par.customers = c->customers;
@@ -1011,21 +1006,21 @@ static void compute(churn *c, const rtn_value *v, churn_score_out *r)
 			i = c->map[c->mapi++];
 			if (i == UINT32_MAX && cu.T <= 0)
 				i = rows_find(&c->rows, cu.x, cu.t_x, T);
-			else if (i == UINT32_MAX || c->rows.x[i] != cu.x || c->rows.tx[i] != cu.t_x ||
-				 c->rows.T[i] != T)
+			else if (i == UINT32_MAX || c->rows.r[i].x != cu.x || c->rows.r[i].tx != cu.t_x ||
+				 c->rows.r[i].T != T)
 				bad_value(v, c->c_cust, "second pass", "the input changed between passes");
 		} else
 			i = rows_find(&c->rows, cu.x, cu.t_x, T);
-		if (!c->rows.done[i]) {
-			int rc = btyd_score(&c->sc, cu.x, cu.t_x, T, &c->rows.pa[i], &c->rows.ey[i],
-					    &c->rows.disc[i]);
+		row *ro = &c->rows.r[i];
+		if (!ro->done) {
+			int rc = btyd_score(&c->sc, cu.x, cu.t_x, T, &ro->pa, &ro->ey, &ro->disc);
 			if (rc != BTYD_OK)
 				bad_value(v, c->c_cust, "scoring", btyd_strerror(rc));
-			c->rows.done[i] = 1;
+			ro->done = 1;
 		}
-		r->p_alive = c->rows.pa[i];
-		r->exp_purchases = c->rows.ey[i];
-		disc = c->rows.disc[i];
+		r->p_alive = ro->pa;
+		r->exp_purchases = ro->ey;
+		disc = ro->disc;
 		int64_t m = v[c->c_spend].i;
 		if (cu.x > 0 && m != RTN_NULL && m > 0) {
 			if (btyd_gg_cond_spend(&c->par.spend.model, cu.x, (double)m / RTN_MONEY_SCALE,
