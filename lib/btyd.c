@@ -671,149 +671,15 @@ static int log_f_a1(double a, double b, double z, double *out)
 	return BTYD_ENOCONV;
 }
 
-/* log of I = integral over [t0, t1] of (al+u)^-p (be+u)^-q du, by composite
- * 16-point Gauss-Legendre in v = log(min(al,be) + u). The integrand is
- * log-concave in v, so panels far below the running maximum on its
- * decreasing side end the sum. Fallback when z is too close to 1. */
-static int log_pn_integral(double al, double be, double p, double q, double t0, double t1,
-			   double *out)
-{
-	double xg[16], wg[16];  /* Gauss-Legendre nodes (descending) and weights */
-	{
-		for (int i = 0; i < 16; i++) {
-			double xx = cos(M_PI * (i + 0.75) / 16.5), dp = 1;
-			for (int it = 0; it < 100; it++) {
-				double p0 = 1, p1 = xx;
-				for (int k = 2; k <= 16; k++) {
-					double p2 = ((2 * k - 1) * xx * p1 - (k - 1) * p0) / k;
-					p0 = p1;
-					p1 = p2;
-				}
-				dp = 16 * (xx * p1 - p0) / (xx * xx - 1);
-				double dx = p1 / dp;
-				xx -= dx;
-				if (fabs(dx) < 1e-16)
-					break;
-			}
-			xg[i] = xx;
-			wg[i] = 2 / ((1 - xx * xx) * dp * dp);
-		}
-	}
-	double mn = al < be ? al : be, da = al - mn, db = be - mn;
-	double v0 = log(mn + t0), v1 = log(mn + t1);
-	if (!(v1 > v0)) {
-		*out = -INFINITY;
-		return BTYD_OK;
-	}
-	/* panel width from the local slope g1 and curvature g2 of the log
-	 * integrand g(v) = -p log(da + e^v) - q log(db + e^v) + v (concave) */
-	double M = -INFINITY, S = 0, v = v0;
-	for (int k = 0; v < v1; k++) {
-		if (k >= 4000)
-			return BTYD_ENOCONV;
-		double ev = exp(v), r1 = ev / (da + ev), r2 = ev / (db + ev);
-		double g1 = 1 - p * r1 - q * r2, g2 = p * r1 * (1 - r1) + q * r2 * (1 - r2);
-		double h = 1.5 / (fabs(g1) + sqrt(g2) + 1e-300);
-		if (h > 0.25)
-			h = 0.25;
-		if (v + h > v1)
-			h = v1 - v;
-		double vals[16], pm = -INFINITY;
-		for (int i = 0; i < 16; i++) {
-			double u = v + 0.5 * h * (1 + xg[i]), eu = exp(u);
-			double la = da > 0 ? log(da + eu) : u, lb = db > 0 ? log(db + eu) : u;
-			vals[i] = -p * la - q * lb + u + log(0.5 * h * wg[i]);
-			if (vals[i] > pm)
-				pm = vals[i];
-		}
-		if (pm > M) {
-			S *= exp(M - pm);
-			M = pm;
-		}
-		for (int i = 0; i < 16; i++)
-			S += exp(vals[i] - M);
-		v += h;
-		/* past the peak: the rest is below e^g(v) / |g'(v)| */
-		double ev2 = exp(v), s1 = 1 - p * ev2 / (da + ev2) - q * ev2 / (db + ev2);
-		if (s1 < 0) {
-			double gv = -p * (da > 0 ? log(da + ev2) : v) - q * (db > 0 ? log(db + ev2) : v) + v;
-			if (gv - log(-s1) < M - 40)
-				break;
-		}
-	}
-	if (!(S > 0) || !isfinite(M))
-		return BTYD_ERANGE;
-	*out = M + log(S);
-	return BTYD_OK;
-}
-
-/* One row. lnAx = lgamma(r+x) - lgamma(r) + r log al + s log be. l_aT etc
- * are log(al + T), log(be + T), log(al + tx), log(be + tx). Stores the LL
- * and log P(alive). */
-/* One row. lnAx = lgamma(r+x) - lgamma(r) + r log al + s log be. laT etc
- * are log(al + T), log(be + T), log(al + tx), log(be + tx). pf1, pf2 (may
- * be NULL) hold log 2F1 at t_x and T if already known, NAN when the series
- * failed there. Stores the LL and log P(alive). */
-static int pn_row(const double *p, double x, double tx, double T, double lnAx,
-		  double laT, double lbT, double latx, double lbtx, const double *pf1,
-		  const double *pf2, double *ll, double *lpa)
-{
-	double r = p[0], al = p[1], s = p[2], be = p[3];
-	double l1 = -(r + x) * laT - s * lbT;
-	double aa = r + s + x, bb, wt, dif, lwtx, lwT;
-	if (al >= be) {
-		bb = s + 1;
-		wt = al;
-		dif = al - be;
-		lwtx = latx;
-		lwT = laT;
-	} else {
-		bb = r + x;
-		wt = be;
-		dif = be - al;
-		lwtx = lbtx;
-		lwT = lbT;
-	}
-	double lA0 = -INFINITY;
-	if (tx < T) {
-		double f1, f2;
-		int ok = 1;
-		if (pf1)
-			f1 = *pf1;
-		else if (log_f_a1(aa, bb, dif / (wt + tx), &f1) != BTYD_OK)
-			f1 = NAN;
-		if (pf2)
-			f2 = *pf2;
-		else if (log_f_a1(aa, bb, dif / (wt + T), &f2) != BTYD_OK)
-			f2 = NAN;
-		ok = !isnan(f1) && !isnan(f2);
-		if (ok) {
-			double u1 = f1 - aa * lwtx, u2 = f2 - aa * lwT;
-			if (u2 < u1)
-				lA0 = u1 + log(-expm1(u2 - u1));
-		} else {
-			double li;
-			int rc = log_pn_integral(al, be, r + x, s + 1, tx, T, &li);
-			if (rc != BTYD_OK)
-				return rc;
-			lA0 = log(aa) + li;
-		}
-	}
-	double l2 = log(s / aa) + lA0;
-	double br = lse2(l1, l2);
-	double l = lnAx + br;
-	if (!isfinite(l))
-		return BTYD_ERANGE;
-	*ll = l;
-	if (lpa)
-		*lpa = l1 - br;
-	return BTYD_OK;
-}
-
-static double pn_lnAx(const double *p, double x)
-{
-	return lgamma(p[0] + x) - lgamma(p[0]) + p[0] * log(p[1]) + p[2] * log(p[3]);
-}
+/* Pareto/NBD in the form used here:
+ *   L = Gamma(r+x)/Gamma(r) alpha^r beta^s [T1 + s I],
+ *   T1 = (alpha+T)^-(r+x) (beta+T)^-s,  I = G(t_x) - G(T),
+ *   G(t) = int_t^inf (alpha+u)^-p (beta+u)^-q du,  p = r+x, q = s+1,
+ * so s I is Fader & Hardie's s/(r+s+x) A0, and
+ *   G(t) = (w+t)^-aa / aa 2F1(aa, b2; aa+1; |alpha-beta|/(w+t)),
+ * aa = p+q-1 = r+s+x, w = alpha, b2 = q when alpha >= beta, else w = beta,
+ * b2 = p. G depends on x and one time value only, so a likelihood
+ * evaluation computes it once per (x, distinct time). */
 
 /* log 2F1(aa, b2; aa+1; z) (0 < b2 <= aa+1, 0 <= z <= 0.95) with the
  * derivatives of the log with respect to aa (ra), b2 (rb) and z (fz). Euler's
@@ -854,32 +720,121 @@ static int f_a1_deriv(double aa, double b2, double z, double *lf, double *ra, do
 	return BTYD_ENOCONV;
 }
 
-/* log G(t) = log of the integral over (t, inf) of (al+u)^-p (be+u)^-q du
- * (p = r+x, q = s+1) and d log G / d(p, q, al, be), from the closed form
- * G = (w+t)^-aa / aa * 2F1(aa, b2; aa+1; |al-be|/(w+t)), aa = p+q-1, with
- * w = al, b2 = q when al >= be, and w = be, b2 = p otherwise. */
+/* log G(t) and d log G / d(p, q, alpha, beta). */
 typedef struct gent {
 	double lg, dp, dq, da, db;
 } gent;
 
-static int g_entry(double al, double be, double p, double q, double t, double law, double lbw,
-		   gent *e)
+/* G(t) by composite 16-point Gauss-Legendre in v = log(min(al,be) + u)
+ * from t to infinity. The log integrand g(v) = -p log(al+u) - q log(be+u) + v
+ * is concave; panel widths follow its slope and curvature, and the sum ends
+ * once the rest is provably below e^-40 of it. Used when the 2F1 argument
+ * exceeds 0.95. */
+static int g_quad(double al, double be, double p, double q, double t, int deriv, gent *e)
+{
+	double xg[16], wg[16];  /* Gauss-Legendre nodes (descending) and weights */
+	for (int i = 0; i < 16; i++) {
+		double xx = cos(M_PI * (i + 0.75) / 16.5), dp = 1;
+		for (int it = 0; it < 100; it++) {
+			double p0 = 1, p1 = xx;
+			for (int k = 2; k <= 16; k++) {
+				double p2 = ((2 * k - 1) * xx * p1 - (k - 1) * p0) / k;
+				p0 = p1;
+				p1 = p2;
+			}
+			dp = 16 * (xx * p1 - p0) / (xx * xx - 1);
+			double dx = p1 / dp;
+			xx -= dx;
+			if (fabs(dx) < 1e-16)
+				break;
+		}
+		xg[i] = xx;
+		wg[i] = 2 / ((1 - xx * xx) * dp * dp);
+	}
+	double mn = al < be ? al : be, da = al - mn, db = be - mn;
+	double v = log(mn + t), M = -INFINITY, S = 0, Sp = 0, Sq = 0, Sa = 0, Sb = 0;
+	for (int k = 0;; k++) {
+		if (k >= 20000)
+			return BTYD_ENOCONV;
+		double ev = exp(v), r1 = ev / (da + ev), r2 = ev / (db + ev);
+		double g1 = 1 - p * r1 - q * r2, g2 = p * r1 * (1 - r1) + q * r2 * (1 - r2);
+		double h = 1.5 / (fabs(g1) + sqrt(g2) + 1e-300);
+		if (h > 2)
+			h = 2;
+		double vals[16], lA[16], lB[16], pm = -INFINITY;
+		for (int i = 0; i < 16; i++) {
+			double u = v + 0.5 * h * (1 + xg[i]), eu = exp(u);
+			lA[i] = da > 0 ? log(da + eu) : u;
+			lB[i] = db > 0 ? log(db + eu) : u;
+			vals[i] = -p * lA[i] - q * lB[i] + u + log(0.5 * h * wg[i]);
+			if (vals[i] > pm)
+				pm = vals[i];
+		}
+		if (pm > M) {
+			double sc = exp(M - pm);
+			S *= sc;
+			Sp *= sc;
+			Sq *= sc;
+			Sa *= sc;
+			Sb *= sc;
+			M = pm;
+		}
+		for (int i = 0; i < 16; i++) {
+			double wt = exp(vals[i] - M);
+			S += wt;
+			if (deriv) {
+				Sp -= lA[i] * wt;
+				Sq -= lB[i] * wt;
+				Sa -= p * exp(-lA[i]) * wt;
+				Sb -= q * exp(-lB[i]) * wt;
+			}
+		}
+		v += h;
+		double ev2 = exp(v), s1 = 1 - p * ev2 / (da + ev2) - q * ev2 / (db + ev2);
+		if (s1 < 0) {
+			double gv = -p * (da > 0 ? log(da + ev2) : v) - q * (db > 0 ? log(db + ev2) : v) + v;
+			if (gv - log(-s1) < M + log(S) - 40)
+				break;
+		}
+	}
+	if (!(S > 0) || !isfinite(M))
+		return BTYD_ERANGE;
+	e->lg = M + log(S);
+	e->dp = Sp / S;
+	e->dq = Sq / S;
+	e->da = Sa / S;
+	e->db = Sb / S;
+	return BTYD_OK;
+}
+
+/* G(t) (and its derivatives when deriv) by the 2F1 series when its argument
+ * is at most 0.95, else by quadrature. law = log(al + t), lbw = log(be + t). */
+static int g_eval(double al, double be, double p, double q, double t, double law, double lbw,
+		  int deriv, gent *e)
 {
 	double aa = p + q - 1, lf, ra, rb, fz;
-	if (al >= be) {
-		int rc = f_a1_deriv(aa, q, (al - be) / (al + t), &lf, &ra, &rb, &fz);
-		if (rc != BTYD_OK)
-			return rc;
-		e->lg = -aa * law - log(aa) + lf;
+	int ab = al >= be, rc;
+	double z = ab ? (al - be) / (al + t) : (be - al) / (be + t), lw = ab ? law : lbw;
+	double b2 = ab ? q : p;
+	if (!deriv) {
+		rc = log_f_a1(aa, b2, z, &lf);
+		if (rc == BTYD_OK) {
+			e->lg = -aa * lw - log(aa) + lf;
+			e->dp = e->dq = e->da = e->db = 0;
+			return BTYD_OK;
+		}
+		return g_quad(al, be, p, q, t, 0, e);
+	}
+	rc = f_a1_deriv(aa, b2, z, &lf, &ra, &rb, &fz);
+	if (rc != BTYD_OK)
+		return g_quad(al, be, p, q, t, 1, e);
+	e->lg = -aa * lw - log(aa) + lf;
+	if (ab) {
 		e->dp = -law - 1 / aa + ra;
 		e->dq = -law - 1 / aa + ra + rb;
 		e->da = -aa / (al + t) + fz * (be + t) / ((al + t) * (al + t));
 		e->db = -fz / (al + t);
 	} else {
-		int rc = f_a1_deriv(aa, p, (be - al) / (be + t), &lf, &ra, &rb, &fz);
-		if (rc != BTYD_OK)
-			return rc;
-		e->lg = -aa * lbw - log(aa) + lf;
 		e->dp = -lbw - 1 / aa + ra + rb;
 		e->dq = -lbw - 1 / aa + ra;
 		e->da = -fz / (be + t);
@@ -888,65 +843,98 @@ static int g_entry(double al, double be, double p, double q, double t, double la
 	return BTYD_OK;
 }
 
-/* LL and its gradient (d LL / d log par) over all rows: ll = lnA + log L,
- * L = T1 + s I, I = G(t_x) - G(T). BTYD_ENOCONV when some 2F1 needs the
- * quadrature fallback (the caller then differentiates numerically). */
-static int pn_ll_grad(const double *p, const btyd_data *d, double *ll, double *g)
+/* One row from lnAx = lgamma(r+x) - lgamma(r) + r log al + s log be, the
+ * logs at T and G at t_x and T (g1, g2 NULL when t_x = T). Stores the LL,
+ * log P(alive) and, when grad, the row's dLL/d(r, al, s, be). */
+static int pn_row(const double *p, double x, double T, double lnAx, double dr0, double laT,
+		  double lbT, const gent *g1, const gent *g2, double *ll, double *lpa, double *grad)
 {
 	double r = p[0], al = p[1], s = p[2], be = p[3];
-	size_t nv = d->nv;
-	double *la = xmalloc(2 * nv * sizeof(double)), *lb = la + nv;
-	gent *ge = xmalloc((nv ? nv : 1) * sizeof *ge);
-	uint32_t *stamp = xcalloc(nv ? nv : 1, sizeof(uint32_t));
-	for (size_t k = 0; k < nv; k++) {
-		la[k] = log(al + d->v[k]);
-		lb[k] = log(be + d->v[k]);
-	}
-	double sum = 0, G[4] = {0, 0, 0, 0}, curx = -1, lnA = 0, dr0 = 0;
-	double lal = log(al), lbe = log(be), ls = log(s);
-	uint32_t run = 0;
-	int rc = BTYD_OK;
-	for (size_t i = 0; i < d->n && rc == BTYD_OK; i++) {
-		double x = d->x[i], w = d->w[i];
-		if (x != curx) {
-			lnA = lgamma(r + x) - lgamma(r) + r * lal + s * lbe;
-			dr0 = digamma(r + x) - digamma(r) + lal;
-			curx = x;
-			run++;
-		}
-		uint32_t jT = d->iT[i], jx = d->ix[i];
-		double lT1 = -(r + x) * la[jT] - s * lb[jT];
-		double pi2 = 0, Ip = 0, Iq = 0, Ia = 0, Ib = 0, lL = lT1;
-		if (d->tx[i] < d->T[i]) {
-			uint32_t js[2] = {jx, jT};
-			for (int k = 0; k < 2 && rc == BTYD_OK; k++) {
-				uint32_t j = js[k];
-				if (stamp[j] != run) {
-					stamp[j] = run;
-					rc = g_entry(al, be, r + x, s + 1, d->v[j], la[j], lb[j], &ge[j]);
-				}
-			}
-			if (rc != BTYD_OK)
-				break;
-			const gent *g1 = &ge[jx], *g2 = &ge[jT];
-			double e = exp(g2->lg - g1->lg);
-			if (e < 1) {
-				double lI = g1->lg + log1p(-e), lsI = ls + lI;
-				lL = lse2(lT1, lsI);
-				pi2 = exp(lsI - lL);
+	double lT1 = -(r + x) * laT - s * lbT, lL = lT1, pi2 = 0;
+	double Ip = 0, Iq = 0, Ia = 0, Ib = 0;
+	if (g1 && g2) {
+		double e = exp(g2->lg - g1->lg);
+		if (e < 1) {
+			double lsI = log(s) + g1->lg + log1p(-e);
+			lL = lse2(lT1, lsI);
+			if (grad) {
 				double k1 = 1 / (1 - e);
+				pi2 = exp(lsI - lL);
 				Ip = (g1->dp - e * g2->dp) * k1;
 				Iq = (g1->dq - e * g2->dq) * k1;
 				Ia = (g1->da - e * g2->da) * k1;
 				Ib = (g1->db - e * g2->db) * k1;
 			}
 		}
+	}
+	double l = lnAx + lL;
+	if (!isfinite(l))
+		return BTYD_ERANGE;
+	*ll = l;
+	if (lpa)
+		*lpa = lT1 - lL;
+	if (grad) {
 		double pi1 = 1 - pi2;
-		sum += w * (lnA + lL);
-		G[0] += w * (dr0 - pi1 * la[jT] + pi2 * Ip);
-		G[1] += w * (r / al - pi1 * (r + x) / (al + d->T[i]) + pi2 * Ia);
-		G[2] += w * (lbe - pi1 * lb[jT] + pi2 * (1 / s + Iq));
-		G[3] += w * (s / be - pi1 * s / (be + d->T[i]) + pi2 * Ib);
+		grad[0] = dr0 - pi1 * laT + pi2 * Ip;
+		grad[1] = r / al - pi1 * (r + x) / (al + T) + pi2 * Ia;
+		grad[2] = log(be) - pi1 * lbT + pi2 * (1 / s + Iq);
+		grad[3] = s / be - pi1 * s / (be + T) + pi2 * Ib;
+	}
+	return BTYD_OK;
+}
+
+static double pn_lnAx(const double *p, double x)
+{
+	return lgamma(p[0] + x) - lgamma(p[0]) + p[0] * log(p[1]) + p[2] * log(p[3]);
+}
+
+/* LL of all rows and (g not NULL) dLL/dlog(par). */
+static int pn_ll_data(const double *p, const btyd_data *d, double *ll, double *g)
+{
+	double r = p[0], al = p[1], s = p[2], be = p[3];
+	size_t nv = d->nv;
+	double *la = xmalloc(2 * (nv ? nv : 1) * sizeof(double)), *lb = la + nv;
+	gent *ge = xmalloc((nv ? nv : 1) * sizeof *ge);
+	uint32_t *stamp = xcalloc(nv ? nv : 1, sizeof(uint32_t));
+	for (size_t k = 0; k < nv; k++) {
+		la[k] = log(al + d->v[k]);
+		lb[k] = log(be + d->v[k]);
+	}
+	double sum = 0, G[4] = {0, 0, 0, 0}, curx = -1, lnA = 0, dr0 = 0, gr[4];
+	uint32_t run = 0;
+	int rc = BTYD_OK;
+	for (size_t i = 0; i < d->n && rc == BTYD_OK; i++) {
+		double x = d->x[i], w = d->w[i], l;
+		if (x != curx) {
+			lnA = pn_lnAx(p, x);
+			if (g)
+				dr0 = digamma(r + x) - digamma(r) + log(al);
+			curx = x;
+			run++;
+		}
+		uint32_t jT = d->iT[i], jx = d->ix[i];
+		const gent *g1 = NULL, *g2 = NULL;
+		if (d->tx[i] < d->T[i]) {
+			uint32_t js[2] = {jx, jT};
+			for (int k = 0; k < 2 && rc == BTYD_OK; k++) {
+				uint32_t j = js[k];
+				if (stamp[j] != run) {
+					stamp[j] = run;
+					rc = g_eval(al, be, r + x, s + 1, d->v[j], la[j], lb[j], g != NULL, &ge[j]);
+				}
+			}
+			if (rc != BTYD_OK)
+				break;
+			g1 = &ge[jx];
+			g2 = &ge[jT];
+		}
+		rc = pn_row(p, x, d->T[i], lnA, dr0, la[jT], lb[jT], g1, g2, &l, NULL, g ? gr : NULL);
+		if (rc != BTYD_OK)
+			break;
+		sum += w * l;
+		if (g)
+			for (int j = 0; j < 4; j++)
+				G[j] += w * gr[j];
 	}
 	free(la);
 	free(ge);
@@ -956,70 +944,29 @@ static int pn_ll_grad(const double *p, const btyd_data *d, double *ll, double *g
 	if (!isfinite(sum))
 		return BTYD_ERANGE;
 	*ll = sum;
-	for (int j = 0; j < 4; j++) {
-		g[j] = G[j] * p[j];
-		if (!isfinite(g[j]))
-			return BTYD_ERANGE;
-	}
+	if (g)
+		for (int j = 0; j < 4; j++) {
+			g[j] = G[j] * p[j];
+			if (!isfinite(g[j]))
+				return BTYD_ERANGE;
+		}
 	return BTYD_OK;
-}
-
-/* All rows. Rows come sorted by x, and log 2F1 depends on x and one time
- * value only, so it is cached per (x, distinct time). */
-static int pn_ll_data(const double *p, const btyd_data *d, double *ll)
-{
-	size_t nv = d->nv;
-	double *la = xmalloc(3 * nv * sizeof(double)), *lb = la + nv, *lf = lb + nv;
-	uint32_t *stamp = xcalloc(nv ? nv : 1, sizeof(uint32_t));
-	int ab = p[1] >= p[3];
-	double wt = ab ? p[1] : p[3], dif = ab ? p[1] - p[3] : p[3] - p[1];
-	for (size_t k = 0; k < nv; k++) {
-		la[k] = log(p[1] + d->v[k]);
-		lb[k] = log(p[3] + d->v[k]);
-	}
-	double sum = 0, curx = -1, lnA = 0, aa = 0, bb = 0;
-	uint32_t run = 0;
-	int rc = BTYD_OK;
-	for (size_t i = 0; i < d->n; i++) {
-		double x = d->x[i], l;
-		if (x != curx) {
-			lnA = pn_lnAx(p, x);
-			aa = p[0] + p[2] + x;
-			bb = ab ? p[2] + 1 : p[0] + x;
-			curx = x;
-			run++;
-		}
-		uint32_t jT = d->iT[i], jx = d->ix[i];
-		if (d->tx[i] < d->T[i]) {
-			uint32_t js[2] = {jx, jT};
-			for (int q = 0; q < 2; q++) {
-				uint32_t j = js[q];
-				if (stamp[j] != run) {
-					stamp[j] = run;
-					if (log_f_a1(aa, bb, dif / (wt + d->v[j]), &lf[j]) != BTYD_OK)
-						lf[j] = NAN;
-				}
-			}
-		}
-		rc = pn_row(p, x, d->tx[i], d->T[i], lnA, la[jT], lb[jT], la[jx], lb[jx], &lf[jx],
-			    &lf[jT], &l, NULL);
-		if (rc != BTYD_OK)
-			break;
-		sum += d->w[i] * l;
-	}
-	free(la);
-	free(stamp);
-	if (rc == BTYD_OK && !isfinite(sum))
-		rc = BTYD_ERANGE;
-	if (rc == BTYD_OK)
-		*ll = sum;
-	return rc;
 }
 
 static int pn_row1(const double *p, double x, double tx, double T, double *ll, double *lpa)
 {
-	return pn_row(p, x, tx, T, pn_lnAx(p, x), log(p[1] + T), log(p[3] + T),
-		      log(p[1] + tx), log(p[3] + tx), NULL, NULL, ll, lpa);
+	double laT = log(p[1] + T), lbT = log(p[3] + T);
+	gent g1, g2;
+	int have = tx < T;
+	if (have) {
+		int rc = g_eval(p[1], p[3], p[0] + x, p[2] + 1, tx, log(p[1] + tx), log(p[3] + tx), 0, &g1);
+		if (rc == BTYD_OK)
+			rc = g_eval(p[1], p[3], p[0] + x, p[2] + 1, T, laT, lbT, 0, &g2);
+		if (rc != BTYD_OK)
+			return rc;
+	}
+	return pn_row(p, x, T, pn_lnAx(p, x), 0, laT, lbT, have ? &g1 : NULL, have ? &g2 : NULL, ll,
+		      lpa, NULL);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1080,7 +1027,7 @@ int btyd_ll(const btyd_model *m, const btyd_data *d, double *ll)
 		return BTYD_EDOMAIN;
 	if (m->kind == BTYD_BGNBD)
 		return bg_ll_data(m->par, d, ll, NULL);
-	return pn_ll_data(m->par, d, ll);
+	return pn_ll_data(m->par, d, ll, NULL);
 }
 
 int btyd_gg_ll1(const btyd_model *m, double x, double mx, double *ll)
@@ -1126,32 +1073,13 @@ static double objective(const double *th, double *g, void *vctx)
 			return INFINITY;
 		p[i] = exp(th[i]);
 	}
-	if (c->kind == BTYD_BGNBD)
+	if (c->kind == BTYD_BGNBD) {
 		rc = bg_ll_data(p, c->d, &ll, g ? gg : NULL);
-	else if (c->kind == BTYD_PNBD)
-	{
-		rc = g ? pn_ll_grad(p, c->d, &ll, gg) : pn_ll_data(p, c->d, &ll);
-		if (rc == BTYD_ENOCONV && g) {
-			/* a 2F1 needed the quadrature: differentiate numerically */
-			double thh[4];
-			memcpy(thh, th, sizeof thh);
-			rc = pn_ll_data(p, c->d, &ll);
-			for (int i = 0; i < 4 && rc == BTYD_OK; i++) {
-				double h = 1e-5, pp[4], lp, lm;
-				memcpy(pp, p, sizeof pp);
-				pp[i] = exp(th[i] + h);
-				rc = pn_ll_data(pp, c->d, &lp);
-				pp[i] = exp(th[i] - h);
-				if (rc == BTYD_OK)
-					rc = pn_ll_data(pp, c->d, &lm);
-				if (rc == BTYD_OK)
-					gg[i] = (lp - lm) / (2 * h);
-			}
-			(void)thh;
-		}
-	}
-	else
+	} else if (c->kind == BTYD_PNBD) {
+		rc = pn_ll_data(p, c->d, &ll, g ? gg : NULL);
+	} else {
 		rc = gg_ll_data(p, c->s, &ll, g ? gg : NULL);
+	}
 	if (rc != BTYD_OK)
 		return INFINITY;
 	if (g)

@@ -803,9 +803,12 @@ static void test_simulated(void)
 	enum { N = 20000 };
 	static double x[N], tx[N], T[N], m[N];
 	static const double bg[4] = {0.5, 10, 0.8, 2.5}, pn[4] = {0.6, 8, 0.8, 12};
+	/* alpha >> beta: 2F1 arguments up to 0.975, so the likelihood and its
+	 * gradient go through the quadrature fallback */
+	static const double pn2[4] = {1, 20, 0.3, 0.5};
 	static const double gg[3] = {6, 4, 15};
-	for (int model = 0; model < 2; model++) {
-		const double *tp = model == 0 ? bg : pn;
+	for (int model = 0; model < 3; model++) {
+		const double *tp = model == 0 ? bg : model == 1 ? pn : pn2;
 		for (int i = 0; i < N; i++) {
 			double lam = gamma_rv(tp[0]) / tp[1], t = 0, last = 0;
 			double pdrop = 0, life = INFINITY;
@@ -843,7 +846,7 @@ static void test_simulated(void)
 		btyd_fit f;
 		int rc = btyd_group(x, tx, T, NULL, N, &d, &bad);
 		int frc = btyd_fit_model(model == 0 ? BTYD_BGNBD : BTYD_PNBD, &d, NULL, &f);
-		const char *name = model == 0 ? "BG/NBD" : "Pareto/NBD";
+		const char *name = model == 0 ? "BG/NBD" : model == 1 ? "Pareto/NBD" : "Pareto/NBD (alpha >> beta)";
 		CHECK(rc == BTYD_OK && frc == BTYD_OK && f.converged && f.se_ok,
 		      "%s fit on %d simulated customers (%s)", name, N, f.msg);
 		for (int j = 0; j < 4; j++)
