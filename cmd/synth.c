@@ -39,7 +39,7 @@ static const char USAGE[] =
 	"  --format F         csv (default: customer_id,order_id,date,amount,channel,sku)\n"
 	"                     or stream (events records)\n"
 	"  --order O          customer (default: grouped by customer, streamed) or time\n"
-	"                     (sorted by time like a shop export; ~40 bytes a row of memory)\n"
+	"                     (sorted by time like a shop export; ~60 bytes a row of memory)\n"
 	"  -u                 stream: stored blocks even with -o\n"
 	"  --no-header        csv without its header line\n"
 	"  --stats            print counts on standard error\n"

@@ -673,18 +673,68 @@ static int trow_cmp(const void *pa, const void *pb)
 	return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
+/* Orders rows by (time, seq). Usually returns the keys
+ * ((time - min) << 32 | seq) sorted by an LSD radix sort, 8 bits a pass,
+ * skipping passes where every key has the same byte: the low 32 bits give
+ * the row. When the times span 2^32 seconds or more, sorts the rows
+ * themselves with qsort and returns NULL. Both give the same order, as the
+ * keys are unique. */
+static uint64_t *sort_rows(trow *rows, size_t n)
+{
+	if (n == 0)
+		return NULL;
+	int64_t lo = rows[0].time, hi = rows[0].time;
+	for (size_t i = 1; i < n; i++) {
+		if (rows[i].time < lo)
+			lo = rows[i].time;
+		if (rows[i].time > hi)
+			hi = rows[i].time;
+	}
+	if ((uint64_t)(hi - lo) > UINT32_MAX) {
+		qsort(rows, n, sizeof *rows, trow_cmp);
+		return NULL;
+	}
+	uint64_t *a = xmalloc(n * sizeof *a), *b = xmalloc(n * sizeof *b);
+	for (size_t i = 0; i < n; i++)
+		a[i] = (uint64_t)(rows[i].time - lo) << 32 | rows[i].seq;
+	for (int shift = 0; shift < 64; shift += 8) {
+		size_t count[256] = {0};
+		for (size_t i = 0; i < n; i++)
+			count[a[i] >> shift & 255]++;
+		if (count[a[0] >> shift & 255] == n)
+			continue;
+		size_t pos = 0;
+		for (int d = 0; d < 256; d++) {
+			size_t c = count[d];
+			count[d] = pos;
+			pos += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			b[count[a[i] >> shift & 255]++] = a[i];
+		uint64_t *t = a;
+		a = b;
+		b = t;
+	}
+	free(b);
+	return a;
+}
+
 /* --order time: sorts the held rows by time (generation order on ties, so
  * an order's lines and a duplicate stay together), numbers the orders in
  * the order they first appear, and writes the rows. */
 static void write_time_ordered(run *R)
 {
 	const synth_opts *o = R->o;
-	qsort(R->rows, R->nrows, sizeof *R->rows, trow_cmp);
+	uint64_t *perm = sort_rows(R->rows, R->nrows);
 	uint64_t norders = R->st->orders, next = 0;
 	uint64_t *renum = xcalloc(norders + 1, sizeof *renum);
 	char id[40], order[32], sku[8] = "SKU";
 	for (size_t i = 0; i < R->nrows; i++) {
-		const trow *t = &R->rows[i];
+		const trow *t = perm ? &R->rows[perm[i] & UINT32_MAX] : &R->rows[i];
+		/* The rows are read in random order: fetch ahead. */
+		if (perm && i + 16 < R->nrows) {
+			__builtin_prefetch(&R->rows[perm[i + 16] & UINT32_MAX]);
+		}
 		row w = {.cust = id, .order = order, .sku = sku, .time = t->time, .cents = t->cents,
 			 .refund = t->flags & 1};
 		id[0] = 'C';
@@ -706,6 +756,7 @@ static void write_time_ordered(run *R)
 			emit_csv(R, &w, t->flags >> 2, 0);
 	}
 	free(renum);
+	free(perm);
 	free(R->rows);
 	R->rows = NULL;
 }

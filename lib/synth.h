@@ -72,7 +72,7 @@ typedef struct synth_opts {
 	double alias_rate;           /* share of customers with a second id */
 	int format;                  /* SYNTH_CSV (default) or SYNTH_STREAM */
 	int header;                  /* CSV header line (default 1) */
-	int order_time;              /* rows sorted by time (held in memory, ~40 bytes a row)
+	int order_time;              /* rows sorted by time (held in memory, ~60 bytes a row)
 	                                instead of grouped by customer (streamed) */
 } synth_opts;
 
