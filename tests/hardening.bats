@@ -1,0 +1,371 @@
+#!/usr/bin/env bats
+# Hardening across programs (RELIABILITY.md promises 4 and 5):
+#  - fault injection through the project's wrappers (RETAIN_FAIL=KIND:N for
+#    KIND alloc, write, fsync, rename, close and N = 1, 2, ... until the run
+#    completes): every run ends in the reference output or exit 4 with a
+#    message, every output file is either the old one or the complete new
+#    one, and no temporary file is left (output folder and --tmpdir listed);
+#  - SIGTERM/SIGINT while the temporary output is open (and, where the
+#    program streams, partly written): no temporary file, old output intact;
+#  - a second run on the same output is refused while the first holds it;
+#  - `| head -1` is quiet; with SIGPIPE ignored, exit 4 and a clear message.
+
+load helpers
+
+setup_file() {
+	FIX="$BATS_FILE_TMPDIR/fix"
+	export FIX
+	mkdir -p "$FIX"
+	# small inputs for the fault sweeps
+	synth --customers 30 --seed 3 --dup-rate 0.1 --refund-rate 0.1 -o "$FIX/s.csv"
+	cp "$FIX/s.csv" "$FIX/bad.csv"
+	printf 'C9,O9,2023-02-30,1.00,direct,SKU1\nC9,O9,2023-01-01,abc,direct,SKU1\n' >>"$FIX/bad.csv"
+	ingest --attr channel "$FIX/s.csv" -o "$FIX/e.rtn"
+	synth --customers 150 --seed 5 --dup-rate 0.1 --format stream -o "$FIX/m.rtn"
+	dedupe "$FIX/e.rtn" -o "$FIX/d.rtn"
+	rfm "$FIX/d.rtn" -o "$FIX/r.rtn"
+	# large inputs for signals and pipes (outputs well above a pipe buffer)
+	synth --customers 20000 --seed 9 -o "$FIX/big.csv"
+	synth --customers 50000 --seed 7 --format stream -o "$FIX/b.rtn"
+	dedupe "$FIX/b.rtn" -o "$FIX/bd.rtn"
+	rfm "$FIX/bd.rtn" -o "$FIX/br.rtn"
+}
+
+# Programs that exist now (tests for a program not built yet would fail).
+have() { [ -x "$BIN/$1" ]; }
+
+# Each test writes into the empty folder $W; spill files go to $T/tmp.
+prepare() {
+	W="$T/w"
+	mkdir -p "$W" "$T/tmp" "$T/ref"
+	export TMPDIR="$T/tmp"
+}
+
+# Runs CMD once without faults; the files named in $OUTS (relative to $W)
+# become the reference in $T/ref, standard error in $T/ref.err.
+reference() {
+	rm -f "$W"/* "$T"/ref/*
+	"$@" >"$T/ref.stdout" 2>"$T/ref.err" || { echo "reference run failed: $*"; cat "$T/ref.err"; return 1; }
+	local f
+	for f in $OUTS; do
+		[ -f "$W/$f" ] || { echo "reference run wrote no $f"; return 1; }
+		cp "$W/$f" "$T/ref/$f"
+	done
+}
+
+# The folder holds exactly the outputs; the temporary folder is empty.
+# (Shell globs rather than ls: the sweeps run this thousands of times.)
+no_leftovers() {
+	local f got=() left=() outs=($OUTS)
+	shopt -s dotglob nullglob
+	got=("$W"/*)
+	left=("$T"/tmp/*)
+	shopt -u dotglob nullglob
+	for f in $OUTS; do [ -f "$W/$f" ] || { echo "$1: $f missing"; return 1; }; done
+	[ "${#got[@]}" -eq "${#outs[@]}" ] || { echo "$1: folder holds ${got[*]##*/}, want $OUTS"; return 1; }
+	[ "${#left[@]}" -eq 0 ] || { echo "$1: temporary folder holds ${left[*]##*/}"; return 1; }
+}
+
+# is_old FILE: FILE is still the "old" placeholder.
+is_old() {
+	local line=""
+	read -r line <"$1" || true
+	[ "$line" = old ]
+}
+
+# sweep KIND CMD...: RETAIN_FAIL=KIND:N for N = 1, 2, ... until CMD exits 0.
+# Every failing run exits 4 with "PROG: " and a message naming the failure;
+# every output is the old file or byte-identical to the reference (and on
+# success all of them are the reference); nothing else is left behind.
+# Sets SWEPT to the number of injected failures.
+sweep() {
+	local kind=$1
+	shift
+	local prog=${1##*/} n=0 rc f pat
+	case $kind in
+	alloc) pat='out of memory' ;;
+	write) pat='write error|No space left' ;;
+	fsync) pat='fsync failed' ;;
+	close) pat='close failed|write error' ;;
+	rename) pat='cannot rename' ;;
+	esac
+	while :; do
+		n=$((n + 1))
+		[ "$n" -le 3000 ] || { echo "$kind: still failing at N=$n"; return 1; }
+		for f in $OUTS; do echo old >"$W/$f"; done
+		rc=0
+		RETAIN_FAIL=$kind:$n "$@" >"$T/stdout" 2>"$T/err" || rc=$?
+		for f in $OUTS; do
+			if ! is_old "$W/$f" && ! cmp -s "$W/$f" "$T/ref/$f"; then
+				echo "$kind:$n: $f is neither the old file nor the complete new one (exit $rc)"
+				head -c 400 "$T/err"
+				return 1
+			fi
+		done
+		no_leftovers "$kind:$n (exit $rc)" || return 1
+		if [ "$rc" -eq 0 ]; then
+			for f in $OUTS; do
+				cmp -s "$W/$f" "$T/ref/$f" || { echo "$kind:$n: exit 0 but $f differs"; return 1; }
+			done
+			cmp -s "$T/stdout" "$T/ref.stdout" || { echo "$kind:$n: standard output differs"; return 1; }
+			cmp -s "$T/err" "$T/ref.err" || { echo "$kind:$n: standard error differs:"; cat "$T/err"; return 1; }
+			break
+		fi
+		if [ "$rc" -ne 4 ]; then
+			echo "$kind:$n: exit $rc, want 4: $(head -c 400 "$T/err")"
+			return 1
+		fi
+		if ! grep -Eq "^$prog: .*($pat)" "$T/err"; then
+			echo "$kind:$n: message lacks /$prog: .*($pat)/: $(head -c 400 "$T/err")"
+			return 1
+		fi
+	done
+	SWEPT=$((n - 1))
+}
+
+# All five kinds; each must have injected at least one failure (so the
+# program really goes through the wrappers) and then completed.
+sweep_all() {
+	local kind
+	for kind in alloc write fsync rename close; do
+		sweep "$kind" "$@" || return 1
+		[ "$SWEPT" -ge 1 ] || { echo "$kind: no call was ever failed: not using the wrappers?"; return 1; }
+		echo "$kind: $SWEPT failing runs, then the reference output"
+	done
+}
+
+@test "fault injection: ingest -o with a rejects file" {
+	prepare
+	OUTS="out.rtn rej.tsv"
+	reference ingest --attr channel --max-rejects 5 --rejects "$W/rej.tsv" "$FIX/bad.csv" -o "$W/out.rtn"
+	[ "$(inspect --count "$T/ref/out.rtn")" -eq "$(($(wc -l <"$FIX/s.csv") - 1))" ]
+	[ "$(wc -l <"$T/ref/rej.tsv")" -eq 3 ]
+	sweep_all ingest --attr channel --max-rejects 5 --rejects "$W/rej.tsv" "$FIX/bad.csv" -o "$W/out.rtn"
+}
+
+@test "fault injection: dedupe -o while spilling (--memory 1k), with --dups" {
+	prepare
+	OUTS="out.rtn dups.rtn"
+	reference dedupe --stats --memory 1k --tmpdir "$T/tmp" --dups "$W/dups.rtn" "$FIX/m.rtn" -o "$W/out.rtn"
+	# it really spills, and really removes duplicates
+	grep -Eq 'sort 1: .* [1-9][0-9]* runs spilled' "$T/ref.err"
+	[ "$(inspect --count "$T/ref/dups.rtn")" -gt 0 ]
+	[ "$(($(inspect --count "$T/ref/out.rtn") + $(inspect --count "$T/ref/dups.rtn")))" -eq "$(inspect --count "$FIX/m.rtn")" ]
+	sweep_all dedupe --stats --memory 1k --tmpdir "$T/tmp" --dups "$W/dups.rtn" "$FIX/m.rtn" -o "$W/out.rtn"
+}
+
+@test "fault injection: rfm -o with --breaks-out" {
+	prepare
+	OUTS="out.rtn breaks"
+	reference rfm --breaks-out "$W/breaks" "$FIX/d.rtn" -o "$W/out.rtn"
+	[ "$(inspect --count "$T/ref/out.rtn")" -eq "$(inspect --no-names "$FIX/d.rtn" | cut -f1 | sort -u | wc -l)" ]
+	sweep_all rfm --breaks-out "$W/breaks" "$FIX/d.rtn" -o "$W/out.rtn"
+}
+
+@test "fault injection: cohort -o, stream and CSV" {
+	prepare
+	OUTS="out.rtn"
+	reference cohort "$FIX/d.rtn" -o "$W/out.rtn"
+	[ "$(inspect --count "$T/ref/out.rtn")" -gt 10 ]
+	sweep_all cohort "$FIX/d.rtn" -o "$W/out.rtn"
+	OUTS="out.csv"
+	reference cohort --format csv "$FIX/d.rtn" -o "$W/out.csv"
+	[ "$(wc -l <"$T/ref/out.csv")" -gt 10 ]
+	sweep_all cohort --format csv "$FIX/d.rtn" -o "$W/out.csv"
+}
+
+@test "fault injection: segment-export -o (CSV and JSON Lines)" {
+	prepare
+	OUTS="out.csv"
+	reference segment-export "$FIX/r.rtn" -o "$W/out.csv"
+	[ "$(wc -l <"$T/ref/out.csv")" -eq "$(($(inspect --count "$FIX/r.rtn") + 1))" ]
+	sweep_all segment-export "$FIX/r.rtn" -o "$W/out.csv"
+	OUTS="out.jsonl"
+	reference segment-export --format jsonl --fields customer,segment,revenue "$FIX/r.rtn" -o "$W/out.jsonl"
+	sweep_all segment-export --format jsonl --fields customer,segment,revenue "$FIX/r.rtn" -o "$W/out.jsonl"
+}
+
+# ---- signals ----
+
+# kill_midwrite SIG NEED_BYTES CMD...: runs CMD (which writes $W/out) and,
+# once its temporary output exists (and, if NEED_BYTES is 1, holds data),
+# stops it, checks the temporary file is still there (so the signal lands
+# mid-write), sends SIG and lets it run. It must die of SIG, leave no
+# temporary or lock file and keep the old output. Tries again when the run
+# finished before it could be caught (up to 8 times).
+kill_midwrite() {
+	local sig=$1 need=$2
+	shift 2
+	local attempt pid tmp caught rc want
+	want=$((128 + $(kill -l "$sig")))
+	for attempt in 1 2 3 4 5 6 7 8; do
+		rm -rf "${W:?}"/* "$W"/.??* "$T"/tmp/*
+		echo old >"$W/out"
+		"$@" >/dev/null 2>"$T/err" &
+		pid=$!
+		caught=""
+		while [ -z "$caught" ] && kill -0 "$pid" 2>/dev/null; do
+			for tmp in "$W"/.out.??????; do
+				[ -f "$tmp" ] || continue
+				[ "$need" = 0 ] || [ -s "$tmp" ] || continue
+				kill -STOP "$pid"
+				if [ -f "$tmp" ]; then caught=$tmp; else caught=late; fi
+				break
+			done
+		done
+		if [ -n "$caught" ] && [ "$caught" != late ]; then
+			kill -"$sig" "$pid"
+			kill -CONT "$pid"
+			rc=0
+			wait "$pid" || rc=$?
+			[ "$rc" -eq "$want" ] || { echo "$*: exit $rc after SIG$sig, want $want"; cat "$T/err"; return 1; }
+			[ "$(cat "$W/out")" = old ] || { echo "$*: old output replaced"; return 1; }
+			[ "$(ls -A "$W")" = out ] || { echo "$*: left $(ls -A "$W" | tr '\n' ' ')"; return 1; }
+			[ -z "$(ls -A "$T/tmp")" ] || { echo "$*: left spill files $(ls -A "$T/tmp")"; return 1; }
+			return 0
+		fi
+		kill -CONT "$pid" 2>/dev/null || true
+		wait "$pid" || true
+	done
+	echo "$*: never caught with its temporary output open"
+	return 1
+}
+
+@test "SIGTERM and SIGINT mid-write: ingest (streaming, data already written)" {
+	prepare
+	kill_midwrite TERM 1 ingest "$FIX/big.csv" -o "$W/out"
+	kill_midwrite INT 1 ingest "$FIX/big.csv" -o "$W/out"
+}
+
+@test "SIGTERM and SIGINT mid-write: dedupe while merging spilled runs" {
+	prepare
+	kill_midwrite TERM 1 dedupe --memory 1M --tmpdir "$T/tmp" "$FIX/b.rtn" -o "$W/out"
+	kill_midwrite INT 1 dedupe --memory 1M --tmpdir "$T/tmp" "$FIX/b.rtn" -o "$W/out"
+}
+
+@test "SIGTERM and SIGINT mid-write: rfm" {
+	prepare
+	kill_midwrite TERM 1 rfm "$FIX/bd.rtn" -o "$W/out"
+	kill_midwrite INT 1 rfm "$FIX/bd.rtn" -o "$W/out"
+}
+
+@test "SIGTERM and SIGINT mid-write: cohort (stream and CSV)" {
+	prepare
+	kill_midwrite TERM 0 cohort --period day "$FIX/bd.rtn" -o "$W/out"
+	kill_midwrite INT 0 cohort --period day --format csv "$FIX/bd.rtn" -o "$W/out"
+}
+
+@test "SIGTERM and SIGINT mid-write: segment-export" {
+	prepare
+	kill_midwrite TERM 1 segment-export "$FIX/br.rtn" -o "$W/out"
+	kill_midwrite INT 1 segment-export "$FIX/br.rtn" -o "$W/out"
+}
+
+# ---- a second run on the same output ----
+
+# refused CMD...: while another process holds the output's lock (flock(2),
+# as a first run does), CMD is refused with exit 4 and a clear message; the
+# old output, and the lock the other run holds, stay; nothing else is left.
+refused() {
+	echo old >"$W/out"
+	: >"$W/.out.lock"
+	flock -n "$W/.out.lock" sleep 30 3>&- &
+	local holder=$! i
+	for i in $(seq 50); do
+		flock -n "$W/.out.lock" true || break
+		sleep 0.1
+	done
+	local rc=0
+	"$@" >/dev/null 2>"$T/err" || rc=$?
+	kill "$holder"
+	wait "$holder" 2>/dev/null || true
+	[ "$rc" -eq 4 ] || { echo "$*: exit $rc, want 4"; cat "$T/err"; return 1; }
+	grep -q "out: another run is writing this file" "$T/err" || { echo "$*: $(cat "$T/err")"; return 1; }
+	[ "$(cat "$W/out")" = old ] || { echo "$*: old output replaced"; return 1; }
+	[ "$(ls -A "$W" | sort | tr '\n' ' ')" = ".out.lock out " ] || { echo "$*: left $(ls -A "$W")"; return 1; }
+	rm -f "$W/.out.lock"
+}
+
+@test "a run is refused while another run holds the same output (every program with -o)" {
+	prepare
+	refused ingest "$FIX/s.csv" -o "$W/out"
+	refused dedupe "$FIX/e.rtn" -o "$W/out"
+	refused rfm "$FIX/d.rtn" -o "$W/out"
+	refused cohort "$FIX/d.rtn" -o "$W/out"
+	refused cohort --format csv "$FIX/d.rtn" -o "$W/out"
+	refused segment-export "$FIX/r.rtn" -o "$W/out"
+	refused synth --customers 5 -o "$W/out"
+}
+
+# Two real runs: the first reads all but the last byte of its input (through
+# a FIFO) and waits with the output open; the second is refused; the first
+# then gets the last byte and completes with the right output.
+overlap() {
+	local input=$1
+	shift
+	rm -f "$W/in"
+	mkfifo "$W/in"
+	(
+		head -c -1 "$input"
+		while [ ! -e "$T/go" ]; do sleep 0.1; done
+		tail -c 1 "$input"
+	) >"$W/in" 3>&- &
+	local feeder=$! first i rc
+	"$@" "$W/in" -o "$W/out" 2>"$T/err1" 3>&- &
+	first=$!
+	for i in $(seq 100); do
+		[ -e "$W/.out.lock" ] && break
+		sleep 0.1
+	done
+	rc=0
+	"$@" "$input" -o "$W/out" 2>"$T/err2" || rc=$?
+	touch "$T/go"
+	wait "$first"
+	wait "$feeder"
+	rm -f "$T/go" "$W/in"
+	[ "$rc" -eq 4 ] || { echo "second run: exit $rc, want 4"; cat "$T/err2"; return 1; }
+	grep -q "another run is writing this file" "$T/err2"
+	[ "$(ls -A "$W")" = out ] || { echo "left $(ls -A "$W")"; return 1; }
+}
+
+@test "two overlapping runs: the second is refused, the first completes (ingest, dedupe, segment-export)" {
+	prepare
+	overlap "$FIX/s.csv" ingest --format csv
+	[ "$(inspect "$W/out")" = "$(ingest "$FIX/s.csv" | inspect)" ]
+	overlap "$FIX/e.rtn" dedupe
+	[ "$(inspect "$W/out")" = "$(inspect "$FIX/d.rtn")" ]
+	overlap "$FIX/r.rtn" segment-export
+	cmp "$W/out" <(segment-export "$FIX/r.rtn")
+}
+
+# ---- broken pipes ----
+
+# piped "CMD ...": `| head -1` ends quietly (the program dies of SIGPIPE and
+# says nothing); with SIGPIPE ignored it exits 4 naming the broken pipe.
+piped() {
+	local out
+	out=$(bash -c "$1 2>'$T/err' | head -1 >/dev/null; echo \${PIPESTATUS[0]}")
+	[ "$out" = 141 ] || { echo "$1 | head -1: exit $out, want 141 (SIGPIPE)"; cat "$T/err"; return 1; }
+	[ ! -s "$T/err" ] || { echo "$1 | head -1 is not quiet: $(cat "$T/err")"; return 1; }
+	out=$(bash -c "trap '' PIPE; $1 2>'$T/err' | head -1 >/dev/null; echo \${PIPESTATUS[0]}")
+	local prog=${1%% *}
+	[ "$out" = 4 ] || { echo "$1 (SIGPIPE ignored): exit $out, want 4"; cat "$T/err"; return 1; }
+	grep -Eq "^$prog: standard output: write error: Broken pipe$" "$T/err" ||
+		{ echo "$1 (SIGPIPE ignored): unclear message: $(cat "$T/err")"; return 1; }
+	[ "$(wc -l <"$T/err")" -eq 1 ] || { echo "$1: more than one message: $(cat "$T/err")"; return 1; }
+}
+
+@test "| head -1 is quiet; SIGPIPE ignored gives exit 4 and a clear message (every program)" {
+	piped "ingest '$FIX/big.csv'"
+	piped "dedupe '$FIX/b.rtn'"
+	piped "rfm '$FIX/bd.rtn'"
+	piped "cohort --period day '$FIX/bd.rtn'"
+	piped "cohort --period day --format csv '$FIX/bd.rtn'"
+	piped "cohort --period day --format html '$FIX/bd.rtn'"
+	piped "segment-export '$FIX/br.rtn'"
+	piped "segment-export --format jsonl '$FIX/br.rtn'"
+	piped "inspect '$FIX/bd.rtn'"
+	piped "inspect --format jsonl '$FIX/br.rtn'"
+	piped "synth --customers 20000"
+	piped "synth --customers 20000 --format stream"
+}
