@@ -39,7 +39,9 @@ for size in $BENCH_SIZES; do
 	bytes=$(bench_bytes "$csv")
 	bench_run "floor: cat $size" "$rows" "$bytes" "" "cat '$csv'"
 	bench_run "floor: wc -l $size" "$rows" "$bytes" "" "wc -l '$csv'"
-	bench_run "synth $size (csv out)" "$rows" "$bytes" "" "synth $(bench_synth_args "$size")"
+	# synth itself: streaming (rows grouped by customer) and --order time
+	bench_run "synth $size" "$rows" "$bytes" "" "synth $(bench_synth_args "$size" | sed 's/ --order time//')"
+	bench_run "synth --order time $size" "$rows" "$bytes" "" "synth $(bench_synth_args "$size")"
 done
 
 for script in "$BENCH_HOME"/*.sh; do
