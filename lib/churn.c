@@ -650,8 +650,9 @@ void churn_collect(churn *c, const rtn_value *v)
 
 static void fit_fail(const char *what, int rc, const btyd_fit *f)
 {
-	rtn_die(RTN_EXIT_CHECK, "%s fit failed: %s%s%s", what, btyd_strerror(rc), f->msg[0] ? ": " : "",
-		f->msg);
+	const double *p = f->model.par;
+	rtn_die(RTN_EXIT_CHECK, "%s fit failed: %s%s%s (last parameters %.4g %.4g %.4g %.4g)", what,
+		btyd_strerror(rc), f->msg[0] ? ": " : "", f->msg, p[0], p[1], p[2], p[3]);
 }
 
 static void spend_ready(churn *c)
@@ -739,8 +740,17 @@ void churn_fit(churn *c)
 	btyd_spend_free(&sp);
 	if (rc == BTYD_EINFSPEND && c->par.spend.model.par[1] > 0)
 		rc = BTYD_OK, c->par.spend.converged = 1;   /* reported by spend_ready */
-	if (rc != BTYD_OK || !c->par.spend.converged)
+	if (rc != BTYD_OK || !c->par.spend.converged) {
+		const double *g = c->par.spend.model.par;
+		if (isfinite(g[1]) && g[1] > 0 && g[1] < 1.2)
+			rtn_die(RTN_EXIT_CHECK,
+				"Gamma-Gamma fit failed (%s) with q = %.4g, near 1: at q <= 1 the spend "
+				"distribution has no finite mean and expected spend is undefined (a few huge "
+				"orders or wrong amounts? check the largest mean_spend values, or score with "
+				"--params from a sounder period)",
+				btyd_strerror(rc ? rc : BTYD_ENOCONV), g[1]);
 		fit_fail("Gamma-Gamma", rc ? rc : BTYD_ENOCONV, &c->par.spend);
+	}
 	spend_ready(c);
 	c->have_params = 1;
 }

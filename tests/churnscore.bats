@@ -155,6 +155,17 @@ field() {
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"Gamma-Gamma q = 0.9 <= 1: the fitted spend distribution has no finite mean"* ]]
 	[ ! -e "$T/out.rtn" ]
+	# a fitted q <= 1: BG/NBD buyers from synth, spend with an infinite-mean
+	# tail (each customer's level 1/u^3, u uniform)
+	synth --customers 3000 --seed 3 -o "$T/syn.csv"
+	awk -F, 'BEGIN { OFS = ","; srand(5) } NR == 1 { print; next }
+		{ if (!($1 in b)) b[$1] = 1 / (rand() ^ 3); $4 = sprintf("%.2f", b[$1] * (0.5 + rand())); print }' \
+		"$T/syn.csv" >"$T/heavy.csv"
+	ingest --customer customer_id --time date --amount amount "$T/heavy.csv" | rfm >"$T/heavy.rtn"
+	run churnscore -o "$T/out.rtn" "$T/heavy.rtn"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"Gamma-Gamma q = 0."*" <= 1: the fitted spend distribution has no finite mean, so expected spend is undefined"* ]]
+	[ ! -e "$T/out.rtn" ]
 }
 
 # Seven hand-made customers, analysis day 2023-06-30 (recent window 30 days:
