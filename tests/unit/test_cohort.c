@@ -241,7 +241,9 @@ static void test_acc(void)
 	cohort_value_of(t, r, 3, &cum, &v);
 	CHECK(v.state == 0 && v.customers == RTN_NULL && isnan(v.rate), "beyond the table: future, null");
 	/* partial stream round trip */
-	char path[] = "/tmp/test_cohort.XXXXXX";
+	char path[4096];
+	const char *tmp = getenv("TMPDIR");
+	snprintf(path, sizeof path, "%s/test_cohort.XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	int fd = mkstemp(path);
 	CHECK(fd >= 0, "temporary file");
 	close(fd);
