@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #define CDNOW "../shared/data/cdnow/cdnow_customers_summary_with_transactions.csv"
 
@@ -584,6 +585,7 @@ static void test_cdnow(void)
 		TX[i] = c.tx[k];
 		TT[i] = c.T[k];
 	}
+	clock_t c0 = clock();
 	double t0 = rtn_now();
 	btyd_data big;
 	uint32_t *map = xmalloc(N * sizeof *map);
@@ -632,7 +634,11 @@ static void test_cdnow(void)
 	btyd_scorer_free(&scr);
 	free(pa_u);
 	free(map);
-	CHECK(t3 - t0 < 5.0, "group + fit + score 1M customers in under 5 s (%.3fs)", t3 - t0);
+	/* CPU time, not wall time: a loaded machine must not fail the suite;
+	 * the bound catches a blow-up (it is about 0.1 s, more under ASan) */
+	double cpu = (double)(clock() - c0) / CLOCKS_PER_SEC;
+	printf("# 942,800 customers: group + fit + score %.3f s CPU\n", cpu);
+	CHECK(cpu < 20.0, "group + fit + score 1M customers: %.3f s CPU", cpu);
 	btyd_data_free(&big);
 
 	/* Pareto/NBD timing on the same data */
