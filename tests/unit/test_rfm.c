@@ -358,6 +358,131 @@ static void test_stages(void)
 	      "unknown setting refused");
 }
 
+/* Random events for 300 customers (line items sharing order ids, orders
+ * without ids, refunds, visits, carried channels), fed in sorted order and
+ * in a shuffled order (through the batched, prefetching path, with key sets
+ * growing past their first size): every aggregate must agree. */
+static uint64_t rng_state = 42;
+static uint64_t rnd(void)
+{
+	rng_state = rng_state * 6364136223846793005ULL + 1442695040888963407ULL;
+	return rng_state >> 33;
+}
+
+typedef struct rev {
+	char cust[12], order[12];
+	const char *type, *channel;
+	int64_t t, amount;
+} rev;
+
+static int rev_cmp(const void *x, const void *y)
+{
+	const rev *a = x, *b = y;
+	int c = strcmp(a->cust, b->cust);
+	if (c)
+		return c;
+	return (a->t > b->t) - (a->t < b->t);
+}
+
+static void feed_rev(custagg *a, const rev *e)
+{
+	rtn_value v[6];
+	memset(v, 0, sizeof v);
+	v[0] = rtn_str(e->cust);
+	v[1].i = e->t;
+	v[2].i = e->amount;
+	v[3] = rtn_str(e->order);
+	v[4] = rtn_str(e->type);
+	v[5] = rtn_str(e->channel);
+	if (ca_add(a, v) != 0)
+		CHECK(0, "random add");
+}
+
+static void test_random_sorted_unsorted(void)
+{
+	enum { N = 20000 };
+	static rev evs[N];
+	static const char *chans[] = {"", "ads", "mail", "shop"};
+	for (int i = 0; i < N; i++) {
+		rev *e = &evs[i];
+		int c = (int)(rnd() % 300);
+		snprintf(e->cust, sizeof e->cust, "c%d", c * c % 997);
+		int64_t day = 19000 + (int64_t)(rnd() % (c % 7 == 0 ? 30 : 700));
+		e->t = day * 86400 + (int64_t)(rnd() % 4) * 3600;
+		int k = (int)(rnd() % 20);
+		e->type = k < 15 ? "order" : k < 17 ? "refund" : "visit";
+		e->amount = k < 15 ? (int64_t)(rnd() % 100000) : k < 17 ? -(int64_t)(rnd() % 5000) : RTN_NULL;
+		if (k < 12)
+			snprintf(e->order, sizeof e->order, "o%lld", (long long)(e->t / 3600 % 100000));
+		else
+			e->order[0] = 0;
+		e->channel = chans[rnd() % 4];
+	}
+	rtn_schema s = events_schema();
+	ca_opts o;
+	memset(&o, 0, sizeof o);
+	o.have_asof = 1;
+	o.asof_day = 19600;
+	o.window_start_day = 19400;
+	o.recent_start_day = 19550;
+	o.ncarry = 1;
+	o.carry[0] = "channel";
+	o.nevents = 1;
+	o.events[0] = "visit";
+	custagg *ag[2];
+	for (int mode = 0; mode < 2; mode++) {
+		if (mode == 0) {
+			qsort(evs, N, sizeof *evs, rev_cmp);
+		} else {
+			for (int i = N - 1; i > 0; i--) {
+				int j = (int)(rnd() % (uint64_t)(i + 1));
+				rev tmp = evs[i];
+				evs[i] = evs[j];
+				evs[j] = tmp;
+			}
+		}
+		o.sorted = mode == 0;
+		ag[mode] = ca_new(&o);
+		ca_bind(ag[mode], &s, "test");
+		for (int i = 0; i < N; i++)
+			feed_rev(ag[mode], &evs[i]);
+		ca_finish(ag[mode]);
+	}
+	CHECK(ag[0]->ncust_out == ag[1]->ncust_out && ag[0]->ncust_out > 250, "random: same customers (%u)",
+	      ag[0]->ncust_out);
+	int bad = 0;
+	int64_t maxorders = 0;
+	for (uint32_t i = 0; i < ag[0]->ncust_out && i < ag[1]->ncust_out; i++) {
+		const ca_cust *x = &ag[0]->cust[ag[0]->order[i]], *y = &ag[1]->cust[ag[1]->order[i]];
+		const ca_carry *cx = &ag[0]->carry[ag[0]->order[i]], *cy = &ag[1]->carry[ag[1]->order[i]];
+		const ca_typecount *tx = &ag[0]->types[ag[0]->order[i]], *ty = &ag[1]->types[ag[1]->order[i]];
+		if (strcmp(ca_name(ag[0], x), ca_name(ag[1], y)) || x->first_t != y->first_t ||
+		    x->last_t != y->last_t || x->first_day != y->first_day || x->last_day != y->last_day ||
+		    x->prev_day != y->prev_day || x->ndays != y->ndays || x->orders != y->orders ||
+		    x->win_orders != y->win_orders || x->recent_orders != y->recent_orders ||
+		    x->prior_orders != y->prior_orders || x->purchase_amount != y->purchase_amount ||
+		    x->first_day_amount != y->first_day_amount || x->win_amount != y->win_amount ||
+		    x->win_refunds != y->win_refunds || x->last_refund != y->last_refund ||
+		    cx->len != cy->len || memcmp(ag[0]->strings + cx->off, ag[1]->strings + cy->off, cx->len) ||
+		    tx->count != ty->count || tx->last != ty->last)
+			bad++;
+		if (x->orders > maxorders)
+			maxorders = x->orders;
+	}
+	CHECK(bad == 0, "random: sorted and shuffled input agree on every aggregate (%d differ)", bad);
+	CHECK(maxorders > 30, "random: some customer has many orders (%lld): its key set grew from 8",
+	      (long long)maxorders);
+	CHECK(memcmp(&ag[0]->st, &ag[1]->st, sizeof ag[0]->st) == 0, "random: same accounting");
+	const ca_stats *st = &ag[1]->st;
+	CHECK(st->read == N && st->purchases + st->refunds + st->tracked + st->other + st->after_asof +
+	      st->no_time == N, "random: accounting adds up");
+	ca_free(ag[0]);
+	ca_free(ag[1]);
+	for (int i = 0; i < s.n; i++)
+		free(s.cols[i].name);
+	free(s.cols);
+}
+
 int main(void)
 {
 	test_case1();
@@ -366,5 +491,6 @@ int main(void)
 	test_classic8();
 	test_named();
 	test_stages();
+	test_random_sorted_unsorted();
 	return unit_done();
 }
