@@ -17,7 +17,7 @@ static const char USAGE[] =
 	"                  [--bands HIGH,MEDIUM] [--overdue K] [--churn-after DUR] [--min-gap DUR]\n"
 	"                  [--thresholds FILE] [--window DUR] [--falling F] [--negative TYPE,...]\n"
 	"                  [--params FILE | --params-out FILE] [--holdout EVENTS [--holdout-end DATE]]\n"
-	"                  [--stats] [-o FILE] [-u] [FILE...]\n"
+	"                  [--stats] [-o FILE] [-u] [--progress] [FILE...]\n"
 	"Adds p_alive, risk, exp_purchases, exp_spend, historic_value, future_value, clv,\n"
 	"model and reasons to rfm's customers records.\n"
 	"  --model M          bgnbd (default), pnbd (Pareto/NBD) or rule (own rhythm, no fit)\n"
@@ -40,6 +40,7 @@ static const char USAGE[] =
 	"  --stats            print counts and the fit on standard error\n"
 	"  -o FILE            write FILE atomically (default standard output)\n"
 	"  -u                 uncompressed blocks in FILE\n"
+	"  --progress         show progress on standard error\n"
 	"  -h, --help         this help\n"
 	"      --version      print the version\n"
 	"Exit status: 0 ok, 1 a fit failed, 2 usage or unreadable input, 3 damaged or\n"
@@ -49,8 +50,17 @@ typedef struct args {
 	churn_opts o;
 	const char *out, *params, *params_out, *holdout;
 	int64_t holdout_end;
-	int stats, level, model_given;
+	int stats, level, model_given, progress;
 } args;
+
+static rtn_progress prog;
+
+static void tick(rtn_reader *r, const char *phase)
+{
+	uint64_t n = rtn_reader_records(r);
+	if (prog.on && (n & 0xffff) == 0)
+		rtn_progress_update(&prog, phase, rtn_reader_offset(r), n);
+}
 
 static double num(const char *opt, const char *s, double lo, double hi)
 {
@@ -82,7 +92,8 @@ static void parse_args(int argc, char **argv, args *a)
 		{"margin", required_argument, NULL, 'm'}, {"min-gap", required_argument, NULL, 'g'},
 		{"model", required_argument, NULL, 'M'}, {"negative", required_argument, NULL, 'n'},
 		{"overdue", required_argument, NULL, 'k'}, {"params", required_argument, NULL, 'p'},
-		{"params-out", required_argument, NULL, 'P'}, {"stats", no_argument, NULL, 'S'},
+		{"params-out", required_argument, NULL, 'P'}, {"progress", no_argument, NULL, 'R'},
+		{"stats", no_argument, NULL, 'S'},
 		{"thresholds", required_argument, NULL, 't'}, {"version", no_argument, NULL, 'V'},
 		{"window", required_argument, NULL, 'w'}, {NULL, 0, NULL, 0}};
 	char err[200], *end;
@@ -125,6 +136,7 @@ static void parse_args(int argc, char **argv, args *a)
 		case 'o': a->out = optarg; break;
 		case 'p': a->params = optarg; break;
 		case 'P': a->params_out = optarg; break;
+		case 'R': a->progress = 1; break;
 		case 'S': a->stats = 1; break;
 		case 't': a->o.rules_path = optarg; break;
 		case 'u': a->level = 0; break;
@@ -208,6 +220,7 @@ static char *fit_pass(churn *c, rtn_reader *r, int spill)
 		churn_collect(c, v);
 		if (w)
 			rtn_write(w, v);
+		tick(r, "reading (fit)");
 	}
 	if (rc != RTN_END)
 		rtn_die(rtn_reader_exit(r), "%s", rtn_reader_error(r));
@@ -218,6 +231,38 @@ static char *fit_pass(churn *c, rtn_reader *r, int spill)
 	}
 	churn_fit(c);
 	return tmp;
+}
+
+static void holdout_pass(churn *c, rtn_reader *r, rtn_out *out)
+{
+	rtn_value *v;
+	int rc;
+	while ((rc = rtn_read(r, &v)) == RTN_RECORD) {
+		churn_holdout_add(c, v);
+		tick(r, "holdout");
+	}
+	if (rc != RTN_END)
+		rtn_die(rtn_reader_exit(r), "%s", rtn_reader_error(r));
+	churn_holdout_report(c, rtn_out_file(out));
+	rtn_out_commit(out);
+}
+
+static void score_pass(churn *c, rtn_reader *r, rtn_out *out, const args *a, int argc, char **argv)
+{
+	rtn_header *oh = churn_header(c, rtn_reader_header(r), argc, argv);
+	rtn_writer *w = rtn_writer_open_out(out, oh, a->level);
+	rtn_value *ov = xcalloc((size_t)churn_out_columns(c), sizeof *ov), *v;
+	int rc;
+	while ((rc = rtn_read(r, &v)) == RTN_RECORD) {
+		churn_score(c, v, ov);
+		rtn_write(w, ov);
+		tick(r, "scoring");
+	}
+	if (rc != RTN_END)
+		rtn_die(rtn_reader_exit(r), "%s", rtn_reader_error(r));
+	rtn_writer_close(w);
+	rtn_header_free(oh);
+	free(ov);
 }
 
 int main(int argc, char **argv)
@@ -232,6 +277,7 @@ int main(int argc, char **argv)
 	if (!a.holdout && rtn_out_is_stdout(out) && isatty(STDOUT_FILENO))
 		rtn_die(RTN_EXIT_USAGE, "refusing to write a binary stream to a terminal (pipe it into inspect, or use -o FILE)");
 	rtn_reader *r = rtn_reader_open(paths, npaths);
+	rtn_progress_init(&prog, a.progress, 1, rtn_reader_size(r));
 	const char *what = npaths == 1 ? rtn_in_name(paths[0]) : npaths ? "the input" : "standard input";
 	churn *c = churn_new(&a.o);
 	churn_bind(c, rtn_reader_header(r), what);
@@ -248,29 +294,11 @@ int main(int argc, char **argv)
 	}
 	if (a.params_out)
 		write_params(c, a.params_out);
-	rtn_value *v;
-	int rc;
-	if (a.holdout) {
-		while ((rc = rtn_read(r, &v)) == RTN_RECORD)
-			churn_holdout_add(c, v);
-		if (rc != RTN_END)
-			rtn_die(rtn_reader_exit(r), "%s", rtn_reader_error(r));
-		churn_holdout_report(c, rtn_out_file(out));
-		rtn_out_commit(out);
-	} else {
-		rtn_header *oh = churn_header(c, rtn_reader_header(r), argc, argv);
-		rtn_writer *w = rtn_writer_open_out(out, oh, a.level);
-		rtn_value *ov = xcalloc((size_t)churn_out_columns(c), sizeof *ov);
-		while ((rc = rtn_read(r, &v)) == RTN_RECORD) {
-			churn_score(c, v, ov);
-			rtn_write(w, ov);
-		}
-		if (rc != RTN_END)
-			rtn_die(rtn_reader_exit(r), "%s", rtn_reader_error(r));
-		rtn_writer_close(w);
-		rtn_header_free(oh);
-		free(ov);
-	}
+	if (a.holdout)
+		holdout_pass(c, r, out);
+	else
+		score_pass(c, r, out, &a, argc, argv);
+	rtn_progress_done(&prog, rtn_reader_offset(r), rtn_reader_records(r));
 	rtn_reader_close(r);
 	if (spill) {
 		unlink(spill);

@@ -33,6 +33,7 @@ field() {
 	[[ "$output" == *"--params-out FILE"* ]]
 	[[ "$output" == *"--holdout EVENTS"* ]]
 	[[ "$output" == *"--negative T,..."* ]]
+	[[ "$output" == *"--progress"* ]]
 	run churnscore --version
 	[ "$status" -eq 0 ]
 	[[ "$output" == "churnscore (retain) "* ]]
@@ -106,6 +107,9 @@ field() {
 		}
 		END { print n " rows, " bad + 0 " bad" }' "$T/s.csv"
 	[ "$output" = "2357 rows, 0 bad" ]
+	churnscore --progress "$T/cust.rtn" 2>"$T/progress" | inspect >"$T/p1"
+	grep -q "churnscore: .*2357 rows" "$T/progress"
+	inspect "$T/s.rtn" | cmp - "$T/p1"
 	# undiscounted, margin 0.3: future value = 0.3 x spend x E[Y(52)]
 	churnscore --margin 0.3 --discount 0 "$T/cust.rtn" | inspect --format csv >"$T/m.csv"
 	spend=$(field "$T/m.csv" 1516 exp_spend)
