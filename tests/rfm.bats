@@ -300,3 +300,16 @@ CSV
 	[[ "$output" == *"input is flagged sorted but customer 'a' comes after 'z'"* ]]
 	[ "$(cat "$T/a.rtn" "$T/z.rtn" | rfm | inspect --count)" -eq 2 ]
 }
+
+@test "rfm -o -u writes stored blocks atomically; --progress reports on standard error" {
+	cdnow_events
+	rfm -u -o "$T/c.rtn" "$T/cd.rtn"
+	run inspect --check "$T/c.rtn"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"ok: 2357 records"* ]]
+	[ "$(ls -A "$T" | grep -c '^\.')" -eq 0 ]   # no temporary or lock file left
+	rfm -o "$T/z.rtn" "$T/cd.rtn"
+	[ "$(wc -c <"$T/z.rtn")" -lt "$(wc -c <"$T/c.rtn")" ]   # compressed by default in a file
+	run sh -c "rfm --progress '$T/cd.rtn' 2>&1 >/dev/null"
+	[[ "$output" == *"6919 rows"* ]]
+}
