@@ -25,9 +25,10 @@
  *               F(t) = 2F1(r+s+x, s+1; r+s+x+1; (alpha-beta)/(alpha+t)), w = alpha
  *               when alpha >= beta, else
  *               F(t) = 2F1(r+s+x, r+x; r+s+x+1; (beta-alpha)/(beta+t)), w = beta,
- *               so |z| < 1; when z > 0.95 the equivalent integral
- *               A0 = (r+s+x) int_{t_x}^{T} (alpha+u)^-(r+x) (beta+u)^-(s+1) du
- *               is used (adaptive Gauss-Legendre).
+ *               so |z| < 1. Equivalently A0 = (r+s+x) (G(t_x) - G(T)) with
+ *               G(t) = int_t^inf (alpha+u)^-(r+x) (beta+u)^-(s+1) du; where z
+ *               exceeds 0.95 G(t) is computed by adaptive Gauss-Legendre
+ *               quadrature instead of the series.
  *   Gamma-Gamma lnG(px+q) - lnG(px) - lnG(q) + q ln(gamma) + (px-1) ln(m)
  *               + px ln(x) - (px+q) ln(gamma + m x)   (m = mean spend, x > 0)
  *
@@ -143,8 +144,8 @@ typedef struct btyd_fit {
 /* Maximum likelihood. Parameters are estimated on the log scale (positive
  * by construction) by minimising -LL/n: BFGS with analytic gradients
  * (digamma for BG/NBD and Gamma-Gamma; for Pareto/NBD the 2F1 series is
- * differentiated in its parameters, with central differences only where the
- * quadrature fallback was needed) and a backtracking line search; when BFGS
+ * differentiated in its parameters, and the quadrature carries the same
+ * derivatives) and a backtracking line search; when BFGS
  * stalls inside a sane region, Nelder-Mead restarts and BFGS again.
  * Converged: max |d(-LL/n)/d log par| <= 1e-8. A fit whose log parameters
  * pass +-15 without converging is reported as diverged (BTYD_EDIVERGE, the
