@@ -19,7 +19,7 @@ static const char USAGE[] =
 	"                      [--group treatment|control] [--suppress FILE]... [--contact-cost C]\n"
 	"                      [--erv-value COLUMN]\n"
 	"                      [--summary] [--summary-by LIST] [--split-by COLUMN]\n"
-	"                      [--stats] [-o FILE|DIR/] [FILE...]\n"
+	"                      [--stats] [--progress] [-o FILE|DIR/] [FILE...]\n"
 	"Selects customers from a customers stream (rfm, churnscore) and writes them as\n"
 	"text for contact tools. FILEs are read in order; none or '-' is standard input.\n"
 	"  --segment NAMES     keep these segments (comma-separated; case, blanks, '-', '_'\n"
@@ -49,6 +49,7 @@ static const char USAGE[] =
 	"  --split-by COLUMN   one file per value of COLUMN in the folder -o DIR/\n"
 	"  -o FILE|DIR/        output file (atomic, mode 0600; default standard output)\n"
 	"  --stats             print counts (read, written, dropped by reason) on stderr\n"
+	"  --progress          progress on stderr (automatic when stderr is a terminal)\n"
 	"  -h, --help          this help\n"
 	"      --version       print the version\n"
 	"Exit status: 0 ok, 2 usage or unreadable input, 3 damaged input stream,\n"
@@ -58,12 +59,22 @@ static const char USAGE[] =
 static audience *au;
 static aud_store *store;
 static aud_summary *sum;
+static rtn_progress progress;
+
+/* rtn_read with a progress line now and then. */
+static int read_next(rtn_reader *r, rtn_value **v)
+{
+	int rc = rtn_read(r, v);
+	if ((rtn_reader_records(r) & 4095) == 0)
+		rtn_progress_update(&progress, NULL, rtn_reader_offset(r), rtn_reader_records(r));
+	return rc;
+}
 
 typedef struct args {
 	aud_opts o;
 	const char *fields, *by, *split, *summary_by, *out;
 	long long top;
-	int format, summary, stats;
+	int format, summary, stats, progress;
 	char *sup[16];
 } args;
 
@@ -84,7 +95,8 @@ static void parse_args(int argc, char **argv, args *a)
 		{"control", required_argument, NULL, 'P'}, {"erv-value", required_argument, NULL, 'E'},
 		{"fields", required_argument, NULL, 'F'},
 		{"format", required_argument, NULL, 'f'}, {"group", required_argument, NULL, 'g'},
-		{"help", no_argument, NULL, 'h'}, {"segment", required_argument, NULL, 's'},
+		{"help", no_argument, NULL, 'h'}, {"progress", no_argument, NULL, 'p'},
+		{"segment", required_argument, NULL, 's'},
 		{"split-by", required_argument, NULL, 'S'}, {"stage", required_argument, NULL, 't'},
 		{"stats", no_argument, NULL, 'x'}, {"summary", no_argument, NULL, 'm'},
 		{"summary-by", required_argument, NULL, 'M'}, {"suppress", required_argument, NULL, 'u'},
@@ -119,6 +131,7 @@ static void parse_args(int argc, char **argv, args *a)
 		case 'S': a->split = optarg; break;
 		case 't': a->o.stages = optarg; break;
 		case 'x': a->stats = 1; break;
+		case 'p': a->progress = 1; break;
 		case 'm': a->summary = 1; break;
 		case 'M': a->summary = 1; a->summary_by = optarg; break;
 		case 'u':
@@ -155,7 +168,7 @@ static void summary(rtn_reader *r, const args *a, txt_out *out)
 	rtn_value *v;
 	aud_row row;
 	int rc;
-	while ((rc = rtn_read(r, &v)) == RTN_RECORD)
+	while ((rc = read_next(r, &v)) == RTN_RECORD)
 		if (aud_judge(au, v, &row) == AUD_KEEP)
 			aud_summary_add(sum, v, &row);
 	if (rc != RTN_END)
@@ -170,6 +183,7 @@ int main(int argc, char **argv)
 	rtn_init(argv[0]);
 	parse_args(argc, argv, &a);
 	rtn_reader *r = rtn_reader_open(argv + optind, argc - optind);
+	rtn_progress_init(&progress, a.progress, 1, rtn_reader_size(r));
 	au = aud_new(&a.o, rtn_reader_header(r));
 	rtn_value *v;
 	aud_row row;
@@ -184,7 +198,7 @@ int main(int argc, char **argv)
 		} else {
 			aud_fields(au, a.fields);
 			aud_write_header(au, &t);
-			while ((rc = rtn_read(r, &v)) == RTN_RECORD)
+			while ((rc = read_next(r, &v)) == RTN_RECORD)
 				if (aud_judge(au, v, &row) == AUD_KEEP)
 					aud_write_row(au, &t, v, &row);
 			if (rc != RTN_END)
@@ -201,7 +215,7 @@ int main(int argc, char **argv)
 		if (a.split)
 			split = aud_field_parse(au, a.split, "--split-by");
 		store = aud_store_new(au, a.format, a.by ? &by : NULL, a.split ? &split : NULL);
-		while ((rc = rtn_read(r, &v)) == RTN_RECORD)
+		while ((rc = read_next(r, &v)) == RTN_RECORD)
 			if (aud_judge(au, v, &row) == AUD_KEEP)
 				aud_store_add(store, v, &row);
 		if (rc != RTN_END)
@@ -210,6 +224,7 @@ int main(int argc, char **argv)
 		aud_store_write(store, au, a.split ? NULL : a.out, a.split ? a.out : NULL);
 		aud_store_free(store);
 	}
+	rtn_progress_done(&progress, rtn_reader_offset(r), rtn_reader_records(r));
 	if (a.stats)
 		aud_print_stats(au, stderr);
 	aud_free(au);

@@ -161,6 +161,9 @@ many() {
 	[ "${lines[2]}" = "c1,300.00" ]
 	[ "${lines[3]}" = "c5,50.00" ]
 	[[ "$output" == *"read 5, written 3"*"beyond top 2"* ]]
+	run segment-export --progress --fields customer "$T/c.rtn"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"segment-export: read: "*"5 rows"* ]]
 	run segment-export --top 2 "$T/c.rtn"
 	[ "$status" -eq 2 ]
 }
