@@ -9,11 +9,12 @@
 static int unit_n, unit_failed;
 
 #define CHECK(cond, ...) do { \
+	int unit_ok_ = (cond) ? 1 : 0; /* evaluated once */ \
 	unit_n++; \
-	if (cond) { printf("ok %d - ", unit_n); } \
+	if (unit_ok_) { printf("ok %d - ", unit_n); } \
 	else { unit_failed++; printf("not ok %d - ", unit_n); } \
 	printf(__VA_ARGS__); \
-	if (!(cond)) printf(" (%s:%d: %s)", __FILE__, __LINE__, #cond); \
+	if (!unit_ok_) printf(" (%s:%d: %s)", __FILE__, __LINE__, #cond); \
 	printf("\n"); \
 } while (0)
 
