@@ -160,6 +160,9 @@ int main(int argc, char **argv)
 	ingest_opts_init(&o);
 	parse_args(argc, argv, &o);
 	int rc = ingest_run(&o, argv + optind, argc - optind, argc, argv);
+	for (int i = 0; i < o.nattrs; i++)
+		free(o.attrs[i]);
+	free(o.attrs);
 	int rc2 = rtn_close_stdout();
 	return rc2 ? rc2 : rc;
 }

@@ -67,6 +67,7 @@ typedef struct ingest {
 	uint64_t bytes_done, bytes_total;
 	rtn_progress prog;
 	char **keys;            /* JSON Lines: keys of the first object (the header) */
+	int nkeys;
 	char *lower;            /* scratch for type values */
 	size_t lower_cap;
 } ingest;
@@ -565,6 +566,7 @@ static void ingest_jsonl(ingest *g, FILE *f, const char *file, int argc, char **
 			g->keys = xmalloc((row.nmembers ? row.nmembers : 1) * sizeof *g->keys);
 			for (size_t i = 0; i < row.nmembers; i++)
 				g->keys[i] = xstrndup(row.member[i].key, row.member[i].keylen);
+			g->nkeys = (int)row.nmembers;
 			name_attrs(g, g->keys, (int)row.nmembers);
 			map_columns(g, g->keys, (int)row.nmembers, file, NULL);
 			open_output(g, argc, argv);
@@ -666,6 +668,32 @@ static int over_limit(const ingest *g)
 	return g->rejected > (uint64_t)o->max_rejects;
 }
 
+/* Frees what setup, the header mapping and open_output allocated (the
+ * writer and outputs are closed by then). */
+static void ingest_free(ingest *g)
+{
+	for (int a = 0; a < g->nslots - S_ATTR0; a++) {
+		free(g->attr_names[a]);
+		free(g->attr_specs[a]);
+	}
+	free(g->attr_names);
+	free(g->attr_specs);
+	free(g->idx);
+	if (g->zone)
+		tz_free(g->zone);
+	for (int i = 0; i < g->ntmap; i++) {
+		free(g->tmap[i].from);
+		free(g->tmap[i].to);
+	}
+	free(g->tmap);
+	for (int i = 0; i < g->nkeys; i++)
+		free(g->keys[i]);
+	free(g->keys);
+	rtn_header_free(g->hdr);
+	free(g->vals);
+	free(g->lower);
+}
+
 int ingest_run(const ingest_opts *o, char **files, int nfiles, int argc, char **argv)
 {
 	static char *stdin_name[] = {"-"};
@@ -715,7 +743,9 @@ int ingest_run(const ingest_opts *o, char **files, int nfiles, int argc, char **
 	if (g.rejected && over_limit(&g)) {
 		rtn_warn("%llu of %llu rows rejected: more than --max-rejects allows", (unsigned long long)g.rejected,
 			 (unsigned long long)(g.read - g.skipped));
+		ingest_free(&g);
 		return RTN_EXIT_CHECK;
 	}
+	ingest_free(&g);
 	return RTN_EXIT_OK;
 }
