@@ -83,6 +83,8 @@ struct churn {
 	btyd_scorer sc;
 	int sc_ready;
 	double gg_mean;           /* population mean spend */
+	double rule_disc;         /* rule model: discounted days of the horizon */
+	int rule_disc_ok;
 	/* counts */
 	uint64_t scored, band[3], reason_n[5 + CHURN_MAX_NEG];
 	/* holdout */
@@ -994,14 +996,17 @@ static void compute(churn *c, const rtn_value *v, churn_score_out *r)
 		r->p_alive = churn_rule_palive(t, cu.recency, cu.mean_gap);
 		double rate = isnan(cu.mean_gap) ? 0 : 1 / (cu.mean_gap > t->min_gap ? cu.mean_gap : t->min_gap);
 		r->exp_purchases = r->p_alive * rate * c->o.horizon_days;
-		double h = c->o.horizon_days, step = 365.25 / 12, prev = 0;
-		disc = 0;
-		for (double tk = step; prev < h; tk += step) {
-			double e = tk < h ? tk : h;
-			disc += (e - prev) * pow(1 + c->o.discount, -e / 365.25);
-			prev = e;
+		if (!c->rule_disc_ok) {   /* discounted days of the horizon, monthly steps */
+			double h = c->o.horizon_days, step = 365.25 / 12, prev = 0, sum = 0;
+			for (int k = 1; prev < h; k++) {
+				double e = k * step < h ? k * step : h;
+				sum += (e - prev) * pow(1 + c->o.discount, -e / 365.25);
+				prev = e;
+			}
+			c->rule_disc = sum;
+			c->rule_disc_ok = 1;
 		}
-		disc *= r->p_alive * rate;
+		disc = r->p_alive * rate * c->rule_disc;
 		r->exp_spend = isnan(cu.aov) || cu.aov < 0 ? 0 : cu.aov;
 	} else {
 		if (!(cu.x >= 0) || !(cu.t_x >= 0) || !(cu.T >= cu.t_x) || !isfinite(cu.T))
