@@ -431,7 +431,9 @@ static void batch_flush(custagg *a)
 		while ((x = a->table[s])) {
 			if (x >> 32 == b->hash[i] >> 32) {
 				cand[i] = (uint32_t)x - 1;
-				__builtin_prefetch(&a->cust[cand[i]]);
+				const char *c = (const char *)&a->cust[cand[i]];
+				for (size_t off = 0; off < sizeof(ca_cust) + 63; off += 64)   /* every line */
+					__builtin_prefetch(c + (off < sizeof(ca_cust) ? off : sizeof(ca_cust) - 1));
 				break;
 			}
 			s = (s + 1) & m;
@@ -444,6 +446,8 @@ static void batch_flush(custagg *a)
 		__builtin_prefetch(a->strings + c->name_off);
 		if (a->o.ncarry)
 			__builtin_prefetch(&a->carry[(size_t)cand[i] * a->o.ncarry]);
+		if (a->o.nevents)
+			__builtin_prefetch(&a->types[(size_t)cand[i] * a->o.nevents]);
 		if (c->capkeys) {   /* the slots of this record's day and order keys */
 			const rtn_value *v = b->vals + (size_t)i * b->ncols, *o = &v[a->c_order];
 			int64_t t = v[a->c_time].i;
