@@ -114,6 +114,12 @@ void rtn_init(const char *argv0)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	/* A reader going away (| head) kills us with SIGPIPE: remove temporary
+	 * files first, then die of it as before. Left alone when SIGPIPE is
+	 * ignored, so that writes fail with EPIPE instead. */
+	struct sigaction old;
+	if (sigaction(SIGPIPE, NULL, &old) == 0 && old.sa_handler == SIG_DFL)
+		sigaction(SIGPIPE, &sa, NULL);
 	faults_read();
 }
 

@@ -24,8 +24,9 @@ enum rtn_exit {
 /* Program name for messages; set once by rtn_init(argv[0]). */
 extern const char *rtn_progname;
 
-/* Sets the program name, installs SIGINT/SIGTERM/SIGHUP handlers that remove
- * registered temporary files, and reads RETAIN_FAIL (fault injection). */
+/* Sets the program name, installs SIGINT/SIGTERM/SIGHUP (and SIGPIPE, unless
+ * ignored) handlers that remove registered temporary files and then die of
+ * the signal, and reads RETAIN_FAIL (fault injection). */
 void rtn_init(const char *argv0);
 
 /* "prog: message\n" on stderr (stdout flushed first). */

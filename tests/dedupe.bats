@@ -265,6 +265,19 @@ CSV
 	[ -z "$(ls -A "$T" | grep -v -e '^s.rtn$' -e '^tmp$')" ]
 }
 
+@test "| head while merging spilled runs: dies of SIGPIPE quietly, temporary files removed" {
+	synth --customers 20000 --format stream -u -o "$T/s.rtn"
+	mkdir "$T/tmp"
+	rc=$(bash -c "dedupe --memory 64k --tmpdir '$T/tmp' '$T/s.rtn' 2>'$T/err' | head -c 100 >/dev/null; echo \${PIPESTATUS[0]}")
+	[ "$rc" -eq 141 ]
+	[ ! -s "$T/err" ]
+	[ -z "$(ls -A "$T/tmp")" ] || { echo "left: $(ls "$T/tmp")"; false; }
+	rc=$(bash -c "trap '' PIPE; dedupe --memory 64k --tmpdir '$T/tmp' '$T/s.rtn' 2>'$T/err' | head -c 100 >/dev/null; echo \${PIPESTATUS[0]}")
+	[ "$rc" -eq 4 ]
+	grep -q "standard output: write error: Broken pipe" "$T/err"
+	[ -z "$(ls -A "$T/tmp")" ]
+}
+
 @test "a damaged input found after spilling: exit 3 and temporary files removed" {
 	synth --customers 20000 --format stream -u -o "$T/s.rtn"
 	size=$(wc -c <"$T/s.rtn")
