@@ -141,7 +141,10 @@ static void parse_args(int argc, char **argv, args *a)
 		case 't': a->o.rules_path = optarg; break;
 		case 'u': a->level = 0; break;
 		case 'w': a->o.window_days = days("--window", optarg); break;
-		case 'z': a->o.horizon_days = days("--horizon", optarg); break;
+		case 'z':
+			if ((a->o.horizon_days = days("--horizon", optarg)) > CHURN_MAX_HORIZON)
+				rtn_die(RTN_EXIT_USAGE, "--horizon: '%s' is longer than 100 years", optarg);
+			break;
 		case 'h': fputs(USAGE, stdout); exit(rtn_close_stdout());
 		case 'V': printf("churnscore (retain) %s\n", RETAIN_VERSION); exit(rtn_close_stdout());
 		default: fputs(USAGE, stderr); exit(RTN_EXIT_USAGE);

@@ -1141,6 +1141,8 @@ void churn_holdout_load(churn *c, char *path, int64_t end_day)
 	if (c->h_end_day == INT64_MIN)
 		rtn_die(RTN_EXIT_USAGE, "--holdout %s: no purchases after the calibration end (asof)", what);
 	c->o.horizon_days = (double)(c->h_end_day - c->asof_day);
+	if (c->o.horizon_days > CHURN_MAX_HORIZON)
+		rtn_die(RTN_EXIT_USAGE, "--holdout %s: the holdout is longer than 100 years", what);
 	c->holdout = 1;
 }
 

@@ -22,6 +22,7 @@
 #include "stream.h"
 
 #define CHURN_MAX_NEG 16
+#define CHURN_MAX_HORIZON 36525.0   /* days: 100 years of monthly CLV steps at most */
 
 enum churn_model { CHURN_BGNBD = BTYD_BGNBD, CHURN_PNBD = BTYD_PNBD, CHURN_RULE = 9 };
 

@@ -322,7 +322,7 @@ hand_made() {
 	[ "$status" -eq 4 ]
 	[ ! -e "$T/p.txt" ]
 	[ ! -e "$T/s.rtn" ]
-	for bad in "--model cox" "--horizon 52" "--horizon 0w" "--margin 2" "--discount -1" \
+	for bad in "--model cox" "--horizon 52" "--horizon 0w" "--horizon 101y" "--margin 2" "--discount -1" \
 		"--bands 0.8,0.2" "--bands 0.3" "--overdue 0" "--falling x" "--model rule --params-out $T/p" \
 		"--model rule --params $T/p" "--params $T/nonexistent"; do
 		run churnscore $bad "$T/cust.rtn"
