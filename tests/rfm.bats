@@ -313,3 +313,27 @@ CSV
 	run sh -c "rfm --progress '$T/cd.rtn' 2>&1 >/dev/null"
 	[[ "$output" == *"6919 rows"* ]]
 }
+
+@test "rfm: a failed allocation or write at any point exits 4 and leaves no file" {
+	small_events
+	n=1
+	while :; do
+		rc=0
+		RETAIN_FAIL=alloc:$n rfm --carry channel --events visit -o "$T/out.rtn" "$T/small.rtn" 2>"$T/err" || rc=$?
+		[ "$rc" -eq 0 ] && break
+		[ "$rc" -eq 4 ] || { echo "alloc:$n exit $rc"; cat "$T/err"; false; }
+		grep -q "out of memory" "$T/err"
+		[ ! -e "$T/out.rtn" ]
+		n=$((n + 1))
+		[ "$n" -lt 2000 ]
+	done
+	[ "$n" -gt 20 ]
+	[ "$(inspect --count "$T/out.rtn")" -eq 3 ]
+	rm "$T/out.rtn"
+	for k in write fsync rename close; do
+		run env RETAIN_FAIL=$k:1 rfm -o "$T/out.rtn" "$T/small.rtn"
+		[ "$status" -eq 4 ]
+		[ ! -e "$T/out.rtn" ]
+	done
+	[ "$(ls -A "$T" | grep -c '^\.')" -eq 0 ]
+}
