@@ -3,6 +3,7 @@
 #   make            build every program into bin/
 #   make check      build, then run the C unit tests and the bats tests
 #   make asan       the same suite under AddressSanitizer and UBSan
+#   make valgrind   every program on a small input under valgrind (memcheck)
 #   make demo       run the retention workflow on examples/
 #   make bench      benchmarks against peers (not part of check)
 #   make fuzz       libFuzzer targets (clang), each run for FUZZ_SECONDS
@@ -73,6 +74,10 @@ asan: deps-check
 	  RETAIN_BIN=$(CURDIR)/bin-asan RETAIN_ASAN=1 \
 	  RETAIN_TOOLS=$(CURDIR)/build-asan/tools sh tests/run-suite.sh build-asan $(sort $(UNIT_SRC:tests/unit/%.c=build-asan/unit/%))
 
+# valgrind: no invalid accesses, no definite leaks (tests/valgrind.sh).
+valgrind: all
+	@sh tests/valgrind.sh
+
 # libFuzzer targets: tests/fuzz/fuzz_NAME.c, built with clang.
 FUZZ_SRC = $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_SECONDS ?= 60
@@ -106,5 +111,5 @@ deps-check:
 clean:
 	rm -rf build build-asan build-fuzz bin bin-asan demo-out
 
-.PHONY: all units check asan fuzz demo bench install manlint deps-build deps-check clean
+.PHONY: all units check asan valgrind fuzz demo bench install manlint deps-build deps-check clean
 .SECONDARY:
