@@ -1,5 +1,6 @@
 /* churnscore: P(alive), churn risk, expected purchases and spend, lifetime
  * value and early-warning reasons for rfm's customers records. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -213,7 +214,8 @@ static char *fit_pass(churn *c, rtn_reader *r, int spill)
 		snprintf(tmp, n, "%s/churnscore.XXXXXX", dir && *dir ? dir : "/tmp");
 		int fd = mkstemp(tmp);
 		if (fd < 0 || !(f = fdopen(fd, "w+")))
-			rtn_die(RTN_EXIT_SYSTEM, "%s: cannot create a temporary file", tmp);
+			rtn_die(RTN_EXIT_SYSTEM, "%s: cannot create a temporary file (TMPDIR): %s", tmp,
+				strerror(errno));
 		rtn_temp_register(tmp);
 		w = rtn_writer_open_file(f, tmp, rtn_reader_header(r), 0);
 	}

@@ -128,8 +128,14 @@ field() {
 	churnscore --params "$T/p.txt" "$T/cust.rtn" | inspect >"$T/b"
 	cmp "$T/a" "$T/b"
 	# a pipe cannot be read twice: pass 1 goes through a temporary stream
-	cat "$T/cust.rtn" | churnscore --model pnbd | inspect >"$T/c"
+	TMPDIR_CHECK=$T/tmp
+	mkdir "$TMPDIR_CHECK"
+	cat "$T/cust.rtn" | TMPDIR=$TMPDIR_CHECK churnscore --model pnbd | inspect >"$T/c"
 	cmp "$T/a" "$T/c"
+	[ -z "$(ls -A "$TMPDIR_CHECK" 2>/dev/null)" ]
+	run sh -c "cat '$T/cust.rtn' | TMPDIR='$T/missing' churnscore >/dev/null"
+	[ "$status" -eq 4 ]
+	[[ "$output" == *"cannot create a temporary file (TMPDIR)"* ]]
 	# the saved parameters score another period
 	rfm --asof 1998-06-30 --unit week "$T/cd.rtn" | churnscore --params "$T/p.txt" | inspect --count >"$T/n"
 	[ "$(cat "$T/n")" -eq 2357 ]
@@ -313,6 +319,11 @@ hand_made() {
 	[ "$status" -eq 3 ]
 	run sh -c "cat '$T/cut.rtn' | churnscore --model rule >/dev/null"
 	[ "$status" -eq 3 ]
+	# the temporary copy of piped input is removed on failure too
+	mkdir "$T/tmp"
+	run sh -c "cat '$T/cut.rtn' | TMPDIR='$T/tmp' churnscore >/dev/null"
+	[ "$status" -eq 3 ]
+	[ -z "$(ls -A "$T/tmp")" ]
 	run sh -c "churnscore '$T/cust.rtn' >/dev/full"
 	[ "$status" -eq 4 ]
 	run sh -c "churnscore --holdout '$T/cd.rtn' '$T/cust.rtn' >/dev/full"
