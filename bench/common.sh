@@ -184,19 +184,20 @@ bench_duck() {
 bench_table() {
 	awk -F '\t' '
 	{ label[NR] = $1; rows[NR] = $2; bytes[NR] = $3; wall[NR] = $4; cpu[NR] = $5; rss[NR] = $6; vs[NR] = $7
-	  if ($2 != "failed") w[$1] = $4 }
+	  if ($2 != "failed") { w[$1] = $4; c[$1] = $5 } }
 	END {
-		printf "%-36s %10s %9s %9s %8s %9s %11s %7s  %s\n", "benchmark", "rows", "wall s", "cpu s", "peak MB",
-			"MB/s", "rows/s", "ratio", "vs"
+		printf "%-36s %10s %9s %9s %8s %9s %11s %6s %6s  %s\n", "benchmark", "rows", "wall s", "cpu s", "peak MB",
+			"MB/s", "rows/s", "ratio", "cpu", "vs"
 		for (i = 1; i <= NR; i++) {
 			if (rows[i] == "failed") { printf "%-36s %10s\n", label[i], "failed"; continue }
-			ratio = ""
-			if (vs[i] != "" && (vs[i] in w) && w[vs[i]] > 0)
+			ratio = cratio = ""
+			if (vs[i] != "" && (vs[i] in w) && w[vs[i]] > 0) {
 				ratio = sprintf("%.2f", wall[i] / w[vs[i]])
-			else if (vs[i] != "") ratio = "-"
+				cratio = c[vs[i]] > 0 ? sprintf("%.2f", cpu[i] / c[vs[i]]) : "-"
+			} else if (vs[i] != "") ratio = cratio = "-"
 			ws = wall[i] > 0 ? wall[i] : 0.005
-			printf "%-36s %10d %9.2f %9.2f %8.0f %9.0f %11.0f %7s  %s\n", label[i], rows[i], wall[i], cpu[i],
-				rss[i] / 1024, bytes[i] / 1e6 / ws, rows[i] / ws, ratio, vs[i]
+			printf "%-36s %10d %9.2f %9.2f %8.0f %9.0f %11.0f %6s %6s  %s\n", label[i], rows[i], wall[i], cpu[i],
+				rss[i] / 1024, bytes[i] / 1e6 / ws, rows[i] / ws, ratio, cratio, vs[i]
 		}
 	}' "$BENCH_TSV"
 }

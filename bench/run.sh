@@ -69,7 +69,8 @@ results=$BENCH_HOME/results-$(date -u +%Y-%m-%d).txt
 	echo "load average when the table was written: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)" \
 		"(other work on the machine inflates wall time; cpu time is steadier)"
 	echo "median of $BENCH_RUNS runs; cpu = user + system; peak MB = largest single process;"
-	echo "MB/s and rows/s of the input; ratio = wall / wall of the peer it names (< 1: faster)"
+	echo "MB/s and rows/s of the input (by wall time); ratio = wall / wall of the peer named in vs,"
+	echo "cpu = the same for cpu time (< 1: retain is faster)"
 	echo
 	bench_table
 	echo
