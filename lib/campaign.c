@@ -744,7 +744,7 @@ void aud_store_finish(aud_store *s, audience *a, long long top)
 	if (fclose(s->mem) != 0)
 		rtn_die(RTN_EXIT_SYSTEM, "out of memory");
 	s->mem = NULL;
-	if (s->has_by)
+	if (s->has_by && s->n > 1) /* qsort(NULL, 0, ...) is undefined */
 		qsort(s->rows, s->n, sizeof *s->rows, by_cmp);
 	if (top >= 0 && (size_t)top < s->n) {
 		for (size_t i = (size_t)top; i < s->n; i++) {
@@ -827,7 +827,8 @@ void aud_store_write(aud_store *s, const audience *a, const char *out_path, cons
 	}
 	for (size_t i = 0; i < s->n; i++)
 		s->rows[i].fname = safe_name(s->rows[i].split);
-	qsort(s->rows, s->n, sizeof *s->rows, split_cmp);
+	if (s->n > 1)
+		qsort(s->rows, s->n, sizeof *s->rows, split_cmp);
 	/* refuse two values that would share a file name, before writing any */
 	for (size_t i = 1; i < s->n; i++)
 		if (strcmp(s->rows[i].fname, s->rows[i - 1].fname) == 0 && strcmp(s->rows[i].split, s->rows[i - 1].split) != 0)
