@@ -873,12 +873,21 @@ static void apply(cohort_acc *a, const pend *p)
  * prefetch the end of its day list, where most events land. */
 static void prefetch_entries(const cohort_acc *a, const pend *p)
 {
-	const cust *c = &a->cs[p->hash & a->mask];
-	if (c->klen && c->hash == p->hash && c->n) {
-		/* the day list is searched and shifted: fetch up to 256 bytes */
-		const char *e = (const char *)c->e, *end = (const char *)(c->e + c->n);
-		for (int k = 0; k < 4 && e + 64 * k < end; k++)
-			__builtin_prefetch(e + 64 * k, 1);
+	/* the customer may sit a few slots after its home (linear probing) */
+	for (uint64_t i = p->hash & a->mask, k = 0; k < 4; k++, i = (i + 1) & a->mask) {
+		const cust *c = &a->cs[i];
+		if (!c->klen)
+			return;
+		if (c->hash != p->hash)
+			continue;
+		if (c->n) {
+			/* most events append to the end of the day list; an
+			 * out-of-order one searches it from the start */
+			__builtin_prefetch(&c->e[c->n - 1], 1);
+			if (c->n > 4)
+				__builtin_prefetch(c->e, 1);
+		}
+		return;
 	}
 }
 
