@@ -1036,7 +1036,8 @@ void aud_summary_write(aud_summary *s, txt_out *o)
 		txt_endrow(o);
 	}
 	for (int i = 0; i < s->nb; i++) {
-		qsort(s->b[i].g, s->b[i].n, sizeof *s->b[i].g, group_cmp);
+		if (s->b[i].n > 1) /* g is NULL when empty */
+			qsort(s->b[i].g, s->b[i].n, sizeof *s->b[i].g, group_cmp);
 		for (size_t k = 0; k < s->b[i].n; k++)
 			summary_row(s, o, s->b[i].by.name, &s->b[i].g[k]);
 	}

@@ -324,3 +324,17 @@ CSV
 	grep -q '"campaign":"z","group":"' "$T/a"
 	grep -q '"erv":150.00' "$T/a"
 }
+
+@test "segment-export: an empty customers stream gives headers, an all-zero summary, no split files" {
+	printf 'customer:string\tsegment:string\tstage:string\n' | mk "$T/empty.rtn"
+	run segment-export "$T/empty.rtn"
+	[ "$status" -eq 0 ]
+	[ "$output" = "customer,segment,stage" ]
+	run segment-export --summary "$T/empty.rtn"
+	[ "$status" -eq 0 ]
+	[ "${lines[1]}" = "all,,0,,,,,,,,," ]
+	[ "${#lines[@]}" -eq 2 ]
+	run segment-export --top 5 --by segment --split-by segment -o "$T/out/" "$T/empty.rtn"
+	[ "$status" -eq 0 ]
+	[ -d "$T/out" ] && [ -z "$(ls -A "$T/out")" ]
+}
