@@ -55,14 +55,86 @@ static uint64_t fast_hash(const void *p, size_t n)
  * frees it when the customer is complete. 1 when k was new. */
 #define KEY_DAY (1ULL << 63)
 
-static int key_insert(ca_cust *c, uint64_t k)
+/* Key sets come from a pool: power-of-two sizes carved from 1 MiB blocks,
+ * with a free list per size (a set that grows returns its old array), so
+ * that a million customers cost no million mallocs and frees. Sets above
+ * POOL_MAX_CAP keys use malloc directly. */
+#define POOL_MAX_CAP 4096
+#define POOL_BLOCK (1u << 20)
+
+struct ca_pool {
+	uint64_t *free[16];      /* by log2(cap) */
+	char **blocks;
+	size_t nblocks;
+	char *cur;
+	size_t left;
+};
+
+static int cap_class(uint32_t cap)
+{
+	int k = 0;
+	while ((1u << k) < cap)
+		k++;
+	return k;
+}
+
+static uint64_t *pool_get(custagg *a, uint32_t cap)
+{
+	struct ca_pool *p = a->pool;
+	size_t bytes = (size_t)cap * sizeof(uint64_t);
+	if (cap > POOL_MAX_CAP)
+		return xcalloc(cap, sizeof(uint64_t));
+	int k = cap_class(cap);
+	uint64_t *r = p->free[k];
+	if (r) {
+		memcpy(&p->free[k], r, sizeof r);
+		memset(r, 0, bytes);
+		return r;
+	}
+	if (p->left < bytes) {
+		p->blocks = xrealloc(p->blocks, (p->nblocks + 1) * sizeof *p->blocks);
+		p->cur = p->blocks[p->nblocks++] = xcalloc(1, POOL_BLOCK);
+		p->left = POOL_BLOCK;
+	}
+	r = (uint64_t *)(void *)p->cur;
+	p->cur += bytes;
+	p->left -= bytes;
+	return r;
+}
+
+static void pool_put(custagg *a, uint64_t *r, uint32_t cap)
+{
+	if (!r)
+		return;
+	if (cap > POOL_MAX_CAP) {
+		free(r);
+		return;
+	}
+	int k = cap_class(cap);
+	memcpy(r, &a->pool->free[k], sizeof r);
+	a->pool->free[k] = r;
+}
+
+static void pool_free(custagg *a)
+{
+	for (uint32_t i = 0; i < a->ncust; i++)
+		if (a->cust[i].capkeys > POOL_MAX_CAP)
+			free(a->cust[i].keys);
+	for (size_t i = 0; a->pool && i < a->pool->nblocks; i++)
+		free(a->pool->blocks[i]);
+	if (a->pool)
+		free(a->pool->blocks);
+	free(a->pool);
+}
+
+static int key_insert(custagg *a, ca_cust *c, uint64_t k)
 {
 	if ((c->nkeys + 1) * 2 > c->capkeys) {
 		uint64_t *old = c->keys;
 		uint32_t oldcap = c->capkeys, cap = oldcap ? oldcap * 2 : 8;
 		if (!cap)
 			rtn_die(RTN_EXIT_SYSTEM, "too many orders for one customer");
-		c->keys = xcalloc(cap, sizeof *c->keys);
+		c->keys = pool_get(a, cap);
 		c->capkeys = cap;
 		for (uint32_t i = 0; i < oldcap; i++)
 			if (old[i]) {
@@ -71,7 +143,7 @@ static int key_insert(ca_cust *c, uint64_t k)
 					j = (j + 1) & (cap - 1);
 				c->keys[j] = old[i];
 			}
-		free(old);
+		pool_put(a, old, oldcap);
 	}
 	uint32_t m = c->capkeys - 1, i = (uint32_t)mix64(k) & m;
 	while (c->keys[i]) {
@@ -86,14 +158,14 @@ static int key_insert(ca_cust *c, uint64_t k)
 
 /* Sorted input: the customer is complete. A small key set is cleared and
  * handed to the next customer (saves an allocation per customer). */
-static void keys_release(ca_cust *c, ca_cust *next)
+static void keys_release(custagg *a, ca_cust *c, ca_cust *next)
 {
 	if (next && c->keys && c->capkeys <= 256) {
 		memset(c->keys, 0, c->capkeys * sizeof *c->keys);
 		next->keys = c->keys;
 		next->capkeys = c->capkeys;
 	} else {
-		free(c->keys);
+		pool_put(a, c->keys, c->capkeys);
 	}
 	c->keys = NULL;
 	c->nkeys = c->capkeys = 0;
@@ -107,6 +179,7 @@ custagg *ca_new(const ca_opts *o)
 	if (o->have_asof)
 		a->asof_end_t = time_day_start(o->asof_day + 1, o->tz);
 	a->max_t = INT64_MIN;
+	a->pool = xcalloc(1, sizeof *a->pool);
 	a->last_ci = UINT32_MAX;
 	if (!o->sorted) {
 		a->tcap = 1024;
@@ -119,8 +192,7 @@ void ca_free(custagg *a)
 {
 	if (!a)
 		return;
-	for (uint32_t i = 0; a->cust && i < a->ncust; i++)
-		free(a->cust[i].keys);
+	pool_free(a);
 	free(a->cust);
 	free(a->carry);
 	free(a->types);
@@ -290,7 +362,7 @@ static int cust_sorted(custagg *a, const char *p, uint32_t n, int64_t t, uint32_
 	}
 	*out = cust_new(a, p, n, 0);
 	if (a->ncust > 1)
-		keys_release(&a->cust[a->ncust - 2], &a->cust[a->ncust - 1]);
+		keys_release(a, &a->cust[a->ncust - 2], &a->cust[a->ncust - 1]);
 	return 0;
 }
 
@@ -316,9 +388,9 @@ static void add_purchase(custagg *a, uint32_t ci, ca_cust *c, const rtn_value *v
 	else if (a->o.sorted)
 		newday = 1;   /* days only grow within a customer */
 	else if (c->ndays && (day > c->last_day || day < c->first_day))
-		newday = 1, key_insert(c, KEY_DAY | (uint32_t)day);
+		newday = 1, key_insert(a, c, KEY_DAY | (uint32_t)day);
 	else
-		newday = key_insert(c, KEY_DAY | (uint32_t)day);
+		newday = key_insert(a, c, KEY_DAY | (uint32_t)day);
 	if (newday) {
 		c->ndays++;
 		if (c->first_day == RTN_NULL || day < c->first_day) {
@@ -354,7 +426,7 @@ static void add_purchase(custagg *a, uint32_t ci, ca_cust *c, const rtn_value *v
 	a->last_ot = t;
 	a->last_ci = ci;
 	uint64_t key = o->len ? fast_hash(o->s, o->len) : mix64((uint64_t)t ^ 0x5bd1e9955bd1e995ULL);
-	if (!key_insert(c, (key & ~KEY_DAY) | 1))
+	if (!key_insert(a, c, (key & ~KEY_DAY) | 1))
 		return;
 	c->orders++;
 	if (inwin)
@@ -515,14 +587,44 @@ int ca_add(custagg *a, const rtn_value *v)
 	return 0;
 }
 
+/* Sorting customers by name: the first 8 bytes, big-endian and zero-padded,
+ * decide most comparisons without touching the names (a zero-padded prefix
+ * orders like memcmp with shorter-first); equal prefixes compare in full. */
+typedef struct name_key {
+	uint64_t prefix;
+	uint32_t idx;
+} name_key;
+
 static const custagg *sort_ctx;
 
-static int order_cmp(const void *x, const void *y)
+static int name_key_cmp(const void *x, const void *y)
 {
-	const ca_cust *a = &sort_ctx->cust[*(const uint32_t *)x];
-	const ca_cust *b = &sort_ctx->cust[*(const uint32_t *)y];
+	const name_key *p = x, *q = y;
+	if (p->prefix != q->prefix)
+		return p->prefix < q->prefix ? -1 : 1;
+	const ca_cust *a = &sort_ctx->cust[p->idx], *b = &sort_ctx->cust[q->idx];
 	return name_cmp(sort_ctx->strings + a->name_off, a->name_len, sort_ctx->strings + b->name_off,
 	                b->name_len);
+}
+
+static void sort_by_name(custagg *a, uint32_t *idx, uint32_t n)
+{
+	name_key *k = xmalloc((n ? n : 1) * sizeof *k);
+	for (uint32_t i = 0; i < n; i++) {
+		const ca_cust *c = &a->cust[idx[i]];
+		const unsigned char *p = (const unsigned char *)a->strings + c->name_off;
+		uint64_t v = 0;
+		for (uint32_t j = 0; j < 8; j++)
+			v = v << 8 | (j < c->name_len ? p[j] : 0);
+		k[i].prefix = v;
+		k[i].idx = idx[i];
+	}
+	sort_ctx = a;
+	qsort(k, n, sizeof *k, name_key_cmp);
+	sort_ctx = NULL;
+	for (uint32_t i = 0; i < n; i++)
+		idx[i] = k[i].idx;
+	free(k);
 }
 
 void ca_finish(custagg *a)
@@ -537,10 +639,7 @@ void ca_finish(custagg *a)
 		else
 			a->st.customers_without_purchase++;
 	}
-	if (!a->o.sorted) {
-		sort_ctx = a;
-		qsort(a->order, n, sizeof *a->order, order_cmp);
-		sort_ctx = NULL;
-	}
+	if (!a->o.sorted)
+		sort_by_name(a, a->order, n);
 	a->ncust_out = n;
 }

@@ -99,6 +99,7 @@ struct custagg {
 	uint32_t ncust_out;          /* entries in order (customers with a purchase) */
 	ca_stats st;
 	struct ca_batch *batch;      /* unsorted: records waiting to be added */
+	struct ca_pool *pool;        /* key set memory */
 	char *last_order;            /* order id of the last purchase row (fast path) */
 	uint32_t last_olen, last_ocap, last_ci;
 	int64_t last_ot;
