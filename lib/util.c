@@ -247,6 +247,7 @@ struct rtn_out {
 	FILE *f;
 	char *path, *tmp, *lock;
 	int lockfd;
+	int direct;     /* a device or FIFO written in place */
 };
 
 static char *sibling(const char *path, const char *suffix)
@@ -290,6 +291,16 @@ rtn_out *rtn_out_open(const char *path, int mode)
 	struct stat st;
 	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
 		rtn_die(RTN_EXIT_USAGE, "%s: is a directory", path);
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		/* A device or FIFO (/dev/null, /dev/full, a named pipe) is written
+		 * in place: renaming a temporary file over it would replace it. */
+		o->f = fopen(path, "wb");
+		if (!o->f)
+			rtn_die(RTN_EXIT_SYSTEM, "%s: cannot open for writing: %s", path, strerror(errno));
+		o->path = xstrdup(path);
+		o->direct = 1;
+		return o;
+	}
 	o->path = xstrdup(path);
 	o->lock = sibling(path, ".lock");
 	o->lockfd = take_lock(o->lock);
@@ -344,7 +355,7 @@ int rtn_out_commit(rtn_out *o)
 	if (fflush(o->f) != 0 || ferror(o->f))
 		goto fail;
 	what = "fsync failed";
-	if (rtn_fault("fsync") || fsync(fileno(o->f)) != 0)
+	if (rtn_fault("fsync") || (!o->direct && fsync(fileno(o->f)) != 0))
 		goto fail;
 	what = "close failed";
 	FILE *f = o->f;
@@ -352,9 +363,10 @@ int rtn_out_commit(rtn_out *o)
 	if (rtn_fault("close") || fclose(f) != 0)
 		goto fail;
 	what = "cannot rename temporary file into place";
-	if (rtn_fault("rename") || rename(o->tmp, o->path) != 0)
+	if (!o->direct && (rtn_fault("rename") || rename(o->tmp, o->path) != 0))
 		goto fail;
-	temps_forget(o->tmp);
+	if (o->tmp)
+		temps_forget(o->tmp);
 	out_free(o);
 	return 0;
 fail:
@@ -368,8 +380,10 @@ void rtn_out_abort(rtn_out *o)
 	if (o->path) {
 		if (o->f)
 			fclose(o->f);
-		unlink(o->tmp);
-		temps_forget(o->tmp);
+		if (o->tmp) {
+			unlink(o->tmp);
+			temps_forget(o->tmp);
+		}
 		out_free(o);
 	} else {
 		free(o);

@@ -61,7 +61,9 @@ int rtn_close_stdout(void);
  * path, writes NAME's temporary sibling ".NAME.XXXXXX", holds an exclusive
  * lock ".NAME.lock" (a second writer of the same NAME is refused), and on
  * rtn_out_commit flushes, fsyncs, closes and renames into place. On error,
- * rtn_die or a signal, the temporary file is removed and NAME is untouched. */
+ * rtn_die or a signal, the temporary file is removed and NAME is untouched.
+ * An existing NAME that is not a regular file (/dev/null, a FIFO) is
+ * written in place, never replaced. */
 typedef struct rtn_out rtn_out;
 rtn_out *rtn_out_open(const char *path, int mode);  /* mode e.g. 0644; dies on error */
 FILE *rtn_out_file(rtn_out *o);

@@ -250,6 +250,17 @@ CSV
 	run sh -c "ingest '$T/o.csv' >/dev/full"
 	[ "$status" -eq 4 ]
 	[[ "$output" == *"write error"* ]]
+	# -o on a device writes to it in place: never renames a file over it
+	run ingest "$T/o.csv" -o /dev/full
+	[ "$status" -eq 4 ]
+	[[ "$output" == *"/dev/full: write error"* ]]
+	[ -c /dev/full ]
+	mkfifo "$T/fifo"
+	cat "$T/fifo" >"$T/from-fifo" &
+	ingest "$T/o.csv" -o "$T/fifo"
+	wait
+	[ -p "$T/fifo" ]
+	[ "$(inspect --count "$T/from-fifo")" -eq 5 ]
 	run ingest "$T/missing.csv"
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"missing.csv: cannot open"* ]]
