@@ -340,3 +340,19 @@ campaign_data() {
 	[ "$status" -eq 0 ]
 	[[ "$output" == *'"significant":false'* ]]
 }
+
+@test "winback-evaluate: ids that segment-export guarded against formulas still match" {
+	printf 'customer:string\tclv:money\tp_alive:float\n-5\t10\t0.5\n+7\t10\t0.5\nq1\t10\t0.5\nq2\t10\t0.5\n' |
+		"$BATS_FILE_TMPDIR/mkcustomers" "$T/g.rtn"
+	segment-export --control 50% --campaign-id g --fields customer,group "$T/g.rtn" >"$T/g.csv"
+	grep -q "^\"'-5\"," "$T/g.csv"
+	printf 'customer_id,order_id,date,amount\n-5,o1,2025-01-02,10\n+7,o2,2025-01-02,10\n' >"$T/o.csv"
+	run winback-evaluate --since 2025-01-01 --format json "$T/g.csv" "$T/o.csv"
+	[ "$status" -eq 0 ]
+	# -5 (treatment) and +7 (control) both reactivated: 2 of the 4 audience members
+	t=$(echo "$output" | sed 's/.*"treatment":{"customers":\([0-9]*\),"reactivated":\([0-9]*\).*/\1 \2/')
+	c=$(echo "$output" | sed 's/.*"control":{"customers":\([0-9]*\),"reactivated":\([0-9]*\).*/\1 \2/')
+	set -- $t $c
+	[ $(($2 + $4)) -eq 2 ]
+	[ $(($1 + $3)) -eq 4 ]
+}
