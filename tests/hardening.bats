@@ -216,7 +216,7 @@ sweep_all() {
 # ---- signals ----
 
 # kill_midwrite SIG NEED_BYTES CMD...: runs CMD (which writes $W/out) and,
-# once its temporary output exists (and, if NEED_BYTES is 1, holds data),
+# once its temporary output (or the files matching $WATCH) exists (and, if NEED_BYTES is 1, holds data),
 # stops it, checks the temporary file is still there (so the signal lands
 # mid-write), sends SIG and lets it run. It must die of SIG, leave no
 # temporary or lock file and keep the old output. Tries again when the run
@@ -233,7 +233,7 @@ kill_midwrite() {
 		pid=$!
 		caught=""
 		while [ -z "$caught" ] && kill -0 "$pid" 2>/dev/null; do
-			for tmp in "$W"/.out.??????; do
+			for tmp in ${WATCH:-"$W"/.out.??????}; do
 				[ -f "$tmp" ] || continue
 				[ "$need" = 0 ] || [ -s "$tmp" ] || continue
 				kill -STOP "$pid"
@@ -289,10 +289,81 @@ kill_midwrite() {
 	kill_midwrite INT 1 churnscore "$FIX/br.rtn" -o "$W/out"
 }
 
+@test "SIGTERM while dedupe spills sorted runs, and while churnscore copies standard input: temporary files removed" {
+	prepare
+	WATCH="$T/tmp/retain-sort.*" kill_midwrite TERM 1 dedupe --memory 1M --tmpdir "$T/tmp" "$FIX/b.rtn" -o "$W/out"
+	WATCH="$T/tmp/retain-sort.*" kill_midwrite HUP 1 dedupe --memory 1M "$FIX/b.rtn" -o "$W/out"
+	WATCH="$T/tmp/churnscore.*" kill_midwrite TERM 0 bash -c 'exec churnscore -o "$1" <"$2"' sh "$W/out" "$FIX/br.rtn"
+}
+
 @test "SIGTERM and SIGINT mid-write: segment-export" {
 	prepare
 	kill_midwrite TERM 1 segment-export "$FIX/br.rtn" -o "$W/out"
 	kill_midwrite INT 1 segment-export "$FIX/br.rtn" -o "$W/out"
+}
+
+# ---- disk full and read-only folders, for real ----
+
+# on_full CMD...: runs CMD with $T/full a fresh 64 KiB tmpfs (private mount
+# namespace: unshare -m as root, else a user namespace) holding out = "old".
+# Prints "EXIT OUT-CONTENT FILES-LEFT"; standard error goes to $T/full.err.
+on_full() {
+	mkdir -p "$T/full"
+	local ns=-m
+	[ "$(id -u)" = 0 ] || ns=-rm
+	unshare $ns bash -c '
+		F=$1; shift
+		mount -t tmpfs -o size=64k none "$F" || exit 99
+		echo old >"$F/out"
+		rc=0
+		"$@" >/dev/null 2>"$F.err" || rc=$?
+		echo "$rc $(cat "$F/out") $(ls -A "$F" | tr "\n" " ")"' sh "$T/full" "$@"
+}
+
+@test "disk full for real (64 KiB tmpfs): exit 4 naming the file, old output kept, nothing left" {
+	local F="$T/full" c out
+	for c in "ingest $FIX/big.csv" "dedupe $FIX/b.rtn" "rfm $FIX/bd.rtn" "cohort --period day $FIX/bd.rtn" \
+		"cohort --period day --format html $FIX/bd.rtn" "segment-export $FIX/br.rtn" \
+		"churnscore $FIX/br.rtn" "synth --customers 5000"; do
+		out=$(on_full $c -o "$F/out")
+		[ "$out" = "4 old out " ] || { echo "$c: $out: $(cat "$F.err")"; false; }
+		grep -Eq "^${c%% *}: $F/out: write error: No space left on device$" "$F.err" || { echo "$c: $(cat "$F.err")"; false; }
+	done
+	# spill files and churnscore's copy of standard input in a full TMPDIR
+	out=$(on_full env TMPDIR="$F" dedupe --memory 1M "$FIX/b.rtn" -o "$T/d.rtn")
+	[ "$out" = "4 old out " ]
+	grep -q "^dedupe: $F/retain-sort\..*: write error: No space left on device" "$F.err"
+	[ ! -e "$T/d.rtn" ]
+	out=$(on_full bash -c 'TMPDIR=$1 exec churnscore -o "$2" <"$3"' sh "$F" "$T/c.rtn" "$FIX/br.rtn")
+	[ "$out" = "4 old out " ]
+	grep -q "^churnscore: $F/churnscore\..*: write error: No space left on device" "$F.err"
+	[ ! -e "$T/c.rtn" ]
+}
+
+@test "read-only output folder: exit 4 'cannot create file', old output kept" {
+	# as root, permissions do not stop writes: run the programs as nobody
+	# (setpriv), with inputs and the folder readable by everyone
+	chmod 755 "$T"
+	mkdir -m 755 "$T/in" "$T/ro"
+	cp "$FIX/s.csv" "$FIX/e.rtn" "$FIX/d.rtn" "$FIX/r.rtn" "$FIX/r300.rtn" "$T/in/"
+	chmod 644 "$T"/in/*
+	echo old >"$T/ro/out"
+	as_other() { "$@"; }
+	if [ "$(id -u)" = 0 ]; then
+		as_other() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+	else
+		chmod 555 "$T/ro"
+	fi
+	local c rc I="$T/in"
+	for c in "ingest $I/s.csv" "dedupe $I/e.rtn" "rfm $I/d.rtn" "cohort $I/d.rtn" "cohort --format csv $I/d.rtn" \
+		"segment-export $I/r.rtn" "churnscore $I/r300.rtn" "synth --customers 5" "rfm --breaks-out $T/ro/b $I/d.rtn"; do
+		rc=0
+		as_other "$BIN/${c%% *}" ${c#* } -o "$T/ro/out" 2>"$T/err" || rc=$?
+		[ "$rc" -eq 4 ] || { echo "$c: exit $rc: $(cat "$T/err")"; false; }
+		grep -Eq "^${c%% *}: $T/ro/(out|b): cannot create file: Permission denied$" "$T/err" || { echo "$c: $(cat "$T/err")"; false; }
+		[ "$(ls -A "$T/ro")" = out ] && [ "$(cat "$T/ro/out")" = old ]
+	done
+	chmod 755 "$T/ro"
 }
 
 # ---- a second run on the same output ----
