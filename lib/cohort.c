@@ -529,8 +529,9 @@ static void pool_destroy(epool *p)
 	memset(p, 0, sizeof *p);
 }
 
-/* One customer, 64 bytes, stored in the hash table itself so that a
- * lookup touches one cache line (ids up to 16 bytes are kept inline). */
+/* One customer, 128 bytes (two cache lines), stored in the hash table
+ * itself: ids up to 16 bytes and the first four active days are inline, so
+ * most events touch only this slot. Longer day lists move to the pool. */
 #define KEY_INLINE 16
 typedef struct cust {
 	uint64_t hash;
@@ -545,6 +546,7 @@ typedef struct cust {
 		char in[KEY_INLINE];
 		const char *p;
 	} key;
+	centry inl[4];     /* the first four days, in the same two cache lines */
 } cust;
 
 
@@ -737,6 +739,8 @@ static void cust_grow_table(cohort_acc *a)
 		while (ns[i].klen)
 			i = (i + 1) & nm;
 		ns[i] = a->cs[k];
+		if (a->cs[k].e == a->cs[k].inl)
+			ns[i].e = ns[i].inl;
 	}
 	free(a->cs_raw);
 	a->cs_raw = raw;
@@ -808,14 +812,15 @@ static centry *cust_entry(epool *pool, cust *c, int32_t key)
 		pos = lo;
 	}
 	if (!c->e) {
-		c->e = pool_alloc(pool, 0);
+		c->e = c->inl;
 		c->cls = 0;
 	} else if (c->n == (UINT32_C(4) << c->cls)) {
 		if (c->cls + 1 >= POOL_CLASSES)
 			rtn_die(RTN_EXIT_SYSTEM, "a customer with more than %u active days", c->n);
 		centry *ne = pool_alloc(pool, (int)c->cls + 1);
 		memcpy(ne, c->e, c->n * sizeof *c->e);
-		pool_free(pool, c->e, (int)c->cls);
+		if (c->e != c->inl)
+			pool_free(pool, c->e, (int)c->cls);
 		c->e = ne;
 		c->cls++;
 	}
@@ -880,7 +885,7 @@ static void prefetch_entries(const cohort_acc *a, const pend *p)
 			return;
 		if (c->hash != p->hash)
 			continue;
-		if (c->n) {
+		if (c->n && c->e != c->inl) {
 			/* most events append to the end of the day list; an
 			 * out-of-order one searches it from the start */
 			__builtin_prefetch(&c->e[c->n - 1], 1);
@@ -944,6 +949,7 @@ void cohort_acc_add(cohort_acc *a, const rtn_value *v)
 	p->flags = flags;
 	p->hash = rtn_hash64(cv->s, cv->len);
 	__builtin_prefetch(&a->cs[p->hash & a->mask], 1);
+	__builtin_prefetch((const char *)&a->cs[p->hash & a->mask] + 64, 1);
 	a->seq++;
 	a->npend++;
 	if (a->npend > PIPE / 2)
