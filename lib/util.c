@@ -280,6 +280,22 @@ static int take_lock(const char *lock)
 	return -1;
 }
 
+/* Blocks (block = 1) or restores the signals that remove temporary files,
+ * so that a file is never created without being registered. */
+static void hold_signals(int block, sigset_t *old)
+{
+	if (block) {
+		sigset_t s;
+		sigemptyset(&s);
+		sigaddset(&s, SIGINT);
+		sigaddset(&s, SIGTERM);
+		sigaddset(&s, SIGHUP);
+		sigprocmask(SIG_BLOCK, &s, old);
+	} else {
+		sigprocmask(SIG_SETMASK, old, NULL);
+	}
+}
+
 rtn_out *rtn_out_open(const char *path, int mode)
 {
 	rtn_out *o = xcalloc(1, sizeof *o);
@@ -303,17 +319,27 @@ rtn_out *rtn_out_open(const char *path, int mode)
 	}
 	o->path = xstrdup(path);
 	o->lock = sibling(path, ".lock");
+	o->tmp = sibling(path, ".XXXXXX");
+	/* No signal between creating a file and registering it for removal. */
+	sigset_t old;
+	hold_signals(1, &old);
 	o->lockfd = take_lock(o->lock);
+	int e = errno;
+	if (o->lockfd >= 0)
+		temps_add(o->lock);
+	hold_signals(0, &old);
 	if (o->lockfd == -1)
 		rtn_die(RTN_EXIT_SYSTEM, "%s: another run is writing this file (lock %s held)", path, o->lock);
 	if (o->lockfd < 0)
-		rtn_die(RTN_EXIT_SYSTEM, "%s: cannot create file: %s", path, strerror(errno));
-	temps_add(o->lock);
-	o->tmp = sibling(path, ".XXXXXX");
+		rtn_die(RTN_EXIT_SYSTEM, "%s: cannot create file: %s", path, strerror(e));
+	hold_signals(1, &old);
 	int fd = mkstemp(o->tmp);
+	e = errno;
+	if (fd >= 0)
+		temps_add(o->tmp);
+	hold_signals(0, &old);
 	if (fd < 0)
-		rtn_die(RTN_EXIT_SYSTEM, "%s: cannot create file: %s", path, strerror(errno));
-	temps_add(o->tmp);
+		rtn_die(RTN_EXIT_SYSTEM, "%s: cannot create file: %s", path, strerror(e));
 	mode_t mask = umask(0);
 	umask(mask);
 	if (fchmod(fd, (mode_t)mode & ~mask) != 0)
