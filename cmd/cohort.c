@@ -206,6 +206,37 @@ static cohort_table *combine(int n, char **paths, rtn_header **first)
 	return t;
 }
 
+/* Reads the events stream (FILEs or standard input) into a table. */
+static cohort_table *read_events(const args *a, int n, char **paths, rtn_header **in)
+{
+	rtn_reader *r = rtn_reader_open(paths, n);
+	const rtn_header *h = rtn_reader_header(r);
+	if (h->kind != RTN_KIND_EVENTS)
+		rtn_die(RTN_EXIT_USAGE, "input is a %s stream, not events (made by ingest)",
+			rtn_kind_name(h->kind));
+	cohort_acc *acc = cohort_acc_new(&a->spec, load_zone(a->spec.tz_name), &h->schema, "input");
+	rtn_progress pr;
+	rtn_progress_init(&pr, a->progress, 1, rtn_reader_size(r));
+	rtn_value *v;
+	int rc;
+	while ((rc = rtn_read(r, &v)) == RTN_RECORD) {
+		cohort_acc_add(acc, v);
+		if ((rtn_reader_records(r) & 0xffff) == 0)
+			rtn_progress_update(&pr, "reading", rtn_reader_offset(r), rtn_reader_records(r));
+	}
+	if (rc != RTN_END)
+		rtn_die(rtn_reader_exit(r), "%s", rtn_reader_error(r));
+	rtn_progress_done(&pr, rtn_reader_offset(r), rtn_reader_records(r));
+	cohort_stats st;
+	cohort_table *t = cohort_acc_finish(acc, &st);
+	cohort_acc_free(acc);
+	if (a->stats)
+		print_stats(&st);
+	*in = rtn_header_derive(h, -1, 0, NULL);
+	rtn_reader_close(r);
+	return t;
+}
+
 int main(int argc, char **argv)
 {
 	args a;
@@ -220,38 +251,9 @@ int main(int argc, char **argv)
 	char *term = getenv("TERM");
 	a.out.color = a.color >= 0 ? a.color
 		    : !a.out.path && isatty(1) && !getenv("NO_COLOR") && term && strcmp(term, "dumb");
-	cohort_table *t;
 	rtn_header *in = NULL;
-	if (a.combine) {
-		t = combine(argc - optind, argv + optind, &in);
-	} else {
-		rtn_reader *r = rtn_reader_open(argv + optind, argc - optind);
-		const rtn_header *h = rtn_reader_header(r);
-		if (h->kind != RTN_KIND_EVENTS)
-			rtn_die(RTN_EXIT_USAGE, "input is a %s stream, not events (made by ingest)",
-				rtn_kind_name(h->kind));
-		tz_zone *z = load_zone(a.spec.tz_name);
-		cohort_acc *acc = cohort_acc_new(&a.spec, z, &h->schema, "input");
-		rtn_progress pr;
-		rtn_progress_init(&pr, a.progress, 1, rtn_reader_size(r));
-		rtn_value *v;
-		int rc;
-		while ((rc = rtn_read(r, &v)) == RTN_RECORD) {
-			cohort_acc_add(acc, v);
-			if ((rtn_reader_records(r) & 0xffff) == 0)
-				rtn_progress_update(&pr, "reading", rtn_reader_offset(r), rtn_reader_records(r));
-		}
-		if (rc != RTN_END)
-			rtn_die(rtn_reader_exit(r), "%s", rtn_reader_error(r));
-		rtn_progress_done(&pr, rtn_reader_offset(r), rtn_reader_records(r));
-		cohort_stats st;
-		t = cohort_acc_finish(acc, &st);
-		cohort_acc_free(acc);
-		if (a.stats)
-			print_stats(&st);
-		in = rtn_header_derive(h, -1, 0, NULL);
-		rtn_reader_close(r);
-	}
+	cohort_table *t = a.combine ? combine(argc - optind, argv + optind, &in)
+				    : read_events(&a, argc - optind, argv + optind, &in);
 	a.out.in = in;
 	if (a.partial) {
 		rtn_header *ph = cohort_partial_header(t, argc, argv, in);
