@@ -111,13 +111,16 @@ void rtn_init(const char *argv0)
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	/* A signal ignored by whoever started us stays ignored: `nohup prog`
+	 * must survive a hang-up, and a background job an interrupt. */
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+	struct sigaction old;
+	for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
+		if (sigaction(sigs[i], NULL, &old) != 0 || old.sa_handler != SIG_IGN)
+			sigaction(sigs[i], &sa, NULL);
 	/* A reader going away (| head) kills us with SIGPIPE: remove temporary
 	 * files first, then die of it as before. Left alone when SIGPIPE is
 	 * ignored, so that writes fail with EPIPE instead. */
-	struct sigaction old;
 	if (sigaction(SIGPIPE, NULL, &old) == 0 && old.sa_handler == SIG_DFL)
 		sigaction(SIGPIPE, &sa, NULL);
 	faults_read();

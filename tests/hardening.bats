@@ -229,7 +229,10 @@ kill_midwrite() {
 	for attempt in 1 2 3 4 5 6 7 8; do
 		rm -rf "${W:?}"/* "$W"/.??* "$T"/tmp/*
 		echo old >"$W/out"
-		"$@" >/dev/null 2>"$T/err" &
+		# (background jobs of a non-interactive shell start with SIGINT
+		# ignored, which the programs respect: restore the default, as an
+		# interactive shell would)
+		env --default-signal=INT,TERM,HUP "$@" >/dev/null 2>"$T/err" &
 		pid=$!
 		caught=""
 		while [ -z "$caught" ] && kill -0 "$pid" 2>/dev/null; do
@@ -294,6 +297,26 @@ kill_midwrite() {
 	WATCH="$T/tmp/retain-sort.*" kill_midwrite TERM 1 dedupe --memory 1M --tmpdir "$T/tmp" "$FIX/b.rtn" -o "$W/out"
 	WATCH="$T/tmp/retain-sort.*" kill_midwrite HUP 1 dedupe --memory 1M "$FIX/b.rtn" -o "$W/out"
 	WATCH="$T/tmp/churnscore.*" kill_midwrite TERM 0 bash -c 'exec churnscore -o "$1" <"$2"' sh "$W/out" "$FIX/br.rtn"
+}
+
+@test "signals ignored at start stay ignored (nohup): a hang-up mid-write does not stop the run" {
+	prepare
+	ingest "$FIX/big.csv" -o "$T/ref.rtn"
+	echo old >"$W/out"
+	bash -c 'trap "" HUP; exec ingest "$1" -o "$2"' sh "$FIX/big.csv" "$W/out" 2>"$T/err" &
+	local pid=$! tmp sent=""
+	while [ -z "$sent" ] && kill -0 "$pid" 2>/dev/null; do
+		for tmp in "$W"/.out.??????; do
+			[ -s "$tmp" ] || continue
+			kill -HUP "$pid" && sent=1
+			break
+		done
+	done
+	wait "$pid"
+	[ -n "$sent" ]
+	[ ! -s "$T/err" ]
+	[ "$(ls -A "$W")" = out ]
+	[ "$(inspect "$W/out")" = "$(inspect "$T/ref.rtn")" ]
 }
 
 @test "SIGTERM and SIGINT mid-write: segment-export" {
