@@ -560,3 +560,19 @@ CSV
 		cmp "$T/1" "$T/3"
 	done
 }
+
+@test "--periods caps the columns; within-n still counts activity after the last column" {
+	fixture_a
+	run sh -c "cohort --mode within-n --periods 2 --format csv '$T/a.rtn' | cut -d, -f3,5,9"
+	[ "$output" = "cohort,period,customers
+2023-01,0,2
+2023-01,1,2
+2023-02,0,2
+2023-02,1,1" ]
+	run sh -c "cohort --periods 2 --format csv '$T/a.rtn' | cut -d, -f3,5,9"
+	[ "$output" = "cohort,period,customers
+2023-01,0,2
+2023-01,1,1
+2023-02,0,2
+2023-02,1,0" ]
+}
