@@ -307,9 +307,14 @@ rtn_out *rtn_out_open(const char *path, int mode)
 		o->f = stdout;
 		return o;
 	}
+	size_t plen = strlen(path);
+	if (plen == 0)
+		rtn_die(RTN_EXIT_USAGE, "empty output file name");
 	struct stat st;
 	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
 		rtn_die(RTN_EXIT_USAGE, "%s: is a directory", path);
+	if (path[plen - 1] == '/')
+		rtn_die(RTN_EXIT_USAGE, "%s: names a folder, not a file", path);
 	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
 		/* A device or FIFO (/dev/null, /dev/full, a named pipe) is written
 		 * in place: renaming a temporary file over it would replace it. */

@@ -389,6 +389,25 @@ on_full() {
 	chmod 755 "$T/ro"
 }
 
+@test "-o with an empty name or a folder name: usage error (exit 2), nothing created" {
+	mkdir "$T/cwd"
+	cd "$T/cwd"
+	local c rc
+	for c in "ingest $FIX/s.csv" "dedupe $FIX/e.rtn" "rfm $FIX/d.rtn" "cohort $FIX/d.rtn" \
+		"segment-export $FIX/r.rtn" "churnscore $FIX/r300.rtn" "synth --customers 5"; do
+		rc=0
+		$c -o "" 2>"$T/err" || rc=$?
+		[ "$rc" -eq 2 ] && grep -q "^${c%% *}: empty output file name$" "$T/err" || { echo "$c -o '': exit $rc: $(cat "$T/err")"; false; }
+		rc=0
+		$c -o "$T/new/" 2>"$T/err" || rc=$?
+		[ "$rc" -eq 2 ] && grep -q "^${c%% *}: $T/new/: names a folder, not a file$" "$T/err" || { echo "$c -o DIR/: exit $rc: $(cat "$T/err")"; false; }
+		[ -z "$(ls -A "$T/cwd")" ] && [ ! -e "$T/new" ]
+	done
+	rc=0
+	rfm --breaks-out "" "$FIX/d.rtn" -o "$T/r.rtn" 2>"$T/err" || rc=$?
+	[ "$rc" -eq 2 ] && [ ! -e "$T/r.rtn" ]
+}
+
 # ---- a second run on the same output ----
 
 # refused CMD...: while another holder has the output's lock (flock(2) on
