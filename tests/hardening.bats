@@ -483,6 +483,23 @@ overlap() {
 	[ "$(inspect "$W/out")" = "$(churnscore "$FIX/r300.rtn" | inspect)" ]
 }
 
+@test "> /dev/full and a closed standard output: exit 4 with a message (every program, text and streams)" {
+	local c rc
+	for c in "ingest $FIX/s.csv" "dedupe $FIX/e.rtn" "rfm $FIX/d.rtn" "rfm --summary $FIX/d.rtn" \
+		"cohort $FIX/d.rtn" "cohort --format table --color never $FIX/d.rtn" "segment-export $FIX/r.rtn" \
+		"segment-export --summary $FIX/r.rtn" "churnscore $FIX/r300.rtn" "inspect $FIX/d.rtn" \
+		"inspect --header $FIX/d.rtn" "inspect --count $FIX/d.rtn" "synth --customers 5"; do
+		rc=0
+		$c >/dev/full 2>"$T/err" || rc=$?
+		[ "$rc" -eq 4 ] && grep -q "^${c%% *}: .*write error: No space left on device$" "$T/err" ||
+			{ echo "$c >/dev/full: exit $rc: $(cat "$T/err")"; false; }
+		rc=0
+		$c >&- 2>"$T/err" || rc=$?
+		[ "$rc" -eq 4 ] && grep -q "^${c%% *}: standard output: write error: Bad file descriptor$" "$T/err" ||
+			{ echo "$c >&-: exit $rc: $(cat "$T/err")"; false; }
+	done
+}
+
 # ---- broken pipes ----
 
 # piped "CMD ...": `| head -1` ends quietly (the program dies of SIGPIPE and
