@@ -128,8 +128,12 @@ static int all_equal(const dd *d, const rtn_value *a, const rtn_value *b)
 	return 1;
 }
 
+/* Key columns all empty/null: such events are only exact duplicates. A key
+ * of the customer alone (--key customer) is never null. */
 static int key_null(const dd *d, const rtn_value *v)
 {
+	if (d->nkey == 0)
+		return 0;
 	for (int k = 0; k < d->nkey; k++)
 		if (!rtn_value_is_null(&v[d->key[k]], d->types[d->key[k]]))
 			return 0;

@@ -146,6 +146,9 @@ stats_add_up() {
 	dedupe --key channel,type --stats "$T/ev.rtn" 2>"$T/err" | inspect --no-names >"$T/out.tsv"
 	grep -q "read 11, kept 4, removed 7: exact 2, order 0, key 5" "$T/err"
 	[ "$(cut -f1,5 "$T/out.tsv" | tr '\n' ' ')" = "a1	order c1	order c1	visit c2	order " ]
+	# the customer alone: one event per customer, the first in time
+	dedupe --key customer "$T/ev.rtn" | inspect --no-names | cut -f1,2 >"$T/first.tsv"
+	[ "$(tr '\n' ' ' <"$T/first.tsv")" = "a1	2023-01-01T00:00:00Z c1	2023-01-05T00:00:00Z c2	2023-01-01T10:00:00Z " ]
 	run dedupe --key nosuch "$T/ev.rtn"
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"no column 'nosuch'"*"customer, time"* ]]
