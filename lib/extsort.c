@@ -386,7 +386,7 @@ static void sort_entries(extsort *s)
 		merge_sort_range(s, s->ents, s->tmp, 0, n);
 		return;
 	}
-	static size_t cnt[8][256];
+	size_t cnt[8][256]; /* 16 KiB */
 	memset(cnt, 0, sizeof cnt);
 	entry *a = s->ents, *b = s->tmp;
 	for (size_t i = 0; i < n; i++) {
