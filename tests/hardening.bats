@@ -176,6 +176,30 @@ sweep_all() {
 	sweep_all cohort --format csv "$FIX/d.rtn" -o "$W/out.csv"
 }
 
+@test "fault injection: cohort --partial and --combine -o" {
+	prepare
+	cohort --partial --asof 2024-12-31 "$FIX/e.rtn" -o "$T/p1.rtn"
+	OUTS="p2.rtn"
+	reference cohort --partial --asof 2024-12-31 "$FIX/d.rtn" -o "$W/p2.rtn"
+	sweep_all cohort --partial --asof 2024-12-31 "$FIX/d.rtn" -o "$W/p2.rtn"
+	cp "$T/ref/p2.rtn" "$T/p2.rtn"
+	OUTS="c.rtn"
+	reference cohort --combine "$T/p1.rtn" "$T/p2.rtn" -o "$W/c.rtn"
+	[ "$(inspect --count "$T/ref/c.rtn")" -gt 10 ]
+	sweep_all cohort --combine "$T/p1.rtn" "$T/p2.rtn" -o "$W/c.rtn"
+}
+
+@test "fault injection: synth -o with --truth and --alias-file, CSV and stream" {
+	prepare
+	OUTS="s.csv truth.tsv alias.csv"
+	reference synth --customers 20 --alias-rate 0.2 --alias-file "$W/alias.csv" --truth "$W/truth.tsv" -o "$W/s.csv"
+	[ "$(wc -l <"$T/ref/truth.tsv")" -eq 21 ]
+	sweep_all synth --customers 20 --alias-rate 0.2 --alias-file "$W/alias.csv" --truth "$W/truth.tsv" -o "$W/s.csv"
+	OUTS="s.rtn"
+	reference synth --customers 20 --format stream -o "$W/s.rtn"
+	sweep_all synth --customers 20 --format stream -o "$W/s.rtn"
+}
+
 @test "fault injection: segment-export -o (CSV and JSON Lines)" {
 	prepare
 	OUTS="out.csv"
