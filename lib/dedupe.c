@@ -210,10 +210,11 @@ static void scan(dd *d, const rtn_value *v, const rtn_value *prev)
 	if (same && all_equal(d, v, prev)) {
 		reason = DD_EXACT;
 	} else if (same && d->rule != RULE_NONE && !key_null(d, v)) {
+		/* Times ascend within a key: the unsigned difference is exact. */
 		if (d->rule == RULE_ANY)
 			reason = d->o->rollup ? DD_ROLLUP : d->key_reason;
 		else if (v[d->time].i != RTN_NULL && d->kept_time != RTN_NULL &&
-			 v[d->time].i - d->kept_time < d->o->within)
+			 (uint64_t)v[d->time].i - (uint64_t)d->kept_time < (uint64_t)d->o->within)
 			reason = DD_WITHIN;
 	}
 	if (!same)
