@@ -1,14 +1,20 @@
 #!/usr/bin/env bats
-# Hardening across programs (RELIABILITY.md promises 4 and 5):
+# Hardening across programs (RELIABILITY.md promises 4 and 5, issue 9):
 #  - fault injection through the project's wrappers (RETAIN_FAIL=KIND:N for
 #    KIND alloc, write, fsync, rename, close and N = 1, 2, ... until the run
-#    completes): every run ends in the reference output or exit 4 with a
-#    message, every output file is either the old one or the complete new
-#    one, and no temporary file is left (output folder and --tmpdir listed);
-#  - SIGTERM/SIGINT while the temporary output is open (and, where the
-#    program streams, partly written): no temporary file, old output intact;
+#    completes) for ingest, dedupe (spilling), rfm, cohort, segment-export,
+#    churnscore and synth with -o: every run ends in the reference output
+#    (byte for byte) or exit 4 with a message, every output file is either
+#    the old one or the complete new one, and no temporary file is left
+#    (output folder and TMPDIR/--tmpdir listed after every run);
+#  - disk full for real (a tiny tmpfs) and a read-only output folder;
+#  - SIGTERM/SIGINT/SIGHUP while the temporary output is open (and, where the
+#    program streams, partly written), while dedupe spills and while
+#    churnscore copies standard input: nothing left, old output intact; a
+#    signal ignored at start (nohup) stays ignored;
 #  - a second run on the same output is refused while the first holds it;
-#  - `| head -1` is quiet; with SIGPIPE ignored, exit 4 and a clear message.
+#  - `| head -1` is quiet; with SIGPIPE ignored, exit 4 and a clear message;
+#    > /dev/full and a closed standard output: exit 4 with a message.
 
 load helpers
 
@@ -32,9 +38,6 @@ setup_file() {
 	dedupe "$FIX/b.rtn" -o "$FIX/bd.rtn"
 	rfm "$FIX/bd.rtn" -o "$FIX/br.rtn"
 }
-
-# Programs that exist now (tests for a program not built yet would fail).
-have() { [ -x "$BIN/$1" ]; }
 
 # Each test writes into the empty folder $W; spill files go to $T/tmp.
 prepare() {
