@@ -87,7 +87,7 @@ static uint64_t *pool_get(custagg *a, uint32_t cap)
 	int k = cap_class(cap);
 	uint64_t *r = p->free[k];
 	if (r) {
-		memcpy(&p->free[k], r, sizeof r);
+		memcpy(&p->free[k], r, sizeof(void *)); /* free-list link kept in the block */
 		memset(r, 0, bytes);
 		return r;
 	}
@@ -111,7 +111,7 @@ static void pool_put(custagg *a, uint64_t *r, uint32_t cap)
 		return;
 	}
 	int k = cap_class(cap);
-	memcpy(r, &a->pool->free[k], sizeof r);
+	memcpy(r, &a->pool->free[k], sizeof(void *));
 	a->pool->free[k] = r;
 }
 
