@@ -911,7 +911,7 @@ rtn_writer *rtn_writer_open_out(rtn_out *o, const rtn_header *h, int level)
 	if (is_stdout && isatty(STDOUT_FILENO))
 		rtn_die(RTN_EXIT_USAGE, "refusing to write a binary stream to a terminal (pipe it into inspect, or use -o FILE)");
 	if (level < 0)
-		level = is_stdout ? 0 : 6;
+		level = is_stdout ? 0 : 1;
 	rtn_writer *w = writer_new(rtn_out_file(o), rtn_out_name(o), h, level);
 	w->out = o;
 	return w;

@@ -146,7 +146,7 @@ void rtn_reader_close(rtn_reader *r);
 typedef struct rtn_writer rtn_writer;
 /* path NULL or "-": standard output, stored blocks unless level > 0;
  * refuses a terminal (exit 2, hint: pipe into inspect). A path: written
- * atomically (see rtn_out_open), deflate blocks at level 6 unless level
+ * atomically (see rtn_out_open), deflate blocks at level 1 unless level
  * is 0. level -1 = that default; 0 = stored (-u); 1..9 = deflate level. */
 rtn_writer *rtn_writer_open(const char *path, const rtn_header *h, int level);
 /* Same, on an output opened earlier with rtn_out_open (programs open -o
