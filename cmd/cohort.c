@@ -251,13 +251,15 @@ int main(int argc, char **argv)
 	char *term = getenv("TERM");
 	a.out.color = a.color >= 0 ? a.color
 		    : !a.out.path && isatty(1) && !getenv("NO_COLOR") && term && strcmp(term, "dumb");
+	/* the output first: a second run writing the same file is refused now */
+	a.out.handle = rtn_out_open(a.out.path, 0644);
 	rtn_header *in = NULL;
 	cohort_table *t = a.combine ? combine(argc - optind, argv + optind, &in)
 				    : read_events(&a, argc - optind, argv + optind, &in);
 	a.out.in = in;
 	if (a.partial) {
 		rtn_header *ph = cohort_partial_header(t, argc, argv, in);
-		rtn_writer *w = rtn_writer_open(a.out.path, ph, a.out.level);
+		rtn_writer *w = rtn_writer_open_out(a.out.handle, ph, a.out.level);
 		cohort_write_partial(t, w);
 		rtn_writer_close(w);
 		rtn_header_free(ph);

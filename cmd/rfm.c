@@ -200,11 +200,10 @@ static int parse_args(int argc, char **argv, args *a)
 	return optind;
 }
 
-static void write_breaks(const char *path, rfm_result *res)
+static void write_breaks(rtn_out *o, rfm_result *res)
 {
 	char buf[1024];
 	rfm_breaks_format(res->breaks, res->o->bins, buf, sizeof buf);
-	rtn_out *o = rtn_out_open(path, 0644);
 	FILE *f = rtn_out_file(o);
 	if (fprintf(f, "%s\n", buf) < 0)
 		rtn_die(RTN_EXIT_SYSTEM, "%s: write error", rtn_out_name(o));
@@ -216,6 +215,9 @@ int main(int argc, char **argv)
 	args a = {.rfm = {.bins = 5, .unit_days = 7, .stage_carry = -1}, .level = -1};
 	rtn_init(argv[0]);
 	int first = parse_args(argc, argv, &a);
+	/* outputs first: a second run writing the same files is refused now */
+	rtn_out *out = rtn_out_open(a.out, 0644);
+	rtn_out *bout = a.breaks_out ? rtn_out_open(a.breaks_out, 0644) : NULL;
 	rtn_reader *r = rtn_reader_open(argv + first, argc - first);
 	const rtn_header *h = rtn_reader_header(r);
 	a.ca.sorted = (h->flags & RTN_FLAG_SORTED) != 0;
@@ -239,15 +241,14 @@ int main(int argc, char **argv)
 	rfm_result res;
 	rfm_compute(&res, agg, &a.rfm, asof, a.ca.recent_start_day);
 	res.no_asof = !a.ca.have_asof && agg->max_t == INT64_MIN;
-	if (a.breaks_out)
-		write_breaks(a.breaks_out, &res);
+	if (bout)
+		write_breaks(bout, &res);
 	if (a.summary) {
-		rtn_out *o = rtn_out_open(a.out, 0644);
-		rfm_summary(rtn_out_file(o), &res);
-		rtn_out_commit(o);
+		rfm_summary(rtn_out_file(out), &res);
+		rtn_out_commit(out);
 	} else {
 		rtn_header *oh = rfm_header(h, &res, argc, argv);
-		rtn_writer *w = rtn_writer_open(a.out, oh, a.level);
+		rtn_writer *w = rtn_writer_open_out(out, oh, a.level);
 		rfm_write(w, &res);
 		rtn_writer_close(w);
 		rtn_header_free(oh);

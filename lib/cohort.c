@@ -1317,9 +1317,14 @@ rtn_header *cohort_out_header(const cohort_table *t, const cohort_out_opts *o)
 	return h;
 }
 
+rtn_out *cohort_out_open(const cohort_out_opts *o)
+{
+	return o->handle ? o->handle : rtn_out_open(o->path, 0644);
+}
+
 void cohort_write_text(const cohort_out_opts *o, const svg_buf *buf)
 {
-	rtn_out *out = rtn_out_open(o->path, 0644);
+	rtn_out *out = cohort_out_open(o);
 	errno = 0;
 	if (buf->len && rtn_fwrite(buf->p, buf->len, rtn_out_file(out)) != 0) {
 		int e = errno;
@@ -1897,7 +1902,7 @@ void cohort_output(const cohort_table *t, const cohort_out_opts *o)
 		rtn_header *h = cohort_out_header(t, o);
 		for (int i = 0; i < NOUT; i++)
 			rtn_schema_add(&h->schema, OUT_COLS[i].name, OUT_COLS[i].type);
-		rtn_writer *w = rtn_writer_open(o->path, h, o->level);
+		rtn_writer *w = rtn_writer_open_out(cohort_out_open(o), h, o->level);
 		retention_rows(t, write_stream_row, w);
 		rtn_writer_close(w);
 		rtn_header_free(h);
@@ -1907,7 +1912,7 @@ void cohort_output(const cohort_table *t, const cohort_out_opts *o)
 		rtn_schema s = {0, NULL};
 		for (int i = 0; i < NOUT; i++)
 			rtn_schema_add(&s, OUT_COLS[i].name, OUT_COLS[i].type);
-		rtn_out *out = rtn_out_open(o->path, 0644);
+		rtn_out *out = cohort_out_open(o);
 		txt_out tx;
 		txt_init(&tx, rtn_out_file(out), rtn_out_name(out),
 			 o->format == CF_CSV ? TXT_CSV : o->format == CF_TSV ? TXT_TSV : TXT_JSONL);

@@ -152,11 +152,14 @@ typedef struct cohort_out_opts {
 	int color;             /* table: ANSI background colours */
 	int level;             /* stream compression level (-1 default) */
 	const char *path;      /* -o or NULL */
+	struct rtn_out *handle; /* path opened (and locked) before reading, or NULL */
 	int argc;
 	char **argv;
 	const rtn_header *in;
 } cohort_out_opts;
 void cohort_output(const cohort_table *t, const cohort_out_opts *o);
+/* The output: o->handle when the program opened it early, else opened now. */
+struct rtn_out *cohort_out_open(const cohort_out_opts *o);
 
 /* Derived values of one cell: what every output shows. */
 typedef struct cohort_value {

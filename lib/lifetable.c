@@ -229,11 +229,11 @@ void life_output(const cohort_table *t, const cohort_out_opts *o)
 			h = cohort_out_header(t, o);
 			for (int i = 0; i < NLIFE; i++)
 				rtn_schema_add(&h->schema, LIFE_COLS[i].name, LIFE_COLS[i].type);
-			w = rtn_writer_open(o->path, h, o->level);
+			w = rtn_writer_open_out(cohort_out_open(o), h, o->level);
 		} else {
 			for (int i = 0; i < NLIFE; i++)
 				rtn_schema_add(&s, LIFE_COLS[i].name, LIFE_COLS[i].type);
-			out = rtn_out_open(o->path, 0644);
+			out = cohort_out_open(o);
 			txt_init(&tx, rtn_out_file(out), rtn_out_name(out),
 				 o->format == CF_CSV ? TXT_CSV : o->format == CF_TSV ? TXT_TSV : TXT_JSONL);
 			txt_header(&tx, &s, NULL, 0);
