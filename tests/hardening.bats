@@ -498,7 +498,7 @@ overlap() {
 	[ "$(ls -A "$W")" = out ] || { echo "left $(ls -A "$W")"; return 1; }
 }
 
-@test "two overlapping runs: the second is refused, the first completes (ingest, dedupe, segment-export, churnscore)" {
+@test "two overlapping runs: the second is refused, the first completes (every program with -o)" {
 	prepare
 	overlap "$FIX/s.csv" ingest --format csv
 	[ "$(inspect "$W/out")" = "$(ingest "$FIX/s.csv" | inspect)" ]
@@ -508,6 +508,10 @@ overlap() {
 	cmp "$W/out" <(segment-export "$FIX/r.rtn")
 	overlap "$FIX/r300.rtn" churnscore
 	[ "$(inspect "$W/out")" = "$(churnscore "$FIX/r300.rtn" | inspect)" ]
+	overlap "$FIX/d.rtn" rfm
+	[ "$(inspect "$W/out")" = "$(rfm "$FIX/d.rtn" | inspect)" ]
+	overlap "$FIX/d.rtn" cohort --format csv
+	cmp "$W/out" <(cohort --format csv "$FIX/d.rtn")
 }
 
 @test "> /dev/full and a closed standard output: exit 4 with a message (every program, text and streams)" {
