@@ -109,7 +109,7 @@ deps-check:
 	@sh tests/deps.sh check
 
 clean:
-	rm -rf build build-asan build-fuzz bin bin-asan demo-out
+	rm -rf build build-asan build-clang build-fuzz bin bin-asan bin-clang demo-out
 
 .PHONY: all units check asan valgrind fuzz demo bench install manlint deps-build deps-check clean
 .SECONDARY:
