@@ -505,7 +505,10 @@ static void ingest_csv(ingest *g, FILE *f, const char *file, int format, int arg
 		g->read++;
 		row.recno -= o->no_header ? 0 : 1; /* data records, the header not counted */
 		if (row.error) {
-			reject(g, file, row.line, row.recno, row.error, row.raw, row.rawlen);
+			char why[200];
+			snprintf(why, sizeof why, "%s%s", row.error,
+				 row.raw_truncated ? " (text below cut to its first 64 KiB)" : "");
+			reject(g, file, row.line, row.recno, why, row.raw, row.rawlen);
 			continue;
 		}
 		if (g->ncols_header && row.nfields != (size_t)g->ncols_header) {

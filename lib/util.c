@@ -253,13 +253,21 @@ struct rtn_out {
 	int direct;     /* a device or FIFO written in place */
 };
 
+/* ".NAME" + suffix in NAME's folder. A NAME too long to take the prefix
+ * and suffix within the 255-byte file name limit is cut to 200 bytes plus
+ * 16 hex digits of its hash, so long output names still work. */
 static char *sibling(const char *path, const char *suffix)
 {
 	const char *slash = strrchr(path, '/');
 	size_t dirlen = slash ? (size_t)(slash - path + 1) : 0;
-	size_t n = strlen(path) + strlen(suffix) + 3;
+	const char *base = path + dirlen;
+	size_t blen = strlen(base), n = strlen(path) + strlen(suffix) + 24;
 	char *s = xmalloc(n);
-	snprintf(s, n, "%.*s.%s%s", (int)dirlen, path, path + dirlen, suffix);
+	if (blen + strlen(suffix) + 1 > 255)
+		snprintf(s, n, "%.*s.%.200s-%016llx%s", (int)dirlen, path, base,
+			 (unsigned long long)rtn_hash64(base, blen), suffix);
+	else
+		snprintf(s, n, "%.*s.%s%s", (int)dirlen, path, base, suffix);
 	return s;
 }
 

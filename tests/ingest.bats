@@ -233,6 +233,15 @@ CSV
 	[ "$(ls -A "$T" | sort | tr '\n' ' ')" = "big.csv out.rtn " ]
 }
 
+@test "-o with a 250-byte file name works (lock and temporary names are shortened)" {
+	small_orders_csv "$T/o.csv"
+	name=$(printf 'x%.0s' $(seq 1 250))
+	run ingest "$T/o.csv" -o "$T/$name"
+	[ "$status" -eq 0 ]
+	[ "$(inspect --count "$T/$name")" -eq 5 ]
+	[ "$(ls -A "$T" | wc -l)" -eq 2 ]
+}
+
 @test "a second run writing the same output is refused" {
 	small_orders_csv "$T/o.csv"
 	{ sleep 3; cat "$T/o.csv"; } | ingest -o "$T/out.rtn" &
