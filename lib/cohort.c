@@ -1922,9 +1922,7 @@ void cohort_output(const cohort_table *t, const cohort_out_opts *o)
 		txt_flush(&tx);
 		txt_free(&tx);
 		rtn_out_commit(out);
-		for (int i = 0; i < s.n; i++)
-			free(s.cols[i].name);
-		free(s.cols);
+		rtn_schema_free(&s);
 		return;
 	}
 	cohort_grid g = {0, 0, 0, NULL};

@@ -267,21 +267,12 @@ void rfm_result_free(rfm_result *res)
 
 /* ---- the customers record ---- */
 
-static void schema_reset(rtn_schema *s)
-{
-	for (int i = 0; i < s->n; i++)
-		free(s->cols[i].name);
-	free(s->cols);
-	s->cols = NULL;
-	s->n = 0;
-}
-
 rtn_header *rfm_header(const rtn_header *in, const rfm_result *res, int argc, char **argv)
 {
 	const custagg *a = res->a;
 	rtn_header *h = rtn_header_derive(in, RTN_KIND_CUSTOMERS, 0, NULL);
 	h->flags = (in->flags & RTN_FLAG_SHARDED) | RTN_FLAG_SORTED;
-	schema_reset(&h->schema);
+	rtn_schema_free(&h->schema);
 	rtn_schema *s = &h->schema;
 	static const struct {
 		const char *name;

@@ -222,13 +222,20 @@ const char *rtn_header_get_meta(const rtn_header *h, const char *key)
 	return NULL;
 }
 
+void rtn_schema_free(rtn_schema *s)
+{
+	for (int i = 0; i < s->n; i++)
+		free(s->cols[i].name);
+	free(s->cols);
+	s->cols = NULL;
+	s->n = 0;
+}
+
 void rtn_header_free(rtn_header *h)
 {
 	if (!h)
 		return;
-	for (int i = 0; i < h->schema.n; i++)
-		free(h->schema.cols[i].name);
-	free(h->schema.cols);
+	rtn_schema_free(&h->schema);
 	for (int i = 0; i < h->nprov; i++)
 		free(h->prov[i]);
 	free(h->prov);

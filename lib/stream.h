@@ -105,6 +105,9 @@ int rtn_schema_add(rtn_schema *s, const char *name, int type);
  * naming the file ("... has no column 'x' (columns: ...)") and exit 2. */
 int rtn_schema_need(const rtn_schema *s, const char *name, int type, const char *what);
 
+/* Frees the column names and array and leaves an empty schema. */
+void rtn_schema_free(rtn_schema *s);
+
 rtn_header *rtn_header_new(int kind);
 /* Copy of an input header for an output: same schema, flags, provenance,
  * metadata, plus one provenance line for this program (argc/argv). */
