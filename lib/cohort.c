@@ -466,9 +466,10 @@ static int ent_is_split(const centry *e)
 }
 
 /* Day lists come from a pool of size classes (4, 8, 16, ... entries) cut
- * from large chunks that may use huge pages: millions of customers mean
- * millions of small arrays touched at random, and malloc's per-block
- * headers and 4 KiB pages make that slow. Freed arrays are reused. */
+ * from large chunks: millions of customers mean millions of small arrays
+ * touched at random, and malloc's per-block headers make that slow. Freed
+ * arrays are reused. (No huge pages: on virtual machines a huge page costs
+ * more to fault in than the 4 KiB pages it replaces; measured.) */
 #define POOL_CLASSES 30
 #define POOL_CHUNK ((size_t)32 << 20)
 typedef struct epool {
@@ -478,19 +479,6 @@ typedef struct epool {
 	char **chunks;
 	size_t nchunks;
 } epool;
-
-static void huge_pages(void *p, size_t n)
-{
-#ifdef MADV_HUGEPAGE
-	uintptr_t a = ((uintptr_t)p + ((uintptr_t)2 << 20) - 1) & ~(((uintptr_t)2 << 20) - 1);
-	uintptr_t e = ((uintptr_t)p + n) & ~(((uintptr_t)2 << 20) - 1);
-	if (e > a)
-		madvise((void *)a, e - a, MADV_HUGEPAGE); /* a hint: failure is harmless */
-#else
-	(void)p;
-	(void)n;
-#endif
-}
 
 static centry *pool_alloc(epool *p, int cls)
 {
@@ -504,7 +492,6 @@ static centry *pool_alloc(epool *p, int cls)
 		size_t n = size > POOL_CHUNK ? size : POOL_CHUNK;
 		p->chunks = xrealloc(p->chunks, (p->nchunks + 1) * sizeof *p->chunks);
 		p->chunks[p->nchunks] = xmalloc(n + 64);
-		huge_pages(p->chunks[p->nchunks], n + 64);
 		/* blocks are multiples of 64 bytes: align them to cache lines */
 		p->cur = (char *)(((uintptr_t)p->chunks[p->nchunks++] + 63) & ~(uintptr_t)63);
 		p->left = n;
@@ -529,26 +516,29 @@ static void pool_destroy(epool *p)
 	memset(p, 0, sizeof *p);
 }
 
-/* One customer, 128 bytes (two cache lines), stored in the hash table
- * itself: ids up to 16 bytes and the first four active days are inline, so
- * most events touch only this slot. Longer day lists move to the pool. */
+/* One customer, 64 bytes, in a dense array indexed by a table of 8-byte
+ * slots (hash tag << 32 | index + 1). Memory is the cost that matters with
+ * millions of customers (fresh pages are expensive to fault in, and every
+ * byte is a cache miss waiting to happen), so the record is one cache line:
+ * ids up to 16 bytes and the first active day are inline; longer day lists
+ * live in the pool. Records never move between slots; the array grows by
+ * realloc (which remaps large blocks instead of copying them). */
 #define KEY_INLINE 16
 typedef struct cust {
-	uint64_t hash;
-	uint32_t klen;     /* 0 = empty slot (empty ids are never stored) */
-	uint32_t n, cls;   /* entries used; capacity 4 << cls (e == NULL: none) */
-	int32_t group;     /* interned --by value of the first start event */
-	int32_t start_day;
-	int32_t start_split; /* the first start event is of the split type */
-	int64_t start_time;
-	centry *e;
 	union {
 		char in[KEY_INLINE];
 		const char *p;
 	} key;
-	centry inl[4];     /* the first four days, in the same two cache lines */
+	centry *e;         /* inl, or a pool array of capacity 4 << cls */
+	int64_t start_time; /* the first start event, RTN_NULL: none */
+	uint32_t klen;
+	uint32_t n;        /* entries used */
+	int32_t group;     /* interned --by value of the first start event */
+	uint8_t cls;
+	uint8_t start_split; /* the first start event is of the split type */
+	centry inl[1];
 } cust;
-
+_Static_assert(sizeof(cust) <= 64, "a customer record is one cache line");
 
 typedef struct strtab {
 	uint32_t *slot;    /* index + 1, 0 = empty */
@@ -567,7 +557,7 @@ typedef struct typelist {
 
 /* An event waiting in the prefetch queue (customer id, then --by value). */
 enum { EV_START = 1, EV_RET = 2, EV_SPLIT = 4 };
-#define PIPE 32
+#define PIPE 96
 typedef struct pend {
 	uint64_t hash;
 	int64_t t, amount;
@@ -577,6 +567,7 @@ typedef struct pend {
 	size_t cap;
 	const char *key;   /* buf, or key16 for short ids */
 	char key16[16];
+	uint32_t cand;     /* index + 1 of the customer its slot names, 0: none seen */
 } pend;
 
 struct cohort_acc {
@@ -587,13 +578,18 @@ struct cohort_acc {
 	tz_zone *tz;
 	int c_cust, c_time, c_amount, c_type, c_by;
 	typelist start, ret, split;
+	char type_last[32];  /* the last type seen, and its flags */
+	uint32_t type_len;   /* UINT32_MAX: none yet */
+	int type_flags;
 	int split_is_start;
-	/* customers: open addressing, linear probing, cs[0..mask] */
+	/* customers: cs[0..ncust), found through slot[0..mask] (open
+	 * addressing, linear probing) */
 	uint64_t mask;
+	uint64_t *slot;
 	cust *cs;
-	void *cs_raw;      /* allocation holding cs */
+	uint32_t capcust;
 	epool pool;        /* day lists */
-	cust *last;        /* customer of the previous event, or NULL */
+	uint32_t last;     /* index + 1 of the customer of the previous event */
 	uint64_t ncust;
 	/* key arena: chunks never move */
 	char *chunk;
@@ -680,15 +676,6 @@ static uint32_t strtab_intern(strtab *t, const char *s, uint32_t len)
 	return t->n - 1;
 }
 
-/* Zeroed table aligned to 64 bytes, so that a customer is one cache line. */
-static cust *table_alloc(uint64_t n, void **raw)
-{
-	*raw = xcalloc(1, n * sizeof(cust) + 64);
-	huge_pages(*raw, n * sizeof(cust) + 64);
-	uintptr_t p = (uintptr_t)*raw;
-	return (cust *)((p + 63) & ~(uintptr_t)63);
-}
-
 cohort_acc *cohort_acc_new(const cohort_spec *spec, tz_zone *tz, const rtn_schema *events,
 			   const char *input_name)
 {
@@ -705,8 +692,9 @@ cohort_acc *cohort_acc_new(const cohort_spec *spec, tz_zone *tz, const rtn_schem
 	if (spec->split_event[0]) {
 		typelist_parse(&a->split, spec->split_event, "--split-event");
 	}
+	a->type_len = UINT32_MAX;
 	a->mask = 1023;
-	a->cs = table_alloc(a->mask + 1, &a->cs_raw);
+	a->slot = xcalloc(a->mask + 1, sizeof *a->slot);
 	a->max_time = RTN_NULL;
 	strtab_intern(&a->groups, "", 0);
 	return a;
@@ -730,22 +718,19 @@ static const char *arena_copy(cohort_acc *a, const char *s, uint32_t n)
 static void cust_grow_table(cohort_acc *a)
 {
 	uint64_t nm = a->mask * 2 + 1;
-	void *raw;
-	cust *ns = table_alloc(nm + 1, &raw);
+	uint64_t *ns = xcalloc(nm + 1, sizeof *ns);
 	for (uint64_t k = 0; k <= a->mask; k++) {
-		if (!a->cs[k].klen)
+		uint64_t x = a->slot[k];
+		if (!x)
 			continue;
-		uint64_t i = a->cs[k].hash & nm;
-		while (ns[i].klen)
+		const cust *c = &a->cs[(uint32_t)x - 1];
+		uint64_t i = rtn_hash64(c->klen <= KEY_INLINE ? c->key.in : c->key.p, c->klen) & nm;
+		while (ns[i])
 			i = (i + 1) & nm;
-		ns[i] = a->cs[k];
-		if (a->cs[k].e == a->cs[k].inl)
-			ns[i].e = ns[i].inl;
+		ns[i] = x;
 	}
-	free(a->cs_raw);
-	a->cs_raw = raw;
-	a->cs = ns;
-	a->last = NULL;
+	free(a->slot);
+	a->slot = ns;
 	a->mask = nm;
 }
 
@@ -760,73 +745,94 @@ static int key_eq(const cust *c, const char *s, uint32_t len)
 	return memcmp(c->key.p, s, len) == 0;
 }
 
-static cust *cust_find(cohort_acc *a, uint64_t h, const char *s, uint32_t len)
+#define SLOT_TAG(h) ((h) >> 32)
+
+/* The customer of an event: p->cand, found while the event waited in the
+ * queue, when it is the one; else a search (and a new customer). */
+static cust *cust_find(cohort_acc *a, const struct pend *p)
 {
+	uint64_t h = p->hash;
+	if (p->cand && key_eq(&a->cs[p->cand - 1], p->key, p->clen))
+		return &a->cs[p->cand - 1];
 	/* input sorted by customer (dedupe) repeats the last customer */
-	if (a->last && a->last->hash == h && key_eq(a->last, s, len))
-		return a->last;
-	uint64_t i = h & a->mask;
+	if (a->last && key_eq(&a->cs[a->last - 1], p->key, p->clen))
+		return &a->cs[a->last - 1];
+	uint64_t i = h & a->mask, x;
 	for (;; i = (i + 1) & a->mask) {
-		cust *c = &a->cs[i];
-		if (!c->klen)
+		if (!(x = a->slot[i]))
 			break;
-		if (c->hash == h && key_eq(c, s, len))
-			return a->last = c;
+		if (x >> 32 == SLOT_TAG(h) && key_eq(&a->cs[(uint32_t)x - 1], p->key, p->clen)) {
+			a->last = (uint32_t)x;
+			return &a->cs[(uint32_t)x - 1];
+		}
 	}
 	if (a->ncust >= UINT32_MAX - 1)
 		rtn_die(RTN_EXIT_SYSTEM, "more than %u customers", UINT32_MAX - 1);
+	if (a->ncust == a->capcust) {
+		size_t cap = a->capcust;
+		xgrow((void **)&a->cs, &cap, a->ncust + 1, sizeof *a->cs);
+		a->capcust = cap > UINT32_MAX - 1 ? UINT32_MAX - 1 : (uint32_t)cap;
+	}
 	if ((a->ncust + 1) * 10 > (a->mask + 1) * 7) {
 		cust_grow_table(a);
-		for (i = h & a->mask; a->cs[i].klen; i = (i + 1) & a->mask)
+		for (i = h & a->mask; a->slot[i]; i = (i + 1) & a->mask)
 			;
 	}
-	cust *c = &a->cs[i];
+	uint32_t ci = (uint32_t)a->ncust++;
+	cust *c = &a->cs[ci];
 	memset(c, 0, sizeof *c);
-	c->hash = h;
-	c->klen = len;
-	if (len <= KEY_INLINE)
-		memcpy(c->key.in, s, len);
+	c->klen = p->clen;
+	if (p->clen <= KEY_INLINE)
+		memcpy(c->key.in, p->key, KEY_INLINE);
 	else
-		c->key.p = arena_copy(a, s, len);
+		c->key.p = arena_copy(a, p->key, p->clen);
 	c->start_time = RTN_NULL;
-	a->ncust++;
-	return a->last = c;
+	a->slot[i] = SLOT_TAG(h) << 32 | ((uint64_t)ci + 1);
+	a->last = ci + 1;
+	return c;
+}
+
+/* The entries of a customer: inline while there is one, else in the pool
+ * (a pointer, never into the record itself: records move when the array
+ * grows). */
+static centry *ents(cust *c)
+{
+	return c->e ? c->e : c->inl;
 }
 
 static centry *cust_entry(epool *pool, cust *c, int32_t key)
 {
-	if (c->n && c->e[c->n - 1].key == key)
-		return &c->e[c->n - 1];
+	centry *e = ents(c);
+	if (c->n && e[c->n - 1].key == key)
+		return &e[c->n - 1];
 	uint32_t pos = c->n;
-	if (c->n && c->e[c->n - 1].key > key) {
+	if (c->n && e[c->n - 1].key > key) {
 		uint32_t lo = 0, hi = c->n;
 		while (lo < hi) {
 			uint32_t mid = (lo + hi) / 2;
-			if (c->e[mid].key < key)
+			if (e[mid].key < key)
 				lo = mid + 1;
 			else
 				hi = mid;
 		}
-		if (c->e[lo].key == key)
-			return &c->e[lo];
+		if (e[lo].key == key)
+			return &e[lo];
 		pos = lo;
 	}
-	if (!c->e) {
-		c->e = c->inl;
-		c->cls = 0;
-	} else if (c->n == (UINT32_C(4) << c->cls)) {
-		if (c->cls + 1 >= POOL_CLASSES)
+	if (c->n == (c->e ? UINT32_C(4) << c->cls : 1)) {
+		int cls = c->e ? c->cls + 1 : 0;
+		if (cls >= POOL_CLASSES)
 			rtn_die(RTN_EXIT_SYSTEM, "a customer with more than %u active days", c->n);
-		centry *ne = pool_alloc(pool, (int)c->cls + 1);
-		memcpy(ne, c->e, c->n * sizeof *c->e);
-		if (c->e != c->inl)
+		centry *ne = pool_alloc(pool, cls);
+		memcpy(ne, e, c->n * sizeof *e);
+		if (c->e)
 			pool_free(pool, c->e, (int)c->cls);
-		c->e = ne;
-		c->cls++;
+		e = c->e = ne;
+		c->cls = (uint8_t)cls;
 	}
-	memmove(c->e + pos + 1, c->e + pos, (c->n - pos) * sizeof *c->e);
+	memmove(e + pos + 1, e + pos, (c->n - pos) * sizeof *e);
 	c->n++;
-	centry *e = &c->e[pos];
+	e += pos;
 	e->key = key;
 	e->nret = 0;
 	e->rev = 0;
@@ -842,7 +848,7 @@ static int bytes_cmp(const char *a, size_t an, const char *b, size_t bn)
 /* Applies one event to its customer. */
 static void apply(cohort_acc *a, const pend *p)
 {
-	cust *c = cust_find(a, p->hash, p->key, p->clen);
+	cust *c = cust_find(a, p);
 	int64_t t = p->t, day = time_local_day(t, a->tz);
 	int is_split = (p->flags & EV_SPLIT) != 0;
 	if (p->flags & EV_START) {
@@ -858,8 +864,7 @@ static void apply(cohort_acc *a, const pend *p)
 		}
 		if (take) {
 			c->start_time = t;
-			c->start_day = (int32_t)day;
-			c->start_split = is_split;
+			c->start_split = (uint8_t)is_split;
 			if (a->c_by >= 0)
 				c->group = (int32_t)strtab_intern(&a->groups, p->buf + p->clen, p->blen);
 		}
@@ -874,25 +879,39 @@ static void apply(cohort_acc *a, const pend *p)
 	}
 }
 
-/* Second stage of the pipeline: the customer's slot has been prefetched;
- * prefetch the end of its day list, where most events land. */
-static void prefetch_entries(const cohort_acc *a, const pend *p)
+/* Second stage of the pipeline: the event's table slots have been
+ * prefetched; note the customer they name and prefetch its record. */
+static void prefetch_customer(const cohort_acc *a, pend *p)
 {
+	p->cand = 0;
 	/* the customer may sit a few slots after its home (linear probing) */
 	for (uint64_t i = p->hash & a->mask, k = 0; k < 4; k++, i = (i + 1) & a->mask) {
-		const cust *c = &a->cs[i];
-		if (!c->klen)
+		uint64_t x = a->slot[i];
+		if (!x)
 			return;
-		if (c->hash != p->hash)
-			continue;
-		if (c->n && c->e != c->inl) {
-			/* most events append to the end of the day list; an
-			 * out-of-order one searches it from the start */
-			__builtin_prefetch(&c->e[c->n - 1], 1);
-			if (c->n > 4)
-				__builtin_prefetch(c->e, 1);
+		if (x >> 32 == SLOT_TAG(p->hash)) {
+			p->cand = (uint32_t)x;
+			const char *c = (const char *)&a->cs[p->cand - 1];
+			__builtin_prefetch(c, 1);
+			__builtin_prefetch(c + sizeof(cust) - 1, 1);
+			return;
 		}
+	}
+}
+
+/* Third stage: the record is in cache; prefetch the end of its day list,
+ * where most events land. */
+static void prefetch_entries(const cohort_acc *a, const pend *p)
+{
+	if (!p->cand)
 		return;
+	const cust *c = &a->cs[p->cand - 1];
+	if (c->e) {
+		/* most events append to the end of the day list; an
+		 * out-of-order one searches it from the start */
+		__builtin_prefetch(&c->e[c->n - 1], 1);
+		if (c->n > 4)
+			__builtin_prefetch(c->e, 1);
 	}
 }
 
@@ -911,9 +930,20 @@ void cohort_acc_add(cohort_acc *a, const rtn_value *v)
 		a->st.no_customer++;
 		return;
 	}
-	int flags = typelist_has(&a->start, tv) * EV_START | typelist_has(&a->ret, tv) * EV_RET;
-	if (a->split.n && typelist_has(&a->split, tv))
-		flags |= EV_SPLIT;
+	/* most events repeat the type of the one before */
+	int flags;
+	if (tv->len == a->type_len && memcmp(tv->s, a->type_last, tv->len) == 0) {
+		flags = a->type_flags;
+	} else {
+		flags = typelist_has(&a->start, tv) * EV_START | typelist_has(&a->ret, tv) * EV_RET;
+		if (a->split.n && typelist_has(&a->split, tv))
+			flags |= EV_SPLIT;
+		if (tv->len <= sizeof a->type_last) {
+			memcpy(a->type_last, tv->s, tv->len);
+			a->type_len = tv->len;
+			a->type_flags = flags;
+		}
+	}
 	if (!flags && amount == RTN_NULL) {
 		a->st.ignored++;
 		return;
@@ -948,12 +978,14 @@ void cohort_acc_add(cohort_acc *a, const rtn_value *v)
 	p->amount = amount;
 	p->flags = flags;
 	p->hash = rtn_hash64(cv->s, cv->len);
-	__builtin_prefetch(&a->cs[p->hash & a->mask], 1);
-	__builtin_prefetch((const char *)&a->cs[p->hash & a->mask] + 64, 1);
+	p->cand = 0;
+	__builtin_prefetch(&a->slot[p->hash & a->mask]);
 	a->seq++;
 	a->npend++;
-	if (a->npend > PIPE / 2)
-		prefetch_entries(a, &a->pipe[(a->seq - PIPE / 2 - 1) % PIPE]);
+	if (a->npend > PIPE / 3)
+		prefetch_customer(a, &a->pipe[(a->seq - PIPE / 3 - 1) % PIPE]);
+	if (a->npend > 2 * PIPE / 3)
+		prefetch_entries(a, &a->pipe[(a->seq - 2 * PIPE / 3 - 1) % PIPE]);
 }
 
 static void drain(cohort_acc *a)
@@ -963,11 +995,12 @@ static void drain(cohort_acc *a)
 }
 
 /* Adds one customer to its panel. days is scratch space for the life table. */
-static void add_customer(cohort_table *t, const cust *c, cohort_panel *p, int32_t **days,
-			 size_t *days_cap)
+static void add_customer(cohort_table *t, const cust *c, int64_t sd, cohort_panel *p,
+			 int32_t **days, size_t *days_cap)
 {
 	const cohort_spec *s = &t->spec;
-	int64_t sd = c->start_day, asof = s->asof_day;
+	int64_t asof = s->asof_day;
+	const centry *ce = c->e ? c->e : c->inl;
 	if (s->life) {
 		int64_t n = 0, tenure;
 		if (*days_cap < c->n) {
@@ -975,9 +1008,9 @@ static void add_customer(cohort_table *t, const cust *c, cohort_panel *p, int32_
 			*days = xrealloc(*days, *days_cap * sizeof **days);
 		}
 		for (uint32_t i = 0; i < c->n; i++)
-			if (c->e[i].nret && !ent_is_split(&c->e[i]) && ent_day(&c->e[i]) > sd &&
-			    ent_day(&c->e[i]) <= asof)
-				(*days)[n++] = ent_day(&c->e[i]);
+			if (ce[i].nret && !ent_is_split(&ce[i]) && ent_day(&ce[i]) > sd &&
+			    ent_day(&ce[i]) <= asof)
+				(*days)[n++] = ent_day(&ce[i]);
 		int churned = life_customer(s->period, sd, *days, n, asof, &s->churn_after, &tenure);
 		life_grow(p, tenure);
 		if (churned)
@@ -992,7 +1025,7 @@ static void add_customer(cohort_table *t, const cust *c, cohort_panel *p, int32_
 	int64_t last = -1;
 	uint64_t winmask = 0;
 	for (uint32_t i = 0; i < c->n; i++) {
-		const centry *e = &c->e[i];
+		const centry *e = &ce[i];
 		int64_t day = ent_day(e);
 		if (day < sd || day > asof || ent_is_split(e))
 			continue;
@@ -1041,34 +1074,34 @@ cohort_table *cohort_acc_finish(cohort_acc *a, cohort_stats *st)
 	int *map = xcalloc((size_t)a->groups.n * 2 + 2, sizeof *map);
 	int32_t *days = NULL;
 	size_t days_cap = 0;
-	for (uint64_t k = 0; k <= a->mask; k++) {
+	for (uint64_t k = 0; k < a->ncust; k++) {
 		cust *c = &a->cs[k];
-		if (!c->klen)
-			continue;
+		const centry *ce = ents(c);
 		a->st.customers++;
 		for (uint32_t i = 0; i < c->n; i++)
-			if (!ent_is_split(&c->e[i]) && ent_day(&c->e[i]) > s->asof_day)
-				a->st.after_asof_events += c->e[i].nret;
+			if (!ent_is_split(&ce[i]) && ent_day(&ce[i]) > s->asof_day)
+				a->st.after_asof_events += ce[i].nret;
 		if (c->start_time == RTN_NULL) {
 			a->st.no_start++;
 			continue;
 		}
-		if (c->start_day > s->asof_day) {
+		int64_t sd = time_local_day(c->start_time, a->tz);
+		if (sd > s->asof_day) {
 			a->st.after_asof_start++;
 			continue;
 		}
 		int split = -1;
 		if (s->split_event[0]) {
-			int64_t end = cohort_within_end(&s->split_within, c->start_day);
+			int64_t end = cohort_within_end(&s->split_within, sd);
 			if (end > s->asof_day) {
 				a->st.split_open++;
 				continue;
 			}
 			int64_t n = 0;
 			for (uint32_t i = 0; i < c->n; i++)
-				if (ent_is_split(&c->e[i]) && ent_day(&c->e[i]) >= c->start_day &&
-				    ent_day(&c->e[i]) <= end)
-					n += c->e[i].nret;
+				if (ent_is_split(&ce[i]) && ent_day(&ce[i]) >= sd &&
+				    ent_day(&ce[i]) <= end)
+					n += ce[i].nret;
 			split = n - c->start_split > 0;
 		}
 		size_t mi = (size_t)c->group * 2 + (size_t)(split > 0);
@@ -1076,7 +1109,7 @@ cohort_table *cohort_acc_finish(cohort_acc *a, cohort_stats *st)
 			panel_new(t, a->groups.s[c->group], a->groups.len[c->group], split);
 			map[mi] = t->npanel;
 		}
-		add_customer(t, c, &t->panels[map[mi] - 1], &days, &days_cap);
+		add_customer(t, c, sd, &t->panels[map[mi] - 1], &days, &days_cap);
 	}
 	free(days);
 	free(map);
@@ -1099,7 +1132,8 @@ void cohort_acc_free(cohort_acc *a)
 	if (!a)
 		return;
 	pool_destroy(&a->pool);
-	free(a->cs_raw);
+	free(a->cs);
+	free(a->slot);
 	for (int i = 0; i < PIPE; i++)
 		free(a->pipe[i].buf);
 	for (size_t i = 0; i < a->nchunks; i++)

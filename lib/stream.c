@@ -27,6 +27,7 @@
  * Record: the columns in schema order. int, time, money: zigzag varint;
  * float: 8 bytes IEEE-754; string: varint length, then the bytes. */
 #include "stream.h"
+#include "crc32.h"
 
 #include <errno.h>
 #include <math.h>
@@ -66,7 +67,7 @@ static uint64_t get64(const unsigned char *p)
 }
 static uint32_t crc(const unsigned char *p, size_t n)
 {
-	return (uint32_t)crc32(crc32(0L, Z_NULL, 0), p, (uInt)n);
+	return rtn_crc32(0, p, n);
 }
 
 /* A fuzzing build ignores CRC mismatches so that mutated inputs reach the
@@ -355,6 +356,46 @@ static inline const unsigned char *get_varint(const unsigned char *p, const unsi
 		}
 	}
 	return NULL;
+}
+
+/* A varint of at most 8 bytes from a word, without a loop: p must have 8
+ * readable bytes. Returns the length, 0 when the varint is longer (the caller
+ * takes the careful path). */
+static inline unsigned varint8(const unsigned char *p, uint64_t *v)
+{
+	uint64_t w, stop;
+	memcpy(&w, p, 8);
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+	w = __builtin_bswap64(w);
+#endif
+	stop = ~w & 0x8080808080808080ULL;
+	if (!stop)
+		return 0;
+	unsigned bits = (unsigned)__builtin_ctzll(stop) + 1;   /* through the last byte's top bit */
+	if (bits < 64)
+		w &= (1ULL << bits) - 1;
+	w &= 0x7f7f7f7f7f7f7f7fULL;
+	/* pack the 7-bit groups: pairs, quads, then the two halves */
+	w = (w & 0x007f007f007f007fULL) | (w & 0x7f007f007f007f00ULL) >> 1;
+	w = (w & 0x00003fff00003fffULL) | (w & 0x3fff00003fff0000ULL) >> 2;
+	w = (w & 0x000000000fffffffULL) | (w & 0x0fffffff00000000ULL) >> 4;
+	*v = w;
+	return bits / 8;
+}
+
+/* Reads a varint: one byte inline, up to eight from a word, else the
+ * careful loop. NULL when malformed. */
+static inline const unsigned char *varint_next(const unsigned char *p, const unsigned char *end,
+                                               uint64_t *v)
+{
+	unsigned k;
+	if (p < end && *p < 0x80) {
+		*v = *p;
+		return p + 1;
+	}
+	if (end - p >= 8 && (k = varint8(p, v)))
+		return p + k;
+	return get_varint(p, end, v);
 }
 
 /* ---- reader ---- */
@@ -759,14 +800,14 @@ int rtn_read(rtn_reader *r, rtn_value **vals)
 			p += 8;
 			break;
 		case RTN_STRING:
-			if (!(p = get_varint(p, end, &x)) || x > (uint64_t)(end - p))
+			if (!(p = varint_next(p, end, &x)) || x > (uint64_t)(end - p))
 				goto bad;
 			v->s = (const char *)p;
 			v->len = (uint32_t)x;
 			p += x;
 			break;
 		default:
-			if (!(p = get_varint(p, end, &x)))
+			if (!(p = varint_next(p, end, &x)))
 				goto bad;
 			v->i = unzigzag(x);
 		}

@@ -302,6 +302,58 @@ static void test_fuzz_regressions(void)
 	CHECK(n >= 3, "replayed %d stream fuzz inputs without a crash", n);
 }
 
+/* Integers of every varint length (1 to 10 bytes, both signs) and strings
+ * with lengths of one and two varint bytes, with records placed so that some
+ * end right at a block's end (the reader's careful path) and most do not
+ * (its word-at-a-time path). */
+static void test_varint_lengths(void)
+{
+	char path[256];
+	snprintf(path, sizeof path, "%s/varint.rtn", tmpdir);
+	FILE *f = fopen(path, "wb");
+	rtn_header *h = rtn_header_new(RTN_KIND_GENERIC);
+	rtn_schema_add(&h->schema, "n", RTN_INT);
+	rtn_schema_add(&h->schema, "s", RTN_STRING);
+	rtn_writer *w = rtn_writer_open_file(f, path, h, 0);
+	static char text[300];
+	memset(text, 'x', sizeof text);
+	int64_t vals[200];
+	int nv = 0;
+	for (int k = 0; k < 63; k++) {
+		vals[nv++] = (int64_t)1 << k;
+		vals[nv++] = ((int64_t)1 << k) - 1;
+		vals[nv++] = -((int64_t)1 << k);
+	}
+	vals[nv++] = INT64_MAX;
+	vals[nv++] = INT64_MIN;
+	int nrec = 30000;
+	for (int i = 0; i < nrec; i++) {
+		rtn_value v[2];
+		memset(v, 0, sizeof v);
+		v[0].i = vals[i % nv];
+		v[1].s = text;
+		v[1].len = (uint32_t)(i % 7 == 0 ? 200 + i % 97 : i % 13);
+		rtn_write(w, v);
+	}
+	rtn_writer_finish(w);
+	rtn_writer_close(w);
+	fclose(f);
+	rtn_header_free(h);
+	char *p = path;
+	rtn_reader *r = rtn_reader_open(&p, 1);
+	rtn_value *v;
+	int i = 0, bad = 0, rc;
+	while ((rc = rtn_read(r, &v)) == RTN_RECORD) {
+		if (v[0].i != vals[i % nv] || v[1].len != (uint32_t)(i % 7 == 0 ? 200 + i % 97 : i % 13))
+			bad++;
+		i++;
+	}
+	CHECK(rc == RTN_END && i == nrec && bad == 0,
+	      "integers of every varint length and long strings read back (%d of %d, bad %d)", i,
+	      nrec, bad);
+	rtn_reader_close(r);
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmpdir))
@@ -309,6 +361,7 @@ int main(void)
 	rtn_init("test_stream");
 	test_roundtrip(0);
 	test_roundtrip(6);
+	test_varint_lengths();
 	test_determinism();
 	test_concat_and_damage();
 	test_bounds();
