@@ -12,6 +12,9 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 enum { C_ORD = 0, C_DELIM, C_QUOTE, C_CR, C_LF, C_NUL };
 
@@ -25,6 +28,7 @@ enum {
 };
 
 #define NONE ((size_t)-1)
+#define CSV_PAD 16   /* bytes allocated after the sentinel's place */
 
 struct csv_span {
 	size_t s, e;   /* field text [s, e) relative to the record start */
@@ -38,6 +42,7 @@ struct csv_reader {
 	int qc;                   /* quote byte, or 256 when quoting is off */
 	unsigned char cls[256];   /* byte classes outside quotes */
 	unsigned char qcls[256];  /* byte classes inside quotes */
+	unsigned char special[6]; /* the bytes of cls that are not C_ORD (repeats fill it) */
 	unsigned char *buf;       /* data [0, len), buf[len] == 0 */
 	size_t cap, len, pos;     /* pos: start of the current record */
 	size_t bufmax;            /* most data bytes buf may hold */
@@ -59,6 +64,63 @@ struct csv_reader {
 	char err[400];
 	char fatal[600];
 };
+
+/* The data ends with a NUL sentinel (every scan stops there) and CSV_PAD - 1
+ * zero bytes after it, so that scans may read 16 bytes at a time. */
+static void set_end(csv_reader *r)
+{
+	memset(r->buf + r->len, 0, CSV_PAD);
+}
+
+/* The first position at or after k whose byte has a class other than C_ORD
+ * outside quotes (the sentinel guarantees one). */
+#ifdef __SSE2__
+typedef struct scanset {
+	__m128i s[6];
+} scanset;
+
+static inline void scanset_init(scanset *v, const unsigned char *special)
+{
+	for (int i = 0; i < 6; i++)
+		v->s[i] = _mm_set1_epi8((char)special[i]);
+}
+
+static inline size_t scan_unquoted(const scanset *v, const unsigned char *cls,
+                                   const unsigned char *p, size_t k)
+{
+	(void)cls;
+	for (;;) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + k));
+		__m128i m = _mm_or_si128(
+			_mm_or_si128(_mm_cmpeq_epi8(x, v->s[0]), _mm_cmpeq_epi8(x, v->s[1])),
+			_mm_or_si128(_mm_cmpeq_epi8(x, v->s[2]), _mm_cmpeq_epi8(x, v->s[3])));
+		m = _mm_or_si128(m, _mm_or_si128(_mm_cmpeq_epi8(x, v->s[4]), _mm_cmpeq_epi8(x, v->s[5])));
+		unsigned bits = (unsigned)_mm_movemask_epi8(m);
+		if (bits)
+			return k + (size_t)__builtin_ctz(bits);
+		k += 16;
+	}
+}
+#else
+typedef struct scanset {
+	int unused;
+} scanset;
+
+static inline void scanset_init(scanset *v, const unsigned char *special)
+{
+	(void)v;
+	(void)special;
+}
+
+static inline size_t scan_unquoted(const scanset *v, const unsigned char *cls,
+                                   const unsigned char *p, size_t k)
+{
+	(void)v;
+	while (!cls[p[k]])
+		k++;
+	return k;
+}
+#endif
 
 void csv_options_init(csv_options *o)
 {
@@ -120,8 +182,8 @@ csv_reader *csv_open(FILE *f, const char *name, const csv_options *opt)
 	r->qc = o.quote ? o.quote : 256;
 	r->bufmax = o.max_record;
 	r->cap = o.chunk + 1;
-	r->buf = xmalloc(r->cap);
-	r->buf[0] = 0;
+	r->buf = xmalloc(r->cap + CSV_PAD);
+	set_end(r);
 	r->line = 1;
 	if (o.delim == CSV_DELIM_WHITESPACE) {
 		r->cls[' '] = C_DELIM;
@@ -136,6 +198,12 @@ csv_reader *csv_open(FILE *f, const char *name, const csv_options *opt)
 	r->cls['\r'] = r->qcls['\r'] = C_CR;
 	r->cls['\n'] = r->qcls['\n'] = C_LF;
 	r->cls[0] = r->qcls[0] = C_NUL;
+	int ns = 0;
+	for (int b = 0; b < 256; b++)
+		if (r->cls[b])
+			r->special[ns++] = (unsigned char)b;   /* at most NUL CR LF quote space tab */
+	while (ns < 6)
+		r->special[ns++] = 0;
 	return r;
 bad:
 	errno = EINVAL;
@@ -187,7 +255,7 @@ static int csv_more(csv_reader *r, int grow)
 		r->base += r->pos;
 		r->len -= r->pos;
 		r->pos = 0;
-		r->buf[r->len] = 0; /* the sentinel moves too */
+		set_end(r); /* the sentinel moves too */
 	}
 	if (r->len + 1 >= r->cap) {
 		size_t c;
@@ -196,7 +264,7 @@ static int csv_more(csv_reader *r, int grow)
 		c = r->cap * 2;
 		if (c > r->bufmax + 1)
 			c = r->bufmax + 1;
-		r->buf = xrealloc(r->buf, c);
+		r->buf = xrealloc(r->buf, c + CSV_PAD);
 		r->cap = c;
 	}
 	want = r->cap - 1 - r->len;
@@ -212,7 +280,7 @@ static int csv_more(csv_reader *r, int grow)
 		return 0;
 	}
 	r->len += n;
-	r->buf[r->len] = 0;
+	set_end(r);
 	return 1;
 }
 
@@ -471,6 +539,8 @@ static int csv_record(csv_reader *r, csv_row *row)
 	uint64_t qline = 0;     /* line where that quote opened */
 	int m = 1, err = E_NONE, esc;
 	struct csv_span *span = r->span;
+	scanset sv;
+	scanset_init(&sv, r->special);
 
 #define SYNC() (p = r->buf + r->pos, avail = r->len - r->pos)
 #define MORE() (m = csv_more(r, 1), SYNC(), m)
@@ -640,8 +710,7 @@ closed:
 	/* unquoted field */
 	fs = k;
 	for (;;) {
-		while (!cls[p[k]])
-			k++;
+		k = scan_unquoted(&sv, cls, p, k);
 		switch (cls[p[k]]) {
 		case C_DELIM:
 			PUSH(fs, k, 0);
