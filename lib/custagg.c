@@ -60,7 +60,7 @@ static uint64_t fast_hash(const void *p, size_t n)
  * that a million customers cost no million mallocs and frees. Sets above
  * POOL_MAX_CAP keys use malloc directly. */
 #define POOL_MAX_CAP 4096
-#define POOL_BLOCK (1u << 20)
+#define POOL_BLOCK (32u << 20)   /* untouched until used; huge pages */
 
 struct ca_pool {
 	uint64_t *free[16];      /* by log2(cap) */
@@ -94,6 +94,7 @@ static uint64_t *pool_get(custagg *a, uint32_t cap)
 	if (p->left < bytes) {
 		p->blocks = xrealloc(p->blocks, (p->nblocks + 1) * sizeof *p->blocks);
 		p->cur = p->blocks[p->nblocks++] = xcalloc(1, POOL_BLOCK);
+		rtn_huge_pages(p->cur, POOL_BLOCK);
 		p->left = POOL_BLOCK;
 	}
 	r = (uint64_t *)(void *)p->cur;
@@ -264,6 +265,7 @@ static uint32_t cust_new(custagg *a, const char *p, uint32_t n, uint64_t h)
 		if (cap < a->capcust)
 			cap = UINT32_MAX - 1;
 		a->cust = xrealloc(a->cust, (size_t)cap * sizeof *a->cust);
+		rtn_huge_pages(a->cust, (size_t)cap * sizeof *a->cust);
 		if (a->o.ncarry)
 			a->carry = xrealloc(a->carry, (size_t)cap * a->o.ncarry * sizeof *a->carry);
 		if (a->o.nevents)
@@ -295,6 +297,7 @@ static void table_grow(custagg *a)
 {
 	uint64_t cap = a->tcap * 2, m = cap - 1;
 	uint64_t *t = xcalloc(cap, sizeof *t);
+	rtn_huge_pages(t, cap * sizeof *t);
 	for (uint32_t i = 0; i < a->ncust; i++) {
 		uint64_t s = a->cust[i].hash & m;
 		while (t[s])

@@ -44,6 +44,10 @@ char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 /* Grows *buf (capacity *cap) to hold at least need bytes, doubling. */
 void xgrow(void **buf, size_t *cap, size_t need, size_t elem);
+/* Asks for huge pages on the 2 MiB-aligned part of [p, p + n) (a hint;
+ * failure is harmless). For big arrays read at random: a table of millions
+ * of customers misses the TLB on almost every lookup with 4 KiB pages. */
+void rtn_huge_pages(void *p, size_t n);
 
 /* Fault injection (tests only): RETAIN_FAIL="KIND:N[,KIND:N...]" makes the
  * Nth call of KIND fail, KIND one of alloc, write, fsync, rename, close.
