@@ -541,7 +541,7 @@ typedef struct cust {
 	uint8_t start_split; /* the first start event is of the split type */
 	centry inl[1];
 } cust;
-_Static_assert(sizeof(cust) <= 64, "a customer record is one cache line");
+_Static_assert(sizeof(cust) == 64, "a customer record is one cache line");
 
 typedef struct strtab {
 	uint32_t *slot;    /* index + 1, 0 = empty */
@@ -589,7 +589,8 @@ struct cohort_acc {
 	 * addressing, linear probing) */
 	uint64_t mask;
 	uint64_t *slot;
-	cust *cs;
+	cust *cs;          /* inside cs_raw, 64-byte aligned */
+	void *cs_raw;
 	uint32_t capcust;
 	epool pool;        /* day lists */
 	uint32_t last;     /* index + 1 of the customer of the previous event */
@@ -751,6 +752,25 @@ static int key_eq(const cust *c, const char *s, uint32_t len)
 
 #define SLOT_TAG(h) ((h) >> 32)
 
+/* Records start on a cache line, so that one is one line: the array is
+ * allocated 64 bytes larger and used from the first aligned byte. realloc
+ * may return another alignment (its large blocks are remapped, not copied),
+ * so the records are moved into line after it when needed. */
+static void cust_grow_records(cohort_acc *a)
+{
+	size_t cap = a->capcust ? (size_t)a->capcust * 2 : 1024;
+	if (cap > UINT32_MAX - 1)
+		cap = UINT32_MAX - 1;
+	size_t old_off = a->capcust ? (size_t)((char *)a->cs - (char *)a->cs_raw) : 0;
+	a->cs_raw = xrealloc(a->cs_raw, cap * sizeof *a->cs + 64);
+	size_t off = (64 - (uintptr_t)a->cs_raw % 64) % 64;
+	if (a->capcust && off != old_off)
+		memmove((char *)a->cs_raw + off, (char *)a->cs_raw + old_off, a->ncust * sizeof *a->cs);
+	a->cs = (cust *)(void *)((char *)a->cs_raw + off);
+	a->capcust = (uint32_t)cap;
+	rtn_huge_pages(a->cs_raw, cap * sizeof *a->cs + 64);
+}
+
 /* The customer of an event: p->cand, found while the event waited in the
  * queue, when it is the one; else a search (and a new customer). */
 static cust *cust_find(cohort_acc *a, const struct pend *p)
@@ -772,12 +792,8 @@ static cust *cust_find(cohort_acc *a, const struct pend *p)
 	}
 	if (a->ncust >= UINT32_MAX - 1)
 		rtn_die(RTN_EXIT_SYSTEM, "more than %u customers", UINT32_MAX - 1);
-	if (a->ncust == a->capcust) {
-		size_t cap = a->capcust;
-		xgrow((void **)&a->cs, &cap, a->ncust + 1, sizeof *a->cs);
-		rtn_huge_pages(a->cs, cap * sizeof *a->cs);
-		a->capcust = cap > UINT32_MAX - 1 ? UINT32_MAX - 1 : (uint32_t)cap;
-	}
+	if (a->ncust == a->capcust)
+		cust_grow_records(a);
 	if ((a->ncust + 1) * 10 > (a->mask + 1) * 7) {
 		cust_grow_table(a);
 		for (i = h & a->mask; a->slot[i]; i = (i + 1) & a->mask)
@@ -896,9 +912,7 @@ static void prefetch_customer(const cohort_acc *a, pend *p)
 			return;
 		if (x >> 32 == SLOT_TAG(p->hash)) {
 			p->cand = (uint32_t)x;
-			const char *c = (const char *)&a->cs[p->cand - 1];
-			__builtin_prefetch(c, 1);
-			__builtin_prefetch(c + sizeof(cust) - 1, 1);
+			__builtin_prefetch(&a->cs[p->cand - 1], 1);
 			return;
 		}
 	}
@@ -1160,7 +1174,7 @@ void cohort_acc_free(cohort_acc *a)
 	if (!a)
 		return;
 	pool_destroy(&a->pool);
-	free(a->cs);
+	free(a->cs_raw);
 	free(a->slot);
 	for (int i = 0; i < PIPE; i++)
 		free(a->pipe[i].buf);
