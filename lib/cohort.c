@@ -918,22 +918,6 @@ static void prefetch_customer(const cohort_acc *a, pend *p)
 	}
 }
 
-/* Third stage: the record is in cache; prefetch the end of its day list,
- * where most events land. */
-static void prefetch_entries(const cohort_acc *a, const pend *p)
-{
-	if (!p->cand)
-		return;
-	const cust *c = &a->cs[p->cand - 1];
-	if (c->e) {
-		/* most events append to the end of the day list; an
-		 * out-of-order one searches it from the start */
-		__builtin_prefetch(&c->e[c->n - 1], 1);
-		if (c->n > 4)
-			__builtin_prefetch(c->e, 1);
-	}
-}
-
 void cohort_acc_add(cohort_acc *a, const rtn_value *v)
 {
 	const rtn_value *cv = &v[a->c_cust], *tv = &v[a->c_type];
@@ -1001,10 +985,8 @@ void cohort_acc_add(cohort_acc *a, const rtn_value *v)
 	__builtin_prefetch(&a->slot[p->hash & a->mask]);
 	a->seq++;
 	a->npend++;
-	if (a->npend > PIPE / 3)
-		prefetch_customer(a, &a->pipe[(a->seq - PIPE / 3 - 1) % PIPE]);
-	if (a->npend > 2 * PIPE / 3)
-		prefetch_entries(a, &a->pipe[(a->seq - 2 * PIPE / 3 - 1) % PIPE]);
+	if (a->npend > PIPE / 2)
+		prefetch_customer(a, &a->pipe[(a->seq - PIPE / 2 - 1) % PIPE]);
 }
 
 static void drain(cohort_acc *a)

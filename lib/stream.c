@@ -561,6 +561,7 @@ static int next_file(rtn_reader *r)
 	r->off = r->block_no = r->block_off = 0;
 	if (strcmp(path, "-") == 0) {
 		r->f = stdin;
+		rtn_pipe_grow(fileno(stdin));
 	} else {
 		r->f = fopen(path, "rb");
 		if (!r->f)
@@ -933,6 +934,7 @@ static rtn_writer *writer_new(FILE *f, const char *name, const rtn_header *h, in
 {
 	rtn_writer *w = xcalloc(1, sizeof *w);
 	w->f = f;
+	rtn_pipe_grow(fileno(f));
 	w->name = xstrdup(name);
 	w->level = level;
 	w->ncols = h->schema.n;

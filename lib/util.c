@@ -199,6 +199,17 @@ void rtn_huge_pages(void *p, size_t n)
 #endif
 }
 
+void rtn_pipe_grow(int fd)
+{
+#ifdef __linux__
+	struct stat st;
+	if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode))
+		(void)fcntl(fd, 1031 /* F_SETPIPE_SZ */, 1 << 20);
+#else
+	(void)fd;
+#endif
+}
+
 char *xstrndup(const char *s, size_t n)
 {
 	char *p = xmalloc(n + 1);

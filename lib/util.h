@@ -48,6 +48,9 @@ void xgrow(void **buf, size_t *cap, size_t need, size_t elem);
  * failure is harmless). For big arrays read at random: a table of millions
  * of customers misses the TLB on almost every lookup with 4 KiB pages. */
 void rtn_huge_pages(void *p, size_t n);
+/* When fd is a pipe, asks for a 1 MiB pipe buffer (Linux; a hint), so that
+ * the programs of a pipeline hand over blocks with fewer context switches. */
+void rtn_pipe_grow(int fd);
 
 /* Fault injection (tests only): RETAIN_FAIL="KIND:N[,KIND:N...]" makes the
  * Nth call of KIND fail, KIND one of alloc, write, fsync, rename, close.
