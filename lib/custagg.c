@@ -7,12 +7,14 @@
 #include "util.h"
 
 #define CA_BATCH 64
+#define KEY_DAY (1ULL << 63)
 
 struct ca_batch {
 	int n, ncols, nstr;
 	int scol[CA_MAX_NAMES + 3];   /* string columns used: customer, order, type, carry */
 	rtn_value *vals;              /* CA_BATCH * ncols */
 	uint64_t *hash;
+	uint64_t *okey;               /* the order key of each record (order_key) */
 	uint64_t *soff;               /* CA_BATCH * nstr offsets into buf */
 	char *buf;
 	size_t len, cap;
@@ -49,11 +51,18 @@ static uint64_t fast_hash(const void *p, size_t n)
 	return mix64(h);   /* multiplication only carries upwards: mix the high bits down */
 }
 
+/* The key of an order in a customer's key set: its id, or the purchase time
+ * for rows without one (never tagged as a day). */
+static uint64_t order_key(const rtn_value *o, int64_t t)
+{
+	uint64_t key = o->len ? fast_hash(o->s, o->len) : mix64((uint64_t)t ^ 0x5bd1e9955bd1e995ULL);
+	return (key & ~KEY_DAY) | 1;
+}
+
 /* Distinct purchase days and orders of one customer: a small open-
  * addressing set per customer (days tagged with KEY_DAY), so that memory
  * stays with the customer and a lookup touches one cache line. Sorted input
  * frees it when the customer is complete. 1 when k was new. */
-#define KEY_DAY (1ULL << 63)
 
 /* Key sets come from a pool: power-of-two sizes carved from 1 MiB blocks,
  * with a free list per size (a set that grows returns its old array), so
@@ -204,6 +213,7 @@ void ca_free(custagg *a)
 	if (a->batch) {
 		free(a->batch->vals);
 		free(a->batch->hash);
+		free(a->batch->okey);
 		free(a->batch->soff);
 		free(a->batch->buf);
 		free(a->batch);
@@ -231,6 +241,7 @@ void ca_bind(custagg *a, const rtn_schema *s, const char *what)
 			b->scol[b->nstr++] = a->c_carry[i];
 		b->vals = xcalloc((size_t)CA_BATCH * b->ncols, sizeof *b->vals);
 		b->hash = xcalloc(CA_BATCH, sizeof *b->hash);
+		b->okey = xcalloc(CA_BATCH, sizeof *b->okey);
 		b->soff = xcalloc((size_t)CA_BATCH * b->nstr, sizeof *b->soff);
 	}
 }
@@ -375,7 +386,7 @@ static int is_type(const rtn_value *v, const char *s, uint32_t n)
 }
 
 static void add_purchase(custagg *a, uint32_t ci, ca_cust *c, const rtn_value *v, int64_t t,
-                         int64_t amount)
+                         int64_t amount, const uint64_t *okey)
 {
 	int64_t day = ca_day(a, t);
 	a->st.purchases++;
@@ -428,8 +439,7 @@ static void add_purchase(custagg *a, uint32_t ci, ca_cust *c, const rtn_value *v
 	a->last_olen = o->len;
 	a->last_ot = t;
 	a->last_ci = ci;
-	uint64_t key = o->len ? fast_hash(o->s, o->len) : mix64((uint64_t)t ^ 0x5bd1e9955bd1e995ULL);
-	if (!key_insert(a, c, (key & ~KEY_DAY) | 1))
+	if (!key_insert(a, c, okey ? *okey : order_key(o, t)))
 		return;
 	c->orders++;
 	if (inwin)
@@ -443,7 +453,8 @@ static void add_purchase(custagg *a, uint32_t ci, ca_cust *c, const rtn_value *v
 }
 
 /* One record of a known customer (in stream order). */
-static void add_one(custagg *a, uint32_t ci, const rtn_value *v)
+/* okey: the record's order key when already known, else NULL */
+static void add_one(custagg *a, uint32_t ci, const rtn_value *v, const uint64_t *okey)
 {
 	int64_t t = v[a->c_time].i;
 	if (t >= a->asof_end_t) {
@@ -481,7 +492,7 @@ static void add_one(custagg *a, uint32_t ci, const rtn_value *v)
 	}
 	int is_order = is_type(ty, "order", 5);
 	if (is_order && (amount == RTN_NULL || amount >= 0)) {
-		add_purchase(a, ci, c, v, t, amount == RTN_NULL ? 0 : amount);
+		add_purchase(a, ci, c, v, t, amount == RTN_NULL ? 0 : amount, okey);
 	} else if (is_order || is_type(ty, "refund", 6)) {
 		a->st.refunds++;
 		if (amount != RTN_NULL && ca_day(a, t) >= a->o.window_start_day)
@@ -523,6 +534,9 @@ static void batch_flush(custagg *a)
 		}
 	}
 	for (int i = 0; i < b->n; i++) {
+		const rtn_value *v = b->vals + (size_t)i * b->ncols;
+		int64_t t = v[a->c_time].i;
+		b->okey[i] = order_key(&v[a->c_order], t);
 		if (cand[i] == UINT32_MAX)
 			continue;
 		const ca_cust *c = &a->cust[cand[i]];
@@ -532,19 +546,15 @@ static void batch_flush(custagg *a)
 		if (a->o.nevents)
 			__builtin_prefetch(&a->types[(size_t)cand[i] * a->o.nevents]);
 		if (c->capkeys) {   /* the slots of this record's day and order keys */
-			const rtn_value *v = b->vals + (size_t)i * b->ncols, *o = &v[a->c_order];
-			int64_t t = v[a->c_time].i;
 			uint64_t kd = KEY_DAY | (uint32_t)ca_day(a, t);
-			uint64_t ko = o->len ? fast_hash(o->s, o->len) : mix64((uint64_t)t ^ 0x5bd1e9955bd1e995ULL);
-			ko = (ko & ~KEY_DAY) | 1;
 			__builtin_prefetch(c->keys + (mix64(kd) & (c->capkeys - 1)));
-			__builtin_prefetch(c->keys + (mix64(ko) & (c->capkeys - 1)));
+			__builtin_prefetch(c->keys + (mix64(b->okey[i]) & (c->capkeys - 1)));
 		}
 	}
 	for (int i = 0; i < b->n; i++) {
 		rtn_value *v = b->vals + (size_t)i * b->ncols;
 		const rtn_value *cv = &v[a->c_cust];
-		add_one(a, cust_lookup(a, cv->s, cv->len, b->hash[i]), v);
+		add_one(a, cust_lookup(a, cv->s, cv->len, b->hash[i]), v, &b->okey[i]);
 	}
 	b->n = 0;
 	b->len = 0;
@@ -586,7 +596,7 @@ int ca_add(custagg *a, const rtn_value *v)
 	if (cust_sorted(a, cv->s, cv->len, t, &ci) < 0)
 		return -1;
 	a->cust[ci].last_seen_t = t;
-	add_one(a, ci, v);
+	add_one(a, ci, v, NULL);
 	return 0;
 }
 
