@@ -581,6 +581,8 @@ struct cohort_acc {
 	tz_zone *tz;
 	int c_cust, c_time, c_amount, c_type, c_by;
 	typelist start, ret, split;
+	int tz_fixed;        /* the zone has one offset (UTC, say): tz_off */
+	int tz_off;
 	char type_last[32];  /* the last type seen, and its flags */
 	uint32_t type_len;   /* UINT32_MAX: none yet */
 	int type_flags;
@@ -697,6 +699,8 @@ cohort_acc *cohort_acc_new(const cohort_spec *spec, tz_zone *tz, const rtn_schem
 		typelist_parse(&a->split, spec->split_event, "--split-event");
 	}
 	a->type_len = UINT32_MAX;
+	a->tz_fixed = tz_is_fixed(tz);
+	a->tz_off = tz_offset_utc(tz, 0);
 	a->mask = 1023;
 	a->slot = xcalloc(a->mask + 1, sizeof *a->slot);
 	a->max_time = RTN_NULL;
@@ -870,7 +874,7 @@ static int bytes_cmp(const char *a, size_t an, const char *b, size_t bn)
 static void apply(cohort_acc *a, const pend *p)
 {
 	cust *c = cust_find(a, p);
-	int64_t t = p->t, day = time_local_day(t, a->tz);
+	int64_t t = p->t, day = a->tz_fixed ? time_floor_div(t + a->tz_off, 86400) : time_local_day(t, a->tz);
 	int is_split = (p->flags & EV_SPLIT) != 0;
 	if (p->flags & EV_START) {
 		/* the first start event: earliest time, then a split-type event,
@@ -961,18 +965,29 @@ void cohort_acc_add(cohort_acc *a, const rtn_value *v)
 	}
 	pend *p = &a->pipe[a->seq % PIPE];
 	uint32_t blen = a->c_by >= 0 && (flags & EV_START) ? v[a->c_by].len : 0;
-	if (p->cap < (size_t)cv->len + blen + KEY_INLINE) {
-		p->cap = (size_t)cv->len + blen + KEY_INLINE + 64;
-		p->buf = xrealloc(p->buf, p->cap);
+	if (cv->len > KEY_INLINE || blen) {
+		/* buf holds the id, then the --by value */
+		if (p->cap < (size_t)cv->len + blen + KEY_INLINE) {
+			p->cap = (size_t)cv->len + blen + KEY_INLINE + 64;
+			p->buf = xrealloc(p->buf, p->cap);
+		}
+		memcpy(p->buf, cv->s, cv->len);
+		if (blen)
+			memcpy(p->buf + cv->len, v[a->c_by].s, blen);
 	}
-	memcpy(p->buf, cv->s, cv->len);
-	if (blen)
-		memcpy(p->buf + cv->len, v[a->c_by].s, blen);
 	p->key = p->buf;
-	if (cv->len < KEY_INLINE) {
+	if (cv->len <= KEY_INLINE) {
 		/* zero-padded copy for key_eq */
-		memset(p->key16, 0, KEY_INLINE);
-		memcpy(p->key16, cv->s, cv->len);
+		uint64_t w[2] = {0, 0};
+		if (cv->len >= 8) {
+			uint64_t hi;
+			memcpy(&w[0], cv->s, 8);
+			memcpy(&hi, cv->s + cv->len - 8, 8);   /* bytes cv->len - 8 .. cv->len - 1 */
+			memcpy((char *)w + cv->len - 8, &hi, 8);
+		} else {
+			memcpy(w, cv->s, cv->len);
+		}
+		memcpy(p->key16, w, KEY_INLINE);
 		p->key = p->key16;
 	}
 	p->clen = cv->len;
