@@ -80,6 +80,7 @@ typedef struct csv_options {
 	size_t max_record;  /* longest record held in memory; default 16 MiB, raised to at
 	                       least 2 * max_field + 64 KiB */
 	size_t chunk;       /* read size (fread), default 1 MiB; small values are for tests */
+	int slow;           /* tests: never split a plain line the fast way (same results) */
 } csv_options;
 
 typedef struct csv_row {

@@ -100,18 +100,20 @@ static const char *parse_opt(const char *data, size_t n, const csv_options *opt)
 	return out;
 }
 
-/* Parses with read sizes 1, 7 and default; all must agree. */
+/* Parses with read sizes 1, 7 and default, and with the fast splitter of
+ * plain lines turned off; all must agree. */
 static char agreed[(8 << 20) + 64];
 static char first[4 << 20];
 static const char *parse_n(const char *data, size_t n, int delim, size_t max_field,
                            size_t max_fields)
 {
-	static const size_t chunks[] = { 1, 7, 0 };
+	static const size_t chunks[] = { 1, 7, 0, 0 };
 	int rc0 = 0;
 	size_t c;
-	for (c = 0; c < 3; c++) {
+	for (c = 0; c < 4; c++) {
 		csv_options o;
 		csv_options_init(&o);
+		o.slow = c == 3;
 		o.delim = delim;
 		if (max_field)
 			o.max_field = max_field;
@@ -488,9 +490,49 @@ static void test_regress(void)
 	CHECK(files >= 1, "replayed %zu fuzz regression inputs", files);
 }
 
+/* Random records from the bytes that matter (delimiters, quotes, line ends,
+ * NUL, bad and good UTF-8, long runs): with read sizes of 1 and 7 bytes
+ * most records take the state machine, with the default read size whole
+ * lines take the fast splitter; parse_n requires the same rows, errors,
+ * line numbers and record numbers from all three, also near the field
+ * length and field count limits. */
+static void test_random_agreement(void)
+{
+	static const char *atoms[] = {"a", "bc", ",", ",", ",", "\"", "\"\"", "\n", "\n", "\r\n",
+	                              "\r", "\t", ";", " ", "\xff", "\xc3\xa9", "0123456789abcdef",
+	                              "0123456789abcdef0123456789abcdef", "\x00"};
+	static char buf[4096];
+	uint64_t x = 0x2545F4914F6CDD1DULL;
+	int bad = 0, n_inputs = 3000;
+	for (int t = 0; t < n_inputs; t++) {
+		size_t n = 0;
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		int natoms = 1 + (int)(x % 60);
+		for (int i = 0; i < natoms; i++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			/* mostly plain text and delimiters, sometimes the rest */
+			size_t k = x % 16 < 12 ? x % 5 : x % (sizeof atoms / sizeof *atoms);
+			const char *a = atoms[k];
+			size_t len = k == sizeof atoms / sizeof *atoms - 1 ? 1 : strlen(a);
+			if (n + len >= sizeof buf)
+				break;
+			memcpy(buf + n, a, len);
+			n += len;
+		}
+		size_t max_field = t % 3 == 0 ? 1 + t % 20 : 0, max_fields = t % 5 == 0 ? 1 + t % 6 : 0;
+		int delim = t % 7 == 0 ? ';' : ',';
+		const char *got = parse_n(buf, n, delim, max_field, max_fields);
+		if (strncmp(got, "(chunk sizes disagree)", 22) == 0 && !bad++)
+			printf("# first disagreement (input %d):\n# %s\n", t, got);
+	}
+	CHECK(bad == 0, "%d random inputs parse the same with every read size (%d disagree)", n_inputs,
+	      bad);
+}
+
 int main(void)
 {
 	test_basics();
+	test_random_agreement();
 	test_quotes();
 	test_unterminated();
 	test_bad_bytes();
