@@ -1702,33 +1702,154 @@ int btyd_scorer_init(btyd_scorer *sc, const btyd_model *m, const btyd_clv_opts *
 	return BTYD_OK;
 }
 
+/* Per (x, T) (BG/NBD) or per T (Pareto/NBD, x = 0 in the key): the
+ * nsteps values of the expected purchases before the factor P(alive). */
+struct btyd_score_cache {
+	size_t n, cap, nslot;   /* entries, entries allocated, slots (power of 2) */
+	double *kx, *kT;        /* key of each entry */
+	uint32_t *slot;         /* entry + 1, 0 = empty */
+	double *vec;            /* nsteps values per entry */
+	int full;               /* BTYD_SCORE_CACHE_MAX reached: no more entries */
+};
+
+static void cache_free(struct btyd_score_cache *c)
+{
+	if (!c)
+		return;
+	free(c->kx);
+	free(c->kT);
+	free(c->slot);
+	free(c->vec);
+	free(c);
+}
+
 void btyd_scorer_free(btyd_scorer *sc)
 {
 	if (!sc)
 		return;
 	free(sc->t);
 	free(sc->disc);
+	cache_free(sc->cache);
 	memset(sc, 0, sizeof *sc);
 }
 
-int btyd_score(const btyd_scorer *sc, double x, double tx, double T, double *palive,
+/* The values of steps k0..k0+kk-1 (kk <= 64) before the factor P(alive):
+ * BG/NBD the bracket of bg_core_multi, Pareto/NBD the horizon factor. */
+static int score_core(const btyd_scorer *sc, double x, double T, int k0, int kk, double *v)
+{
+	const double *p = sc->model.par;
+	if (sc->model.kind == BTYD_BGNBD)
+		return bg_core_multi(p[0], p[1], p[2], p[3], x, T, sc->t + k0, kk, v);
+	for (int j = 0; j < kk; j++)
+		v[j] = g_expm1(p[2] - 1, log1p(sc->t[k0 + j] / (p[3] + T)));
+	return BTYD_OK;
+}
+
+static uint64_t score_key_hash(double x, double T)
+{
+	uint64_t a, b;
+	memcpy(&a, &x, 8);
+	memcpy(&b, &T, 8);
+	uint64_t h = a * 0x9e3779b97f4a7c15ULL ^ b;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	return h ^ (h >> 33);
+}
+
+/* The cached values for (x, T), computed on a miss; NULL (with *rc
+ * BTYD_OK) when the cache is full, NULL with *rc set on an error. */
+static const double *score_cached(btyd_scorer *sc, double x, double T, int *rc)
+{
+	*rc = BTYD_OK;
+	if (sc->model.kind != BTYD_BGNBD)
+		x = 0;
+	x = x == 0 ? 0 : x;   /* -0 -> 0 */
+	T = T == 0 ? 0 : T;
+	size_t ns = (size_t)sc->nsteps;
+	struct btyd_score_cache *c = sc->cache;
+	if (!c) {
+		if (ns == 0 || ns > BTYD_SCORE_CACHE_MAX / 8 / 1024)
+			return NULL;
+		c = sc->cache = xcalloc(1, sizeof *c);
+	}
+	if (c->full)
+		goto lookup_only;
+	if (c->n + 1 > c->cap) {
+		size_t cap = c->cap ? 2 * c->cap : 1024;
+		if (cap * (ns * 8 + 16 + 8) > BTYD_SCORE_CACHE_MAX) {
+			c->full = 1;
+			goto lookup_only;
+		}
+		c->kx = xrealloc(c->kx, cap * sizeof *c->kx);
+		c->kT = xrealloc(c->kT, cap * sizeof *c->kT);
+		c->vec = xrealloc(c->vec, cap * ns * sizeof *c->vec);
+		c->cap = cap;
+		free(c->slot);
+		c->nslot = 2 * cap;
+		c->slot = xcalloc(c->nslot, sizeof *c->slot);
+		for (size_t i = 0; i < c->n; i++) {
+			size_t s = score_key_hash(c->kx[i], c->kT[i]) & (c->nslot - 1);
+			while (c->slot[s])
+				s = (s + 1) & (c->nslot - 1);
+			c->slot[s] = (uint32_t)i + 1;
+		}
+	}
+lookup_only:
+	if (!c->nslot)
+		return NULL;
+	size_t s = score_key_hash(x, T) & (c->nslot - 1);
+	for (;;) {
+		uint32_t e = c->slot[s];
+		if (!e)
+			break;
+		if (c->kx[e - 1] == x && c->kT[e - 1] == T)
+			return c->vec + (size_t)(e - 1) * ns;
+		s = (s + 1) & (c->nslot - 1);
+	}
+	if (c->full)
+		return NULL;
+	double *v = c->vec + c->n * ns;
+	for (int k0 = 0; k0 < sc->nsteps; k0 += 64) {
+		int kk = sc->nsteps - k0 < 64 ? sc->nsteps - k0 : 64;
+		if ((*rc = score_core(sc, x, T, k0, kk, v + k0)) != BTYD_OK)
+			return NULL;
+	}
+	c->kx[c->n] = x;
+	c->kT[c->n] = T;
+	c->slot[s] = (uint32_t)++c->n;
+	return v;
+}
+
+int btyd_score(btyd_scorer *sc, double x, double tx, double T, double *palive,
 	       double *expected, double *disc)
 {
 	if (!sc || !sc->t || !row_ok(x, tx, T) || !palive || !expected || !disc)
 		return BTYD_EDOMAIN;
+	const double *p = sc->model.par;
 	double pa = 0, prev = 0, sum = 0;
-	int rc;
-	if (sc->nsteps == 0) {
-		rc = btyd_palive(&sc->model, x, tx, T, &pa);
-		if (rc != BTYD_OK)
-			return rc;
-	}
+	int rc = btyd_palive(&sc->model, x, tx, T, &pa);
+	if (rc != BTYD_OK)
+		return rc;
+	const double *cv = score_cached(sc, x, T, &rc);
+	if (rc != BTYD_OK)
+		return rc;
 	for (int k0 = 0; k0 < sc->nsteps; k0 += 64) {
-		double e[64];
+		double e[64], v[64];
 		int kk = sc->nsteps - k0 < 64 ? sc->nsteps - k0 : 64;
-		rc = cond_n(&sc->model, x, tx, T, sc->t + k0, (size_t)kk, e, &pa);
-		if (rc != BTYD_OK)
+		const double *core = cv ? cv + k0 : v;
+		if (!cv && (rc = score_core(sc, x, T, k0, kk, v)) != BTYD_OK)
 			return rc;
+		if (sc->model.kind == BTYD_BGNBD)
+			for (int j = 0; j < kk; j++)
+				e[j] = core[j] * pa;
+		else
+			for (int j = 0; j < kk; j++)
+				e[j] = (p[0] + x) * (p[3] + T) / (p[1] + T) * core[j] * pa;
+		for (int j = 0; j < kk; j++)
+			if (!isfinite(e[j]))
+				return BTYD_ERANGE;
 		for (int j = 0; j < kk; j++) {
 			sum += (e[j] - prev) * sc->disc[k0 + j];
 			prev = e[j];
