@@ -8,9 +8,11 @@
 #include <errno.h>
 #include <float.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #ifndef M_PI
 #define M_PI 3.14159265358979323846
@@ -550,6 +552,80 @@ static double lse2(double u, double v)
 }
 
 /* ---------------------------------------------------------------------- */
+/* A second thread for the likelihood sums                                 */
+
+/* The likelihoods split their rows at h: a helper thread computes each
+ * term of rows h..n-1 into a buffer while the calling thread sums rows
+ * 0..h-1 as before, then adds the buffered terms one by one in row order.
+ * Every sum therefore adds the same doubles in the same order as one
+ * thread would: the results are identical whatever the thread count. */
+static int n_threads;   /* 0 = automatic */
+
+void btyd_set_threads(int n)
+{
+	n_threads = n < 0 ? 0 : n;
+}
+
+int btyd_threads(void)
+{
+	if (n_threads)
+		return n_threads;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	return cpus >= 2 ? 2 : 1;
+}
+
+#define SPLIT_MIN 8192   /* fewer rows: one thread */
+
+/* Rows 0..h-1 for the calling thread (h = n: no helper). */
+static size_t split_at(size_t n)
+{
+	if (n < SPLIT_MIN || btyd_threads() < 2)
+		return n;
+	return n / 2;
+}
+
+typedef struct helper {
+	pthread_t th;
+	int started;
+} helper;
+
+/* Starts fn(arg) on a new thread; runs it here when no thread can start. */
+static void helper_start(helper *h, void *(*fn)(void *), void *arg)
+{
+	h->started = pthread_create(&h->th, NULL, fn, arg) == 0;
+	if (!h->started)
+		fn(arg);
+}
+
+static void helper_join(helper *h)
+{
+	if (h->started)
+		pthread_join(h->th, NULL);
+	h->started = 0;
+}
+
+/* Scratch memory kept across likelihood evaluations of one fit. */
+typedef struct scratch {
+	double *terms;
+	size_t cap;
+} scratch;
+
+static double *scratch_terms(scratch *sc, double **own, size_t n)
+{
+	if (!sc) {
+		*own = xmalloc((n ? n : 1) * sizeof(double));
+		return *own;
+	}
+	*own = NULL;
+	if (n > sc->cap) {
+		free(sc->terms);
+		sc->terms = xmalloc(n * sizeof(double));
+		sc->cap = n;
+	}
+	return sc->terms;
+}
+
+/* ---------------------------------------------------------------------- */
 /* BG/NBD likelihood                                                       */
 
 /* Per-x constants. */
@@ -573,22 +649,26 @@ static void bg_x(const double *p, double x, int grad, bgx *k)
 	}
 }
 
-/* LL of all rows; g (optional) gets dLL/dlog(par). */
-static int bg_ll_data(const double *p, const btyd_data *d, double *ll, double *g)
+/* Rows i0..i1-1: adds each row's terms to acc[0] (LL) and acc[1..4]
+ * (dLL/dpar, when grad), or stores them in terms (k per row) instead. */
+static void bg_rows(const double *p, const btyd_data *d, const double *lv, size_t i0, size_t i1,
+		    int grad, double *acc, double *terms)
 {
 	double r = p[0], al = p[1], a = p[2], b = p[3];
-	double *lv = xmalloc(2 * d->nv * sizeof(double)), *iv = lv + d->nv;
-	for (size_t k = 0; k < d->nv; k++) {
-		lv[k] = log(al + d->v[k]);
-		iv[k] = 1 / (al + d->v[k]);
-	}
+	const double *iv = lv + d->nv;
 	double sum = 0, G[4] = {0, 0, 0, 0};
 	bgx K = {0, 0, 0, 0, 0};
 	double curx = -1;
-	for (size_t i = 0; i < d->n; i++) {
+	int k = grad ? 5 : 1;
+	if (acc) {
+		sum = acc[0];
+		for (int j = 0; grad && j < 4; j++)
+			G[j] = acc[1 + j];
+	}
+	for (size_t i = i0; i < i1; i++) {
 		double x = d->x[i], w = d->w[i];
 		if (x != curx) {
-			bg_x(p, x, g != NULL, &K);
+			bg_x(p, x, grad, &K);
 			curx = x;
 		}
 		double u1 = -(r + x) * lv[d->iT[i]], l;
@@ -607,22 +687,78 @@ static int bg_ll_data(const double *p, const btyd_data *d, double *ll, double *g
 		} else {
 			l = u1;
 		}
-		sum += w * (K.lnA + l);
-		if (g) {
+		double t[5];
+		t[0] = w * (K.lnA + l);
+		if (grad) {
 			double pi1 = 1 - pi2;
-			G[0] += w * (K.dr - pi1 * lv[d->iT[i]] - pi2 * lv[d->ix[i]]);
-			G[1] += w * (r / al - (r + x) * (pi1 * iv[d->iT[i]] + pi2 * iv[d->ix[i]]));
-			G[2] += w * (K.da + (x > 0 ? pi2 / a : 0));
-			G[3] += w * (K.db - (x > 0 ? pi2 / (b + x - 1) : 0));
+			t[1] = w * (K.dr - pi1 * lv[d->iT[i]] - pi2 * lv[d->ix[i]]);
+			t[2] = w * (r / al - (r + x) * (pi1 * iv[d->iT[i]] + pi2 * iv[d->ix[i]]));
+			t[3] = w * (K.da + (x > 0 ? pi2 / a : 0));
+			t[4] = w * (K.db - (x > 0 ? pi2 / (b + x - 1) : 0));
+		}
+		if (terms) {
+			for (int j = 0; j < k; j++)
+				terms[(i - i0) * (size_t)k + (size_t)j] = t[j];
+		} else {
+			sum += t[0];
+			for (int j = 0; grad && j < 4; j++)
+				G[j] += t[1 + j];
 		}
 	}
+	if (acc) {
+		acc[0] = sum;
+		for (int j = 0; grad && j < 4; j++)
+			acc[1 + j] = G[j];
+	}
+}
+
+typedef struct bg_job {
+	const double *p, *lv;
+	const btyd_data *d;
+	size_t i0, i1;
+	int grad;
+	double *terms;
+} bg_job;
+
+static void *bg_job_run(void *arg)
+{
+	bg_job *j = arg;
+	bg_rows(j->p, j->d, j->lv, j->i0, j->i1, j->grad, NULL, j->terms);
+	return NULL;
+}
+
+/* LL of all rows; g (optional) gets dLL/dlog(par). */
+static int bg_ll_data(const double *p, const btyd_data *d, double *ll, double *g, scratch *sc)
+{
+	double al = p[1];
+	double *lv = xmalloc(2 * d->nv * sizeof(double)), *iv = lv + d->nv;
+	for (size_t k = 0; k < d->nv; k++) {
+		lv[k] = log(al + d->v[k]);
+		iv[k] = 1 / (al + d->v[k]);
+	}
+	int grad = g != NULL, k = grad ? 5 : 1;
+	double acc[5] = {0, 0, 0, 0, 0}, *own = NULL;
+	size_t h = split_at(d->n);
+	helper hp = {0};
+	bg_job job = {p, lv, d, h, d->n, grad, NULL};
+	if (h < d->n) {
+		job.terms = scratch_terms(sc, &own, (d->n - h) * (size_t)k);
+		helper_start(&hp, bg_job_run, &job);
+	}
+	bg_rows(p, d, lv, 0, h, grad, acc, NULL);
+	helper_join(&hp);
+	for (size_t i = 0; i < d->n - h; i++)
+		for (int j = 0; j < k; j++)
+			acc[j] += job.terms[i * (size_t)k + (size_t)j];
+	free(own);
 	free(lv);
+	double sum = acc[0];
 	if (!isfinite(sum))
 		return BTYD_ERANGE;
 	*ll = sum;
 	if (g) {
 		for (int j = 0; j < 4; j++) {
-			g[j] = G[j] * p[j];
+			g[j] = acc[1 + j] * p[j];
 			if (!isfinite(g[j]))
 				return BTYD_ERANGE;
 		}
@@ -888,26 +1024,27 @@ static double pn_lnAx(const double *p, double x)
 	return lgamma(p[0] + x) - lgamma(p[0]) + p[0] * log(p[1]) + p[2] * log(p[3]);
 }
 
-/* LL of all rows and (g not NULL) dLL/dlog(par). */
-static int pn_ll_data(const double *p, const btyd_data *d, double *ll, double *g)
+/* Rows i0..i1-1 of the Pareto/NBD likelihood, as bg_rows; ge and stamp
+ * (nv entries, stamp zeroed) cache G per run of equal x. Stops at the
+ * first error. */
+static int pn_rows(const double *p, const btyd_data *d, const double *la, const double *lb,
+		   size_t i0, size_t i1, int grad, double *acc, double *terms, gent *ge,
+		   uint32_t *stamp)
 {
 	double r = p[0], al = p[1], s = p[2], be = p[3];
-	size_t nv = d->nv;
-	double *la = xmalloc(2 * (nv ? nv : 1) * sizeof(double)), *lb = la + nv;
-	gent *ge = xmalloc((nv ? nv : 1) * sizeof *ge);
-	uint32_t *stamp = xcalloc(nv ? nv : 1, sizeof(uint32_t));
-	for (size_t k = 0; k < nv; k++) {
-		la[k] = log(al + d->v[k]);
-		lb[k] = log(be + d->v[k]);
-	}
 	double sum = 0, G[4] = {0, 0, 0, 0}, curx = -1, lnA = 0, dr0 = 0, gr[4];
 	uint32_t run = 0;
-	int rc = BTYD_OK;
-	for (size_t i = 0; i < d->n && rc == BTYD_OK; i++) {
+	int rc = BTYD_OK, k = grad ? 5 : 1;
+	if (acc) {
+		sum = acc[0];
+		for (int j = 0; grad && j < 4; j++)
+			G[j] = acc[1 + j];
+	}
+	for (size_t i = i0; i < i1 && rc == BTYD_OK; i++) {
 		double x = d->x[i], w = d->w[i], l;
 		if (x != curx) {
 			lnA = pn_lnAx(p, x);
-			if (g)
+			if (grad)
 				dr0 = digamma(r + x) - digamma(r) + log(al);
 			curx = x;
 			run++;
@@ -916,11 +1053,11 @@ static int pn_ll_data(const double *p, const btyd_data *d, double *ll, double *g
 		const gent *g1 = NULL, *g2 = NULL;
 		if (d->tx[i] < d->T[i]) {
 			uint32_t js[2] = {jx, jT};
-			for (int k = 0; k < 2 && rc == BTYD_OK; k++) {
-				uint32_t j = js[k];
+			for (int q = 0; q < 2 && rc == BTYD_OK; q++) {
+				uint32_t j = js[q];
 				if (stamp[j] != run) {
 					stamp[j] = run;
-					rc = g_eval(al, be, r + x, s + 1, d->v[j], la[j], lb[j], g != NULL, &ge[j]);
+					rc = g_eval(al, be, r + x, s + 1, d->v[j], la[j], lb[j], grad, &ge[j]);
 				}
 			}
 			if (rc != BTYD_OK)
@@ -928,25 +1065,91 @@ static int pn_ll_data(const double *p, const btyd_data *d, double *ll, double *g
 			g1 = &ge[jx];
 			g2 = &ge[jT];
 		}
-		rc = pn_row(p, x, d->T[i], lnA, dr0, la[jT], lb[jT], g1, g2, &l, NULL, g ? gr : NULL);
+		rc = pn_row(p, x, d->T[i], lnA, dr0, la[jT], lb[jT], g1, g2, &l, NULL, grad ? gr : NULL);
 		if (rc != BTYD_OK)
 			break;
-		sum += w * l;
-		if (g)
-			for (int j = 0; j < 4; j++)
-				G[j] += w * gr[j];
+		double t[5];
+		t[0] = w * l;
+		for (int j = 0; grad && j < 4; j++)
+			t[1 + j] = w * gr[j];
+		if (terms) {
+			for (int j = 0; j < k; j++)
+				terms[(i - i0) * (size_t)k + (size_t)j] = t[j];
+		} else {
+			sum += t[0];
+			for (int j = 0; grad && j < 4; j++)
+				G[j] += t[1 + j];
+		}
 	}
+	if (acc) {
+		acc[0] = sum;
+		for (int j = 0; grad && j < 4; j++)
+			acc[1 + j] = G[j];
+	}
+	return rc;
+}
+
+typedef struct pn_job {
+	const double *p, *la, *lb;
+	const btyd_data *d;
+	size_t i0, i1;
+	int grad, rc;
+	double *terms;
+} pn_job;
+
+static void *pn_job_run(void *arg)
+{
+	pn_job *j = arg;
+	size_t nv = j->d->nv ? j->d->nv : 1;
+	gent *ge = xmalloc(nv * sizeof *ge);
+	uint32_t *stamp = xcalloc(nv, sizeof(uint32_t));
+	j->rc = pn_rows(j->p, j->d, j->la, j->lb, j->i0, j->i1, j->grad, NULL, j->terms, ge, stamp);
+	free(ge);
+	free(stamp);
+	return NULL;
+}
+
+/* LL of all rows and (g not NULL) dLL/dlog(par). */
+static int pn_ll_data(const double *p, const btyd_data *d, double *ll, double *g, scratch *sc)
+{
+	double al = p[1], be = p[3];
+	size_t nv = d->nv;
+	double *la = xmalloc(2 * (nv ? nv : 1) * sizeof(double)), *lb = la + nv;
+	gent *ge = xmalloc((nv ? nv : 1) * sizeof *ge);
+	uint32_t *stamp = xcalloc(nv ? nv : 1, sizeof(uint32_t));
+	for (size_t k = 0; k < nv; k++) {
+		la[k] = log(al + d->v[k]);
+		lb[k] = log(be + d->v[k]);
+	}
+	int grad = g != NULL, k = grad ? 5 : 1;
+	double acc[5] = {0, 0, 0, 0, 0}, *own = NULL;
+	size_t h = split_at(d->n);
+	helper hp = {0};
+	pn_job job = {p, la, lb, d, h, d->n, grad, BTYD_OK, NULL};
+	if (h < d->n) {
+		job.terms = scratch_terms(sc, &own, (d->n - h) * (size_t)k);
+		helper_start(&hp, pn_job_run, &job);
+	}
+	int rc = pn_rows(p, d, la, lb, 0, h, grad, acc, NULL, ge, stamp);
+	helper_join(&hp);
+	if (rc == BTYD_OK)
+		rc = job.rc;
+	for (size_t i = 0; rc == BTYD_OK && i < d->n - h; i++)
+		for (int j = 0; j < k; j++)
+			acc[j] += job.terms[i * (size_t)k + (size_t)j];
+	free(own);
 	free(la);
 	free(ge);
 	free(stamp);
 	if (rc != BTYD_OK)
 		return rc;
+	double sum = acc[0];
 	if (!isfinite(sum))
 		return BTYD_ERANGE;
 	*ll = sum;
 	if (g)
 		for (int j = 0; j < 4; j++) {
-			g[j] = G[j] * p[j];
+			g[j] = acc[1 + j] * p[j];
 			if (!isfinite(g[j]))
 				return BTYD_ERANGE;
 		}
@@ -972,37 +1175,93 @@ static int pn_row1(const double *p, double x, double tx, double T, double *ll, d
 /* ---------------------------------------------------------------------- */
 /* Gamma-Gamma likelihood                                                  */
 
-static int gg_ll_data(const double *p, const btyd_spend *s, double *ll, double *g)
+/* Rows i0..i1-1 of the Gamma-Gamma likelihood, as bg_rows (k = 4). */
+static void gg_rows(const double *p, const btyd_spend *s, size_t i0, size_t i1, int grad,
+		    double *acc, double *terms)
 {
 	double pp = p[0], q = p[1], ga = p[2], lga = log(ga);
 	double sum = 0, G[3] = {0, 0, 0}, curx = -1, c = 0, dpx = 0, dqx = 0;
-	double psiq = g ? digamma(q) : 0;
-	for (size_t i = 0; i < s->n; i++) {
+	double psiq = grad ? digamma(q) : 0;
+	int k = grad ? 4 : 1;
+	if (acc) {
+		sum = acc[0];
+		for (int j = 0; grad && j < 3; j++)
+			G[j] = acc[1 + j];
+	}
+	for (size_t i = i0; i < i1; i++) {
 		double x = s->x[i], m = s->m[i], w = s->w[i];
 		if (x != curx) {
 			double px = pp * x;
 			c = lgamma(px + q) - lgamma(px) - lgamma(q) + px * log(x) + q * lga;
-			if (g) {
+			if (grad) {
 				double pxq = digamma(px + q);
 				dpx = x * (pxq - digamma(px) + log(x));
 				dqx = pxq - psiq + lga;
 			}
 			curx = x;
 		}
-		double lm = log(m), lg = log(ga + m * x);
-		sum += w * (c + (pp * x - 1) * lm - (pp * x + q) * lg);
-		if (g) {
-			G[0] += w * (dpx + x * (lm - lg));
-			G[1] += w * (dqx - lg);
-			G[2] += w * (q / ga - (pp * x + q) / (ga + m * x));
+		double lm = log(m), lg = log(ga + m * x), t[4];
+		t[0] = w * (c + (pp * x - 1) * lm - (pp * x + q) * lg);
+		if (grad) {
+			t[1] = w * (dpx + x * (lm - lg));
+			t[2] = w * (dqx - lg);
+			t[3] = w * (q / ga - (pp * x + q) / (ga + m * x));
+		}
+		if (terms) {
+			for (int j = 0; j < k; j++)
+				terms[(i - i0) * (size_t)k + (size_t)j] = t[j];
+		} else {
+			sum += t[0];
+			for (int j = 0; grad && j < 3; j++)
+				G[j] += t[1 + j];
 		}
 	}
+	if (acc) {
+		acc[0] = sum;
+		for (int j = 0; grad && j < 3; j++)
+			acc[1 + j] = G[j];
+	}
+}
+
+typedef struct gg_job {
+	const double *p;
+	const btyd_spend *s;
+	size_t i0, i1;
+	int grad;
+	double *terms;
+} gg_job;
+
+static void *gg_job_run(void *arg)
+{
+	gg_job *j = arg;
+	gg_rows(j->p, j->s, j->i0, j->i1, j->grad, NULL, j->terms);
+	return NULL;
+}
+
+static int gg_ll_data(const double *p, const btyd_spend *s, double *ll, double *g, scratch *sc)
+{
+	int grad = g != NULL, k = grad ? 4 : 1;
+	double acc[4] = {0, 0, 0, 0}, *own = NULL;
+	size_t h = split_at(s->n);
+	helper hp = {0};
+	gg_job job = {p, s, h, s->n, grad, NULL};
+	if (h < s->n) {
+		job.terms = scratch_terms(sc, &own, (s->n - h) * (size_t)k);
+		helper_start(&hp, gg_job_run, &job);
+	}
+	gg_rows(p, s, 0, h, grad, acc, NULL);
+	helper_join(&hp);
+	for (size_t i = 0; i < s->n - h; i++)
+		for (int j = 0; j < k; j++)
+			acc[j] += job.terms[i * (size_t)k + (size_t)j];
+	free(own);
+	double sum = acc[0];
 	if (!isfinite(sum))
 		return BTYD_ERANGE;
 	*ll = sum;
 	if (g)
 		for (int j = 0; j < 3; j++) {
-			g[j] = G[j] * p[j];
+			g[j] = acc[1 + j] * p[j];
 			if (!isfinite(g[j]))
 				return BTYD_ERANGE;
 		}
@@ -1026,8 +1285,8 @@ int btyd_ll(const btyd_model *m, const btyd_data *d, double *ll)
 	if (!model_ok(m, 0) || m->kind == BTYD_GG || !d || d->n == 0 || !ll)
 		return BTYD_EDOMAIN;
 	if (m->kind == BTYD_BGNBD)
-		return bg_ll_data(m->par, d, ll, NULL);
-	return pn_ll_data(m->par, d, ll, NULL);
+		return bg_ll_data(m->par, d, ll, NULL, NULL);
+	return pn_ll_data(m->par, d, ll, NULL, NULL);
 }
 
 int btyd_gg_ll1(const btyd_model *m, double x, double mx, double *ll)
@@ -1037,14 +1296,14 @@ int btyd_gg_ll1(const btyd_model *m, double x, double mx, double *ll)
 	btyd_spend s = {1, &x, &mx, NULL, 1};
 	double w = 1;
 	s.w = &w;
-	return gg_ll_data(m->par, &s, ll, NULL);
+	return gg_ll_data(m->par, &s, ll, NULL, NULL);
 }
 
 int btyd_gg_ll(const btyd_model *m, const btyd_spend *s, double *ll)
 {
 	if (!model_ok(m, BTYD_GG) || !s || s->n == 0 || !ll)
 		return BTYD_EDOMAIN;
-	return gg_ll_data(m->par, s, ll, NULL);
+	return gg_ll_data(m->par, s, ll, NULL, NULL);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1055,6 +1314,7 @@ typedef struct fitctx {
 	const btyd_data *d;
 	const btyd_spend *s;
 	double wsum;
+	scratch sc;
 } fitctx;
 
 /* log parameters beyond +-LOGPAR_MAX are outside the domain; beyond
@@ -1074,11 +1334,11 @@ static double objective(const double *th, double *g, void *vctx)
 		p[i] = exp(th[i]);
 	}
 	if (c->kind == BTYD_BGNBD) {
-		rc = bg_ll_data(p, c->d, &ll, g ? gg : NULL);
+		rc = bg_ll_data(p, c->d, &ll, g ? gg : NULL, &c->sc);
 	} else if (c->kind == BTYD_PNBD) {
-		rc = pn_ll_data(p, c->d, &ll, g ? gg : NULL);
+		rc = pn_ll_data(p, c->d, &ll, g ? gg : NULL, &c->sc);
 	} else {
-		rc = gg_ll_data(p, c->s, &ll, g ? gg : NULL);
+		rc = gg_ll_data(p, c->s, &ll, g ? gg : NULL, &c->sc);
 	}
 	if (rc != BTYD_OK)
 		return INFINITY;
@@ -1219,8 +1479,10 @@ int btyd_fit_model(int kind, const btyd_data *d, const btyd_model *start, btyd_f
 		st[2] = 1;
 		st[3] = kind == BTYD_BGNBD ? 1 : Tbar;
 	}
-	fitctx c = {kind, d, NULL, d->wsum};
-	return fit_common(&c, st, fit);
+	fitctx c = {kind, d, NULL, d->wsum, {NULL, 0}};
+	int rc = fit_common(&c, st, fit);
+	free(c.sc.terms);
+	return rc;
 }
 
 int btyd_fit_gg(const btyd_spend *s, const btyd_model *start, btyd_fit *fit)
@@ -1245,8 +1507,9 @@ int btyd_fit_gg(const btyd_spend *s, const btyd_model *start, btyd_fit *fit)
 			sm += s->w[i] * s->m[i];
 		st[2] = sm / s->wsum;  /* p gamma / (q - 1) = mean spend */
 	}
-	fitctx c = {BTYD_GG, NULL, s, s->wsum};
+	fitctx c = {BTYD_GG, NULL, s, s->wsum, {NULL, 0}};
 	int rc = fit_common(&c, st, fit);
+	free(c.sc.terms);
 	if (rc == BTYD_OK && !(fit->model.par[1] > 1)) {
 		snprintf(fit->msg, sizeof fit->msg,
 			 "gg fit: q = %.4g <= 1, so the expected spend p*gamma/(q-1) is infinite "

@@ -157,6 +157,13 @@ typedef struct btyd_fit {
  * (Pareto/NBD); p = 1, q = 2, gamma = mean spend (Gamma-Gamma). On failure
  * returns the code and a one-line explanation in fit->msg. */
 int btyd_fit_model(int kind, const btyd_data *d, const btyd_model *start, btyd_fit *fit);
+/* Threads for the likelihood sums (fits, btyd_ll, btyd_gg_ll): 1 or 2 (more
+ * count as 2); 0 = automatic (2 when two processors are online). A helper
+ * thread computes the terms of the second half of the rows and the caller
+ * adds them in row order, so every result is the same double for any
+ * setting. */
+void btyd_set_threads(int n);
+int btyd_threads(void);   /* the number in effect */
 int btyd_fit_gg(const btyd_spend *s, const btyd_model *start, btyd_fit *fit);
 
 /* Parameter files: readable text, one fit per block, '#' starts a comment.
