@@ -191,17 +191,72 @@ static int dcmp(const void *pa, const void *pb)
 	return a < b ? -1 : a > b;
 }
 
-static uint32_t vindex(const double *v, size_t nv, double t)
+static uint64_t dhash(double v)
 {
-	size_t lo = 0, hi = nv;
-	while (hi - lo > 1) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (v[mid] <= t)
-			lo = mid;
-		else
-			hi = mid;
+	uint64_t u;
+	memcpy(&u, &v, 8);
+	u ^= u >> 33;
+	u *= 0xff51afd7ed558ccdULL;
+	u ^= u >> 33;
+	u *= 0xc4ceb9fe1a85ec53ULL;
+	return u ^ (u >> 33);
+}
+
+/* Set of doubles (open addressing, entry + 1 per slot). */
+typedef struct dset {
+	size_t nslot;
+	uint32_t *slot;
+	double *val;
+	size_t n;
+} dset;
+
+/* Index of v, inserted when new. */
+static uint32_t dset_add(dset *d, double v)
+{
+	size_t s = dhash(v) & (d->nslot - 1);
+	for (;;) {
+		uint32_t e = d->slot[s];
+		if (!e)
+			break;
+		if (d->val[e - 1] == v)
+			return e - 1;
+		s = (s + 1) & (d->nslot - 1);
 	}
-	return (uint32_t)lo;
+	d->val[d->n] = v;
+	d->slot[s] = (uint32_t)++d->n;
+	return (uint32_t)(d->n - 1);
+}
+
+/* LSD radix sort of key[0..n-1] with idx alongside, 16 bits a pass (a
+ * pass whose digit is the same for every key is skipped); stable. */
+static void radix_sort(uint64_t *key, uint32_t *idx, size_t n)
+{
+	uint64_t *k2 = xmalloc((n ? n : 1) * sizeof *k2);
+	uint32_t *i2 = xmalloc((n ? n : 1) * sizeof *i2);
+	size_t *cnt = xmalloc(65536 * sizeof *cnt);
+	for (int sh = 0; sh < 64; sh += 16) {
+		memset(cnt, 0, 65536 * sizeof *cnt);
+		for (size_t i = 0; i < n; i++)
+			cnt[(key[i] >> sh) & 0xffff]++;
+		if (n == 0 || cnt[(key[0] >> sh) & 0xffff] == n)
+			continue;
+		size_t sum = 0;
+		for (size_t b = 0; b < 65536; b++) {
+			size_t c = cnt[b];
+			cnt[b] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++) {
+			size_t j = cnt[(key[i] >> sh) & 0xffff]++;
+			k2[j] = key[i];
+			i2[j] = idx[i];
+		}
+		memcpy(key, k2, n * sizeof *key);
+		memcpy(idx, i2, n * sizeof *idx);
+	}
+	free(k2);
+	free(i2);
+	free(cnt);
 }
 
 static int prepare(const double *x, const double *tx, const double *T, const double *w,
@@ -222,14 +277,64 @@ static int prepare(const double *x, const double *tx, const double *T, const dou
 			return BTYD_EDOMAIN;
 		}
 		rs[i].x = x[i];
-		rs[i].tx = tx[i];
-		rs[i].T = T[i];
+		rs[i].tx = tx[i] == 0 ? 0 : tx[i];   /* -0 -> 0 */
+		rs[i].T = T[i] == 0 ? 0 : T[i];
 		rs[i].w = wi;
 		rs[i].idx = i;
 	}
+	/* the distinct values of t_x and T, sorted; each row's ranks in them */
+	dset ds = {1024, NULL, xmalloc(2 * n * sizeof(double)), 0};
+	while (ds.nslot < 4 * n)
+		ds.nslot <<= 1;
+	ds.slot = xcalloc(ds.nslot, sizeof *ds.slot);
+	uint32_t *rk = xmalloc(2 * n * sizeof *rk);   /* rank of t_x, T per input row */
+	for (size_t i = 0; i < n; i++) {
+		rk[2 * i] = dset_add(&ds, rs[i].tx);
+		rk[2 * i + 1] = dset_add(&ds, rs[i].T);
+	}
+	size_t nv = ds.n;
+	double *sorted = xmalloc(nv * sizeof *sorted);
+	memcpy(sorted, ds.val, nv * sizeof *sorted);
+	qsort(sorted, nv, sizeof *sorted, dcmp);
+	{   /* set entry -> rank, through a table of the sorted values */
+		uint32_t *of = xmalloc(nv * sizeof *of);   /* set entry -> rank */
+		dset d2 = {ds.nslot, xcalloc(ds.nslot, sizeof(uint32_t)), xmalloc(nv * sizeof(double)), 0};
+		for (size_t k = 0; k < nv; k++)
+			dset_add(&d2, sorted[k]);              /* d2 entry k = rank k */
+		for (size_t k = 0; k < nv; k++)
+			of[k] = dset_add(&d2, ds.val[k]);
+		for (size_t i = 0; i < 2 * n; i++)
+			rk[i] = of[rk[i]];
+		free(of);
+		free(d2.slot);
+		free(d2.val);
+	}
+	free(ds.slot);
+	free(ds.val);
 	size_t m = n;
 	if (group) {
-		sort_rows(rs, n);
+		int fast = nv < (1u << 21);
+		for (size_t i = 0; fast && i < n; i++)
+			fast = rs[i].x < (double)(1u << 21);
+		if (fast) {
+			/* (x, T, t_x) as one integer: x and the two ranks */
+			uint64_t *key = xmalloc(n * sizeof *key);
+			uint32_t *ord = xmalloc(n * sizeof *ord);
+			for (size_t i = 0; i < n; i++) {
+				key[i] = (uint64_t)rs[i].x << 42 | (uint64_t)rk[2 * i + 1] << 21 | rk[2 * i];
+				ord[i] = (uint32_t)i;
+			}
+			radix_sort(key, ord, n);
+			row *r2 = xmalloc(n * sizeof *r2);
+			for (size_t i = 0; i < n; i++)
+				r2[i] = rs[ord[i]];
+			free(rs);
+			rs = r2;
+			free(key);
+			free(ord);
+		} else {
+			sort_rows(rs, n);
+		}
 		m = 0;
 		for (size_t i = 0; i < n; i++) {
 			if (m > 0 && rcmp(&rs[m - 1], &rs[i]) == 0)
@@ -248,7 +353,6 @@ static int prepare(const double *x, const double *tx, const double *T, const dou
 	out->tx = xmalloc(m * sizeof(double));
 	out->T = xmalloc(m * sizeof(double));
 	out->w = xmalloc(m * sizeof(double));
-	out->v = xmalloc(2 * m * sizeof(double));
 	out->ix = xmalloc(m * sizeof(uint32_t));
 	out->iT = xmalloc(m * sizeof(uint32_t));
 	for (size_t i = 0; i < m; i++) {
@@ -259,20 +363,13 @@ static int prepare(const double *x, const double *tx, const double *T, const dou
 		out->wsum += rs[i].w;
 		if (rs[i].x > 0)
 			out->wrep += rs[i].w;
-		out->v[2 * i] = rs[i].tx;
-		out->v[2 * i + 1] = rs[i].T;
+		out->ix[i] = rk[2 * rs[i].idx];
+		out->iT[i] = rk[2 * rs[i].idx + 1];
 	}
 	free(rs);
-	qsort(out->v, 2 * m, sizeof(double), dcmp);
-	size_t nv = 0;
-	for (size_t i = 0; i < 2 * m; i++)
-		if (nv == 0 || out->v[nv - 1] != out->v[i])
-			out->v[nv++] = out->v[i];
+	free(rk);
+	out->v = sorted;
 	out->nv = nv;
-	for (size_t i = 0; i < m; i++) {
-		out->ix[i] = vindex(out->v, nv, out->tx[i]);
-		out->iT[i] = vindex(out->v, nv, out->T[i]);
-	}
 	return BTYD_OK;
 }
 
