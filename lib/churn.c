@@ -103,6 +103,10 @@ struct churn {
 	int rule_disc_ok;
 	/* counts */
 	uint64_t scored, band[3], reason_n[5 + CHURN_MAX_NEG];
+	int neg_counter[CHURN_MAX_NEG];   /* reason_n index of each negative type */
+	int neg_clash;                    /* a type name the text cannot tell apart */
+	rtn_value model_val;              /* the model column's value */
+	char reasons[512];                /* the reasons column's text */
 	/* holdout */
 	int holdout;
 	int64_t h_end_day;
@@ -331,29 +335,57 @@ const char *churn_band(const churn_opts *o, double p)
 	return p < o->band_high ? "high" : p < o->band_medium ? "medium" : "low";
 }
 
+/* Appends ",name" (or name) like snprintf would: the text is cut to fit n
+ * bytes with its NUL, the length returned counts what did not fit. */
 static size_t add_reason(char *buf, size_t n, size_t len, const char *name)
 {
-	int k = snprintf(buf + len, len < n ? n - len : 0, "%s%s", len ? "," : "", name);
-	return len + (size_t)(k > 0 ? k : 0);
+	size_t k = strlen(name), sep = len ? 1 : 0;
+	if (len + sep + k < n) {
+		if (sep)
+			buf[len] = ',';
+		memcpy(buf + len + sep, name, k + 1);
+	} else if (len < n) {
+		char tmp[2] = ",";
+		size_t room = n - 1 - len, j = 0;
+		for (; j < sep && j < room; j++)
+			buf[len + j] = tmp[0];
+		for (size_t q = 0; j < room; j++, q++)
+			buf[len + j] = name[q];
+		buf[len + j] = 0;
+	}
+	return len + sep + k;
+}
+
+/* churn_reasons, returning the whole length (also when cut to fit n) and
+ * in *mask the reasons written: bit 0 overdue, 1 rate_falling,
+ * 2 recent_refund, 3 low_p_alive, 4 + k negative type k. */
+static size_t reasons_build(const churn_opts *o, const churn_thr *t, const churn_cust *c,
+			    double p_alive, int64_t recent_start, char *buf, size_t n, unsigned *mask)
+{
+	size_t len = 0;
+	unsigned m = 0;
+	buf[0] = 0;
+	if (c->recency > churn_rule_limit(t, c->mean_gap))
+		len = add_reason(buf, n, len, "overdue"), m |= 1;
+	if (c->recent != RTN_NULL && !isnan(c->prior_rate) && c->prior_rate >= 1
+	    && (double)c->recent < o->falling * c->prior_rate)
+		len = add_reason(buf, n, len, "rate_falling"), m |= 2;
+	if (c->last_refund != RTN_NULL && c->last_refund >= recent_start)
+		len = add_reason(buf, n, len, "recent_refund"), m |= 4;
+	for (int k = 0; k < c->nneg && k < o->nneg; k++)
+		if (c->neg_last[k] != RTN_NULL && c->neg_last[k] >= recent_start)
+			len = add_reason(buf, n, len, o->neg[k]), m |= 16u << k;
+	if (p_alive < o->band_high)
+		len = add_reason(buf, n, len, "low_p_alive"), m |= 8;
+	*mask = m;
+	return len;
 }
 
 size_t churn_reasons(const churn_opts *o, const churn_thr *t, const churn_cust *c, double p_alive,
 		     int64_t recent_start, char *buf, size_t n)
 {
-	size_t len = 0;
-	buf[0] = 0;
-	if (c->recency > churn_rule_limit(t, c->mean_gap))
-		len = add_reason(buf, n, len, "overdue");
-	if (c->recent != RTN_NULL && !isnan(c->prior_rate) && c->prior_rate >= 1
-	    && (double)c->recent < o->falling * c->prior_rate)
-		len = add_reason(buf, n, len, "rate_falling");
-	if (c->last_refund != RTN_NULL && c->last_refund >= recent_start)
-		len = add_reason(buf, n, len, "recent_refund");
-	for (int k = 0; k < c->nneg && k < o->nneg; k++)
-		if (c->neg_last[k] != RTN_NULL && c->neg_last[k] >= recent_start)
-			len = add_reason(buf, n, len, o->neg[k]);
-	if (p_alive < o->band_high)
-		len = add_reason(buf, n, len, "low_p_alive");
+	unsigned mask;
+	size_t len = reasons_build(o, t, c, p_alive, recent_start, buf, n, &mask);
 	return len < n ? len : n - 1;
 }
 
@@ -516,6 +548,24 @@ churn *churn_new(const churn_opts *o)
 	churn *c = xcalloc(1, sizeof *c);
 	c->o = *o;
 	c->c_group = -1;
+	/* a negative type counts where the reasons text would say: a fixed
+	 * reason of that name, else the last type of that name */
+	static const char *const fixed[] = {"overdue", "rate_falling", "recent_refund", "low_p_alive"};
+	for (int k = 0; k < o->nneg; k++) {
+		c->neg_counter[k] = -1;
+		if (!o->neg[k][0] || strchr(o->neg[k], ','))
+			c->neg_clash = 1;
+		for (int f = 0; f < 4 && c->neg_counter[k] < 0; f++)
+			if (!strcmp(o->neg[k], fixed[f]))
+				c->neg_counter[k] = f;
+		if (c->neg_counter[k] < 0) {
+			int last = k;
+			for (int j = 0; j < o->nneg; j++)
+				if (!strcmp(o->neg[k], o->neg[j]))
+					last = j;
+			c->neg_counter[k] = 4 + last;
+		}
+	}
 	if (o->rules_path)
 		c->rules = churn_rules_load(o->rules_path, &o->thr);
 	return c;
@@ -1126,7 +1176,8 @@ static void compute(churn *c, const rtn_value *v, churn_score_out *r)
 	    !isfinite(r->future_value) || fabs(r->future_value) > 9e14 || r->exp_spend > 9e14)
 		bad_value(v, c->c_cust, "score", "not finite or out of range");
 	r->risk = churn_band(&c->o, r->p_alive);
-	churn_reasons(&c->o, t, &cu, r->p_alive, c->recent_start, r->reasons, sizeof r->reasons);
+	r->reasons_len = reasons_build(&c->o, t, &cu, r->p_alive, c->recent_start, r->reasons,
+				       sizeof r->reasons, &r->mask);
 }
 
 static int64_t to_money(double v)
@@ -1140,7 +1191,9 @@ void churn_score(churn *c, const rtn_value *in, rtn_value *out)
 	compute(c, in, &r);
 	memcpy(out, in, (size_t)c->nin * sizeof *out);
 	out[c->out[OUT_PALIVE]].f = r.p_alive;
-	out[c->out[OUT_RISK]] = rtn_str(r.risk);
+	int band = r.risk[0] == 'h' ? 0 : r.risk[0] == 'm' ? 1 : 2;
+	static const rtn_value risk[3] = {{0, 0, "high", 4}, {0, 0, "medium", 6}, {0, 0, "low", 3}};
+	out[c->out[OUT_RISK]] = risk[band];
 	out[c->out[OUT_EXP]].f = r.exp_purchases;
 	out[c->out[OUT_SPEND]].i = to_money(r.exp_spend);
 	int64_t hist = in[c->c_revenue].i == RTN_NULL ? 0 : in[c->c_revenue].i;
@@ -1148,16 +1201,24 @@ void churn_score(churn *c, const rtn_value *in, rtn_value *out)
 	out[c->out[OUT_HIST]].i = hist;
 	out[c->out[OUT_FUTURE]].i = fut;
 	out[c->out[OUT_CLV]].i = hist + fut;
-	out[c->out[OUT_MODEL]] =
-		rtn_str(c->o.model == CHURN_RULE ? "rule" : btyd_model_name(c->o.model));
+	if (!c->model_val.s)
+		c->model_val = rtn_str(c->o.model == CHURN_RULE ? "rule" : btyd_model_name(c->o.model));
+	out[c->out[OUT_MODEL]] = c->model_val;
 	/* r is on the stack: the reasons text must outlive this call */
-	static char reasons[512];
-	memcpy(reasons, r.reasons, sizeof reasons);
-	out[c->out[OUT_REASONS]] = rtn_str(reasons);
+	size_t rlen = r.reasons_len < sizeof c->reasons ? r.reasons_len : sizeof c->reasons - 1;
+	memcpy(c->reasons, r.reasons, rlen + 1);
+	out[c->out[OUT_REASONS]] = (rtn_value){0, 0, c->reasons, (uint32_t)rlen};
 	c->scored++;
-	c->band[r.risk[0] == 'h' ? 0 : r.risk[0] == 'm' ? 1 : 2]++;
+	c->band[band]++;
 	static const char *const fixed[] = {"overdue", "rate_falling", "recent_refund", "low_p_alive"};
-	for (const char *p = reasons; *p;) {
+	if (r.reasons_len < sizeof c->reasons - 1 && !c->neg_clash) {
+		/* the reasons that were written, in the order of the text */
+		for (int k = 0; k < 4 + c->o.nneg; k++)
+			if (r.mask >> k & 1)
+				c->reason_n[k < 4 ? k : c->neg_counter[k - 4]]++;
+		return;
+	}
+	for (const char *p = c->reasons; *p;) {
 		size_t len = strcspn(p, ",");
 		int k;
 		for (k = 0; k < 4; k++)
