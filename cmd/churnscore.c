@@ -18,7 +18,7 @@ static const char USAGE[] =
 	"                  [--bands HIGH,MEDIUM] [--overdue K] [--churn-after DUR] [--min-gap DUR]\n"
 	"                  [--thresholds FILE] [--window DUR] [--falling F] [--negative TYPE,...]\n"
 	"                  [--params FILE | --params-out FILE] [--holdout EVENTS [--holdout-end DATE]]\n"
-	"                  [--stats] [-o FILE] [-u] [--progress] [FILE...]\n"
+	"                  [--stats] [--threads N] [-o FILE] [-u] [--progress] [FILE...]\n"
 	"Adds p_alive, risk, exp_purchases, exp_spend, historic_value, future_value, clv,\n"
 	"model and reasons to rfm's customers records.\n"
 	"  --model M          bgnbd (default), pnbd (Pareto/NBD) or rule (own rhythm, no fit)\n"
@@ -39,6 +39,8 @@ static const char USAGE[] =
 	"                     prints a table instead of records\n"
 	"  --holdout-end DATE last day of the holdout (default: day of the last purchase)\n"
 	"  --stats            print counts and the fit on standard error\n"
+	"  --threads N        threads for fitting and scoring, 1 or 2 (default 2 on two or\n"
+	"                     more processors); the output is the same for any N\n"
 	"  -o FILE            write FILE atomically (default standard output)\n"
 	"  -u                 uncompressed blocks in FILE\n"
 	"  --progress         show progress on standard error\n"
@@ -51,7 +53,7 @@ typedef struct args {
 	churn_opts o;
 	const char *out, *params, *params_out, *holdout;
 	int64_t holdout_end;
-	int stats, level, model_given, progress;
+	int stats, level, model_given, progress, threads;
 } args;
 
 static rtn_progress prog;
@@ -94,7 +96,7 @@ static void parse_args(int argc, char **argv, args *a)
 		{"model", required_argument, NULL, 'M'}, {"negative", required_argument, NULL, 'n'},
 		{"overdue", required_argument, NULL, 'k'}, {"params", required_argument, NULL, 'p'},
 		{"params-out", required_argument, NULL, 'P'}, {"progress", no_argument, NULL, 'R'},
-		{"stats", no_argument, NULL, 'S'},
+		{"stats", no_argument, NULL, 'S'}, {"threads", required_argument, NULL, 'T'},
 		{"thresholds", required_argument, NULL, 't'}, {"version", no_argument, NULL, 'V'},
 		{"window", required_argument, NULL, 'w'}, {NULL, 0, NULL, 0}};
 	char err[200], *end;
@@ -140,6 +142,7 @@ static void parse_args(int argc, char **argv, args *a)
 		case 'R': a->progress = 1; break;
 		case 'S': a->stats = 1; break;
 		case 't': a->o.rules_path = optarg; break;
+		case 'T': a->threads = (int)num("--threads", optarg, 1, 64); break;
 		case 'u': a->level = 0; break;
 		case 'w': a->o.window_days = days("--window", optarg); break;
 		case 'z':
@@ -276,6 +279,7 @@ int main(int argc, char **argv)
 	rtn_init(argv[0]);
 	churn_opts_default(&a.o);
 	parse_args(argc, argv, &a);
+	btyd_set_threads(a.threads);
 	char **paths = argv + optind;
 	int npaths = argc - optind;
 	rtn_out *out = rtn_out_open(a.out, 0644);

@@ -8,9 +8,11 @@
 #include <errno.h>
 #include <float.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #ifndef M_PI
 #define M_PI 3.14159265358979323846
@@ -189,17 +191,72 @@ static int dcmp(const void *pa, const void *pb)
 	return a < b ? -1 : a > b;
 }
 
-static uint32_t vindex(const double *v, size_t nv, double t)
+static uint64_t dhash(double v)
 {
-	size_t lo = 0, hi = nv;
-	while (hi - lo > 1) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (v[mid] <= t)
-			lo = mid;
-		else
-			hi = mid;
+	uint64_t u;
+	memcpy(&u, &v, 8);
+	u ^= u >> 33;
+	u *= 0xff51afd7ed558ccdULL;
+	u ^= u >> 33;
+	u *= 0xc4ceb9fe1a85ec53ULL;
+	return u ^ (u >> 33);
+}
+
+/* Set of doubles (open addressing, entry + 1 per slot). */
+typedef struct dset {
+	size_t nslot;
+	uint32_t *slot;
+	double *val;
+	size_t n;
+} dset;
+
+/* Index of v, inserted when new. */
+static uint32_t dset_add(dset *d, double v)
+{
+	size_t s = dhash(v) & (d->nslot - 1);
+	for (;;) {
+		uint32_t e = d->slot[s];
+		if (!e)
+			break;
+		if (d->val[e - 1] == v)
+			return e - 1;
+		s = (s + 1) & (d->nslot - 1);
 	}
-	return (uint32_t)lo;
+	d->val[d->n] = v;
+	d->slot[s] = (uint32_t)++d->n;
+	return (uint32_t)(d->n - 1);
+}
+
+/* LSD radix sort of key[0..n-1] with idx alongside, 16 bits a pass (a
+ * pass whose digit is the same for every key is skipped); stable. */
+static void radix_sort(uint64_t *key, uint32_t *idx, size_t n)
+{
+	uint64_t *k2 = xmalloc((n ? n : 1) * sizeof *k2);
+	uint32_t *i2 = xmalloc((n ? n : 1) * sizeof *i2);
+	size_t *cnt = xmalloc(65536 * sizeof *cnt);
+	for (int sh = 0; sh < 64; sh += 16) {
+		memset(cnt, 0, 65536 * sizeof *cnt);
+		for (size_t i = 0; i < n; i++)
+			cnt[(key[i] >> sh) & 0xffff]++;
+		if (n == 0 || cnt[(key[0] >> sh) & 0xffff] == n)
+			continue;
+		size_t sum = 0;
+		for (size_t b = 0; b < 65536; b++) {
+			size_t c = cnt[b];
+			cnt[b] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++) {
+			size_t j = cnt[(key[i] >> sh) & 0xffff]++;
+			k2[j] = key[i];
+			i2[j] = idx[i];
+		}
+		memcpy(key, k2, n * sizeof *key);
+		memcpy(idx, i2, n * sizeof *idx);
+	}
+	free(k2);
+	free(i2);
+	free(cnt);
 }
 
 static int prepare(const double *x, const double *tx, const double *T, const double *w,
@@ -220,14 +277,64 @@ static int prepare(const double *x, const double *tx, const double *T, const dou
 			return BTYD_EDOMAIN;
 		}
 		rs[i].x = x[i];
-		rs[i].tx = tx[i];
-		rs[i].T = T[i];
+		rs[i].tx = tx[i] == 0 ? 0 : tx[i];   /* -0 -> 0 */
+		rs[i].T = T[i] == 0 ? 0 : T[i];
 		rs[i].w = wi;
 		rs[i].idx = i;
 	}
+	/* the distinct values of t_x and T, sorted; each row's ranks in them */
+	dset ds = {1024, NULL, xmalloc(2 * n * sizeof(double)), 0};
+	while (ds.nslot < 4 * n)
+		ds.nslot <<= 1;
+	ds.slot = xcalloc(ds.nslot, sizeof *ds.slot);
+	uint32_t *rk = xmalloc(2 * n * sizeof *rk);   /* rank of t_x, T per input row */
+	for (size_t i = 0; i < n; i++) {
+		rk[2 * i] = dset_add(&ds, rs[i].tx);
+		rk[2 * i + 1] = dset_add(&ds, rs[i].T);
+	}
+	size_t nv = ds.n;
+	double *sorted = xmalloc(nv * sizeof *sorted);
+	memcpy(sorted, ds.val, nv * sizeof *sorted);
+	qsort(sorted, nv, sizeof *sorted, dcmp);
+	{   /* set entry -> rank, through a table of the sorted values */
+		uint32_t *of = xmalloc(nv * sizeof *of);   /* set entry -> rank */
+		dset d2 = {ds.nslot, xcalloc(ds.nslot, sizeof(uint32_t)), xmalloc(nv * sizeof(double)), 0};
+		for (size_t k = 0; k < nv; k++)
+			dset_add(&d2, sorted[k]);              /* d2 entry k = rank k */
+		for (size_t k = 0; k < nv; k++)
+			of[k] = dset_add(&d2, ds.val[k]);
+		for (size_t i = 0; i < 2 * n; i++)
+			rk[i] = of[rk[i]];
+		free(of);
+		free(d2.slot);
+		free(d2.val);
+	}
+	free(ds.slot);
+	free(ds.val);
 	size_t m = n;
 	if (group) {
-		sort_rows(rs, n);
+		int fast = nv < (1u << 21);
+		for (size_t i = 0; fast && i < n; i++)
+			fast = rs[i].x < (double)(1u << 21);
+		if (fast) {
+			/* (x, T, t_x) as one integer: x and the two ranks */
+			uint64_t *key = xmalloc(n * sizeof *key);
+			uint32_t *ord = xmalloc(n * sizeof *ord);
+			for (size_t i = 0; i < n; i++) {
+				key[i] = (uint64_t)rs[i].x << 42 | (uint64_t)rk[2 * i + 1] << 21 | rk[2 * i];
+				ord[i] = (uint32_t)i;
+			}
+			radix_sort(key, ord, n);
+			row *r2 = xmalloc(n * sizeof *r2);
+			for (size_t i = 0; i < n; i++)
+				r2[i] = rs[ord[i]];
+			free(rs);
+			rs = r2;
+			free(key);
+			free(ord);
+		} else {
+			sort_rows(rs, n);
+		}
 		m = 0;
 		for (size_t i = 0; i < n; i++) {
 			if (m > 0 && rcmp(&rs[m - 1], &rs[i]) == 0)
@@ -246,7 +353,6 @@ static int prepare(const double *x, const double *tx, const double *T, const dou
 	out->tx = xmalloc(m * sizeof(double));
 	out->T = xmalloc(m * sizeof(double));
 	out->w = xmalloc(m * sizeof(double));
-	out->v = xmalloc(2 * m * sizeof(double));
 	out->ix = xmalloc(m * sizeof(uint32_t));
 	out->iT = xmalloc(m * sizeof(uint32_t));
 	for (size_t i = 0; i < m; i++) {
@@ -257,20 +363,13 @@ static int prepare(const double *x, const double *tx, const double *T, const dou
 		out->wsum += rs[i].w;
 		if (rs[i].x > 0)
 			out->wrep += rs[i].w;
-		out->v[2 * i] = rs[i].tx;
-		out->v[2 * i + 1] = rs[i].T;
+		out->ix[i] = rk[2 * rs[i].idx];
+		out->iT[i] = rk[2 * rs[i].idx + 1];
 	}
 	free(rs);
-	qsort(out->v, 2 * m, sizeof(double), dcmp);
-	size_t nv = 0;
-	for (size_t i = 0; i < 2 * m; i++)
-		if (nv == 0 || out->v[nv - 1] != out->v[i])
-			out->v[nv++] = out->v[i];
+	free(rk);
+	out->v = sorted;
 	out->nv = nv;
-	for (size_t i = 0; i < m; i++) {
-		out->ix[i] = vindex(out->v, nv, out->tx[i]);
-		out->iT[i] = vindex(out->v, nv, out->T[i]);
-	}
 	return BTYD_OK;
 }
 
@@ -550,6 +649,80 @@ static double lse2(double u, double v)
 }
 
 /* ---------------------------------------------------------------------- */
+/* A second thread for the likelihood sums                                 */
+
+/* The likelihoods split their rows at h: a helper thread computes each
+ * term of rows h..n-1 into a buffer while the calling thread sums rows
+ * 0..h-1 as before, then adds the buffered terms one by one in row order.
+ * Every sum therefore adds the same doubles in the same order as one
+ * thread would: the results are identical whatever the thread count. */
+static int n_threads;   /* 0 = automatic */
+
+void btyd_set_threads(int n)
+{
+	n_threads = n < 0 ? 0 : n;
+}
+
+int btyd_threads(void)
+{
+	if (n_threads)
+		return n_threads;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	return cpus >= 2 ? 2 : 1;
+}
+
+#define SPLIT_MIN 8192   /* fewer rows: one thread */
+
+/* Rows 0..h-1 for the calling thread (h = n: no helper). */
+static size_t split_at(size_t n)
+{
+	if (n < SPLIT_MIN || btyd_threads() < 2)
+		return n;
+	return n / 2;
+}
+
+typedef struct helper {
+	pthread_t th;
+	int started;
+} helper;
+
+/* Starts fn(arg) on a new thread; runs it here when no thread can start. */
+static void helper_start(helper *h, void *(*fn)(void *), void *arg)
+{
+	h->started = pthread_create(&h->th, NULL, fn, arg) == 0;
+	if (!h->started)
+		fn(arg);
+}
+
+static void helper_join(helper *h)
+{
+	if (h->started)
+		pthread_join(h->th, NULL);
+	h->started = 0;
+}
+
+/* Scratch memory kept across likelihood evaluations of one fit. */
+typedef struct scratch {
+	double *terms;
+	size_t cap;
+} scratch;
+
+static double *scratch_terms(scratch *sc, double **own, size_t n)
+{
+	if (!sc) {
+		*own = xmalloc((n ? n : 1) * sizeof(double));
+		return *own;
+	}
+	*own = NULL;
+	if (n > sc->cap) {
+		free(sc->terms);
+		sc->terms = xmalloc(n * sizeof(double));
+		sc->cap = n;
+	}
+	return sc->terms;
+}
+
+/* ---------------------------------------------------------------------- */
 /* BG/NBD likelihood                                                       */
 
 /* Per-x constants. */
@@ -573,22 +746,26 @@ static void bg_x(const double *p, double x, int grad, bgx *k)
 	}
 }
 
-/* LL of all rows; g (optional) gets dLL/dlog(par). */
-static int bg_ll_data(const double *p, const btyd_data *d, double *ll, double *g)
+/* Rows i0..i1-1: adds each row's terms to acc[0] (LL) and acc[1..4]
+ * (dLL/dpar, when grad), or stores them in terms (k per row) instead. */
+static void bg_rows(const double *p, const btyd_data *d, const double *lv, size_t i0, size_t i1,
+		    int grad, double *acc, double *terms)
 {
 	double r = p[0], al = p[1], a = p[2], b = p[3];
-	double *lv = xmalloc(2 * d->nv * sizeof(double)), *iv = lv + d->nv;
-	for (size_t k = 0; k < d->nv; k++) {
-		lv[k] = log(al + d->v[k]);
-		iv[k] = 1 / (al + d->v[k]);
-	}
+	const double *iv = lv + d->nv;
 	double sum = 0, G[4] = {0, 0, 0, 0};
 	bgx K = {0, 0, 0, 0, 0};
 	double curx = -1;
-	for (size_t i = 0; i < d->n; i++) {
+	int k = grad ? 5 : 1;
+	if (acc) {
+		sum = acc[0];
+		for (int j = 0; grad && j < 4; j++)
+			G[j] = acc[1 + j];
+	}
+	for (size_t i = i0; i < i1; i++) {
 		double x = d->x[i], w = d->w[i];
 		if (x != curx) {
-			bg_x(p, x, g != NULL, &K);
+			bg_x(p, x, grad, &K);
 			curx = x;
 		}
 		double u1 = -(r + x) * lv[d->iT[i]], l;
@@ -607,22 +784,78 @@ static int bg_ll_data(const double *p, const btyd_data *d, double *ll, double *g
 		} else {
 			l = u1;
 		}
-		sum += w * (K.lnA + l);
-		if (g) {
+		double t[5];
+		t[0] = w * (K.lnA + l);
+		if (grad) {
 			double pi1 = 1 - pi2;
-			G[0] += w * (K.dr - pi1 * lv[d->iT[i]] - pi2 * lv[d->ix[i]]);
-			G[1] += w * (r / al - (r + x) * (pi1 * iv[d->iT[i]] + pi2 * iv[d->ix[i]]));
-			G[2] += w * (K.da + (x > 0 ? pi2 / a : 0));
-			G[3] += w * (K.db - (x > 0 ? pi2 / (b + x - 1) : 0));
+			t[1] = w * (K.dr - pi1 * lv[d->iT[i]] - pi2 * lv[d->ix[i]]);
+			t[2] = w * (r / al - (r + x) * (pi1 * iv[d->iT[i]] + pi2 * iv[d->ix[i]]));
+			t[3] = w * (K.da + (x > 0 ? pi2 / a : 0));
+			t[4] = w * (K.db - (x > 0 ? pi2 / (b + x - 1) : 0));
+		}
+		if (terms) {
+			for (int j = 0; j < k; j++)
+				terms[(i - i0) * (size_t)k + (size_t)j] = t[j];
+		} else {
+			sum += t[0];
+			for (int j = 0; grad && j < 4; j++)
+				G[j] += t[1 + j];
 		}
 	}
+	if (acc) {
+		acc[0] = sum;
+		for (int j = 0; grad && j < 4; j++)
+			acc[1 + j] = G[j];
+	}
+}
+
+typedef struct bg_job {
+	const double *p, *lv;
+	const btyd_data *d;
+	size_t i0, i1;
+	int grad;
+	double *terms;
+} bg_job;
+
+static void *bg_job_run(void *arg)
+{
+	bg_job *j = arg;
+	bg_rows(j->p, j->d, j->lv, j->i0, j->i1, j->grad, NULL, j->terms);
+	return NULL;
+}
+
+/* LL of all rows; g (optional) gets dLL/dlog(par). */
+static int bg_ll_data(const double *p, const btyd_data *d, double *ll, double *g, scratch *sc)
+{
+	double al = p[1];
+	double *lv = xmalloc(2 * d->nv * sizeof(double)), *iv = lv + d->nv;
+	for (size_t k = 0; k < d->nv; k++) {
+		lv[k] = log(al + d->v[k]);
+		iv[k] = 1 / (al + d->v[k]);
+	}
+	int grad = g != NULL, k = grad ? 5 : 1;
+	double acc[5] = {0, 0, 0, 0, 0}, *own = NULL;
+	size_t h = split_at(d->n);
+	helper hp = {0};
+	bg_job job = {p, lv, d, h, d->n, grad, NULL};
+	if (h < d->n) {
+		job.terms = scratch_terms(sc, &own, (d->n - h) * (size_t)k);
+		helper_start(&hp, bg_job_run, &job);
+	}
+	bg_rows(p, d, lv, 0, h, grad, acc, NULL);
+	helper_join(&hp);
+	for (size_t i = 0; i < d->n - h; i++)
+		for (int j = 0; j < k; j++)
+			acc[j] += job.terms[i * (size_t)k + (size_t)j];
+	free(own);
 	free(lv);
+	double sum = acc[0];
 	if (!isfinite(sum))
 		return BTYD_ERANGE;
 	*ll = sum;
 	if (g) {
 		for (int j = 0; j < 4; j++) {
-			g[j] = G[j] * p[j];
+			g[j] = acc[1 + j] * p[j];
 			if (!isfinite(g[j]))
 				return BTYD_ERANGE;
 		}
@@ -888,26 +1121,27 @@ static double pn_lnAx(const double *p, double x)
 	return lgamma(p[0] + x) - lgamma(p[0]) + p[0] * log(p[1]) + p[2] * log(p[3]);
 }
 
-/* LL of all rows and (g not NULL) dLL/dlog(par). */
-static int pn_ll_data(const double *p, const btyd_data *d, double *ll, double *g)
+/* Rows i0..i1-1 of the Pareto/NBD likelihood, as bg_rows; ge and stamp
+ * (nv entries, stamp zeroed) cache G per run of equal x. Stops at the
+ * first error. */
+static int pn_rows(const double *p, const btyd_data *d, const double *la, const double *lb,
+		   size_t i0, size_t i1, int grad, double *acc, double *terms, gent *ge,
+		   uint32_t *stamp)
 {
 	double r = p[0], al = p[1], s = p[2], be = p[3];
-	size_t nv = d->nv;
-	double *la = xmalloc(2 * (nv ? nv : 1) * sizeof(double)), *lb = la + nv;
-	gent *ge = xmalloc((nv ? nv : 1) * sizeof *ge);
-	uint32_t *stamp = xcalloc(nv ? nv : 1, sizeof(uint32_t));
-	for (size_t k = 0; k < nv; k++) {
-		la[k] = log(al + d->v[k]);
-		lb[k] = log(be + d->v[k]);
-	}
 	double sum = 0, G[4] = {0, 0, 0, 0}, curx = -1, lnA = 0, dr0 = 0, gr[4];
 	uint32_t run = 0;
-	int rc = BTYD_OK;
-	for (size_t i = 0; i < d->n && rc == BTYD_OK; i++) {
+	int rc = BTYD_OK, k = grad ? 5 : 1;
+	if (acc) {
+		sum = acc[0];
+		for (int j = 0; grad && j < 4; j++)
+			G[j] = acc[1 + j];
+	}
+	for (size_t i = i0; i < i1 && rc == BTYD_OK; i++) {
 		double x = d->x[i], w = d->w[i], l;
 		if (x != curx) {
 			lnA = pn_lnAx(p, x);
-			if (g)
+			if (grad)
 				dr0 = digamma(r + x) - digamma(r) + log(al);
 			curx = x;
 			run++;
@@ -916,11 +1150,11 @@ static int pn_ll_data(const double *p, const btyd_data *d, double *ll, double *g
 		const gent *g1 = NULL, *g2 = NULL;
 		if (d->tx[i] < d->T[i]) {
 			uint32_t js[2] = {jx, jT};
-			for (int k = 0; k < 2 && rc == BTYD_OK; k++) {
-				uint32_t j = js[k];
+			for (int q = 0; q < 2 && rc == BTYD_OK; q++) {
+				uint32_t j = js[q];
 				if (stamp[j] != run) {
 					stamp[j] = run;
-					rc = g_eval(al, be, r + x, s + 1, d->v[j], la[j], lb[j], g != NULL, &ge[j]);
+					rc = g_eval(al, be, r + x, s + 1, d->v[j], la[j], lb[j], grad, &ge[j]);
 				}
 			}
 			if (rc != BTYD_OK)
@@ -928,25 +1162,91 @@ static int pn_ll_data(const double *p, const btyd_data *d, double *ll, double *g
 			g1 = &ge[jx];
 			g2 = &ge[jT];
 		}
-		rc = pn_row(p, x, d->T[i], lnA, dr0, la[jT], lb[jT], g1, g2, &l, NULL, g ? gr : NULL);
+		rc = pn_row(p, x, d->T[i], lnA, dr0, la[jT], lb[jT], g1, g2, &l, NULL, grad ? gr : NULL);
 		if (rc != BTYD_OK)
 			break;
-		sum += w * l;
-		if (g)
-			for (int j = 0; j < 4; j++)
-				G[j] += w * gr[j];
+		double t[5];
+		t[0] = w * l;
+		for (int j = 0; grad && j < 4; j++)
+			t[1 + j] = w * gr[j];
+		if (terms) {
+			for (int j = 0; j < k; j++)
+				terms[(i - i0) * (size_t)k + (size_t)j] = t[j];
+		} else {
+			sum += t[0];
+			for (int j = 0; grad && j < 4; j++)
+				G[j] += t[1 + j];
+		}
 	}
+	if (acc) {
+		acc[0] = sum;
+		for (int j = 0; grad && j < 4; j++)
+			acc[1 + j] = G[j];
+	}
+	return rc;
+}
+
+typedef struct pn_job {
+	const double *p, *la, *lb;
+	const btyd_data *d;
+	size_t i0, i1;
+	int grad, rc;
+	double *terms;
+} pn_job;
+
+static void *pn_job_run(void *arg)
+{
+	pn_job *j = arg;
+	size_t nv = j->d->nv ? j->d->nv : 1;
+	gent *ge = xmalloc(nv * sizeof *ge);
+	uint32_t *stamp = xcalloc(nv, sizeof(uint32_t));
+	j->rc = pn_rows(j->p, j->d, j->la, j->lb, j->i0, j->i1, j->grad, NULL, j->terms, ge, stamp);
+	free(ge);
+	free(stamp);
+	return NULL;
+}
+
+/* LL of all rows and (g not NULL) dLL/dlog(par). */
+static int pn_ll_data(const double *p, const btyd_data *d, double *ll, double *g, scratch *sc)
+{
+	double al = p[1], be = p[3];
+	size_t nv = d->nv;
+	double *la = xmalloc(2 * (nv ? nv : 1) * sizeof(double)), *lb = la + nv;
+	gent *ge = xmalloc((nv ? nv : 1) * sizeof *ge);
+	uint32_t *stamp = xcalloc(nv ? nv : 1, sizeof(uint32_t));
+	for (size_t k = 0; k < nv; k++) {
+		la[k] = log(al + d->v[k]);
+		lb[k] = log(be + d->v[k]);
+	}
+	int grad = g != NULL, k = grad ? 5 : 1;
+	double acc[5] = {0, 0, 0, 0, 0}, *own = NULL;
+	size_t h = split_at(d->n);
+	helper hp = {0};
+	pn_job job = {p, la, lb, d, h, d->n, grad, BTYD_OK, NULL};
+	if (h < d->n) {
+		job.terms = scratch_terms(sc, &own, (d->n - h) * (size_t)k);
+		helper_start(&hp, pn_job_run, &job);
+	}
+	int rc = pn_rows(p, d, la, lb, 0, h, grad, acc, NULL, ge, stamp);
+	helper_join(&hp);
+	if (rc == BTYD_OK)
+		rc = job.rc;
+	for (size_t i = 0; rc == BTYD_OK && i < d->n - h; i++)
+		for (int j = 0; j < k; j++)
+			acc[j] += job.terms[i * (size_t)k + (size_t)j];
+	free(own);
 	free(la);
 	free(ge);
 	free(stamp);
 	if (rc != BTYD_OK)
 		return rc;
+	double sum = acc[0];
 	if (!isfinite(sum))
 		return BTYD_ERANGE;
 	*ll = sum;
 	if (g)
 		for (int j = 0; j < 4; j++) {
-			g[j] = G[j] * p[j];
+			g[j] = acc[1 + j] * p[j];
 			if (!isfinite(g[j]))
 				return BTYD_ERANGE;
 		}
@@ -972,37 +1272,93 @@ static int pn_row1(const double *p, double x, double tx, double T, double *ll, d
 /* ---------------------------------------------------------------------- */
 /* Gamma-Gamma likelihood                                                  */
 
-static int gg_ll_data(const double *p, const btyd_spend *s, double *ll, double *g)
+/* Rows i0..i1-1 of the Gamma-Gamma likelihood, as bg_rows (k = 4). */
+static void gg_rows(const double *p, const btyd_spend *s, size_t i0, size_t i1, int grad,
+		    double *acc, double *terms)
 {
 	double pp = p[0], q = p[1], ga = p[2], lga = log(ga);
 	double sum = 0, G[3] = {0, 0, 0}, curx = -1, c = 0, dpx = 0, dqx = 0;
-	double psiq = g ? digamma(q) : 0;
-	for (size_t i = 0; i < s->n; i++) {
+	double psiq = grad ? digamma(q) : 0;
+	int k = grad ? 4 : 1;
+	if (acc) {
+		sum = acc[0];
+		for (int j = 0; grad && j < 3; j++)
+			G[j] = acc[1 + j];
+	}
+	for (size_t i = i0; i < i1; i++) {
 		double x = s->x[i], m = s->m[i], w = s->w[i];
 		if (x != curx) {
 			double px = pp * x;
 			c = lgamma(px + q) - lgamma(px) - lgamma(q) + px * log(x) + q * lga;
-			if (g) {
+			if (grad) {
 				double pxq = digamma(px + q);
 				dpx = x * (pxq - digamma(px) + log(x));
 				dqx = pxq - psiq + lga;
 			}
 			curx = x;
 		}
-		double lm = log(m), lg = log(ga + m * x);
-		sum += w * (c + (pp * x - 1) * lm - (pp * x + q) * lg);
-		if (g) {
-			G[0] += w * (dpx + x * (lm - lg));
-			G[1] += w * (dqx - lg);
-			G[2] += w * (q / ga - (pp * x + q) / (ga + m * x));
+		double lm = log(m), lg = log(ga + m * x), t[4];
+		t[0] = w * (c + (pp * x - 1) * lm - (pp * x + q) * lg);
+		if (grad) {
+			t[1] = w * (dpx + x * (lm - lg));
+			t[2] = w * (dqx - lg);
+			t[3] = w * (q / ga - (pp * x + q) / (ga + m * x));
+		}
+		if (terms) {
+			for (int j = 0; j < k; j++)
+				terms[(i - i0) * (size_t)k + (size_t)j] = t[j];
+		} else {
+			sum += t[0];
+			for (int j = 0; grad && j < 3; j++)
+				G[j] += t[1 + j];
 		}
 	}
+	if (acc) {
+		acc[0] = sum;
+		for (int j = 0; grad && j < 3; j++)
+			acc[1 + j] = G[j];
+	}
+}
+
+typedef struct gg_job {
+	const double *p;
+	const btyd_spend *s;
+	size_t i0, i1;
+	int grad;
+	double *terms;
+} gg_job;
+
+static void *gg_job_run(void *arg)
+{
+	gg_job *j = arg;
+	gg_rows(j->p, j->s, j->i0, j->i1, j->grad, NULL, j->terms);
+	return NULL;
+}
+
+static int gg_ll_data(const double *p, const btyd_spend *s, double *ll, double *g, scratch *sc)
+{
+	int grad = g != NULL, k = grad ? 4 : 1;
+	double acc[4] = {0, 0, 0, 0}, *own = NULL;
+	size_t h = split_at(s->n);
+	helper hp = {0};
+	gg_job job = {p, s, h, s->n, grad, NULL};
+	if (h < s->n) {
+		job.terms = scratch_terms(sc, &own, (s->n - h) * (size_t)k);
+		helper_start(&hp, gg_job_run, &job);
+	}
+	gg_rows(p, s, 0, h, grad, acc, NULL);
+	helper_join(&hp);
+	for (size_t i = 0; i < s->n - h; i++)
+		for (int j = 0; j < k; j++)
+			acc[j] += job.terms[i * (size_t)k + (size_t)j];
+	free(own);
+	double sum = acc[0];
 	if (!isfinite(sum))
 		return BTYD_ERANGE;
 	*ll = sum;
 	if (g)
 		for (int j = 0; j < 3; j++) {
-			g[j] = G[j] * p[j];
+			g[j] = acc[1 + j] * p[j];
 			if (!isfinite(g[j]))
 				return BTYD_ERANGE;
 		}
@@ -1026,8 +1382,8 @@ int btyd_ll(const btyd_model *m, const btyd_data *d, double *ll)
 	if (!model_ok(m, 0) || m->kind == BTYD_GG || !d || d->n == 0 || !ll)
 		return BTYD_EDOMAIN;
 	if (m->kind == BTYD_BGNBD)
-		return bg_ll_data(m->par, d, ll, NULL);
-	return pn_ll_data(m->par, d, ll, NULL);
+		return bg_ll_data(m->par, d, ll, NULL, NULL);
+	return pn_ll_data(m->par, d, ll, NULL, NULL);
 }
 
 int btyd_gg_ll1(const btyd_model *m, double x, double mx, double *ll)
@@ -1037,14 +1393,14 @@ int btyd_gg_ll1(const btyd_model *m, double x, double mx, double *ll)
 	btyd_spend s = {1, &x, &mx, NULL, 1};
 	double w = 1;
 	s.w = &w;
-	return gg_ll_data(m->par, &s, ll, NULL);
+	return gg_ll_data(m->par, &s, ll, NULL, NULL);
 }
 
 int btyd_gg_ll(const btyd_model *m, const btyd_spend *s, double *ll)
 {
 	if (!model_ok(m, BTYD_GG) || !s || s->n == 0 || !ll)
 		return BTYD_EDOMAIN;
-	return gg_ll_data(m->par, s, ll, NULL);
+	return gg_ll_data(m->par, s, ll, NULL, NULL);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1055,6 +1411,7 @@ typedef struct fitctx {
 	const btyd_data *d;
 	const btyd_spend *s;
 	double wsum;
+	scratch sc;
 } fitctx;
 
 /* log parameters beyond +-LOGPAR_MAX are outside the domain; beyond
@@ -1074,11 +1431,11 @@ static double objective(const double *th, double *g, void *vctx)
 		p[i] = exp(th[i]);
 	}
 	if (c->kind == BTYD_BGNBD) {
-		rc = bg_ll_data(p, c->d, &ll, g ? gg : NULL);
+		rc = bg_ll_data(p, c->d, &ll, g ? gg : NULL, &c->sc);
 	} else if (c->kind == BTYD_PNBD) {
-		rc = pn_ll_data(p, c->d, &ll, g ? gg : NULL);
+		rc = pn_ll_data(p, c->d, &ll, g ? gg : NULL, &c->sc);
 	} else {
-		rc = gg_ll_data(p, c->s, &ll, g ? gg : NULL);
+		rc = gg_ll_data(p, c->s, &ll, g ? gg : NULL, &c->sc);
 	}
 	if (rc != BTYD_OK)
 		return INFINITY;
@@ -1219,8 +1576,10 @@ int btyd_fit_model(int kind, const btyd_data *d, const btyd_model *start, btyd_f
 		st[2] = 1;
 		st[3] = kind == BTYD_BGNBD ? 1 : Tbar;
 	}
-	fitctx c = {kind, d, NULL, d->wsum};
-	return fit_common(&c, st, fit);
+	fitctx c = {kind, d, NULL, d->wsum, {NULL, 0}};
+	int rc = fit_common(&c, st, fit);
+	free(c.sc.terms);
+	return rc;
 }
 
 int btyd_fit_gg(const btyd_spend *s, const btyd_model *start, btyd_fit *fit)
@@ -1245,8 +1604,9 @@ int btyd_fit_gg(const btyd_spend *s, const btyd_model *start, btyd_fit *fit)
 			sm += s->w[i] * s->m[i];
 		st[2] = sm / s->wsum;  /* p gamma / (q - 1) = mean spend */
 	}
-	fitctx c = {BTYD_GG, NULL, s, s->wsum};
+	fitctx c = {BTYD_GG, NULL, s, s->wsum, {NULL, 0}};
 	int rc = fit_common(&c, st, fit);
+	free(c.sc.terms);
 	if (rc == BTYD_OK && !(fit->model.par[1] > 1)) {
 		snprintf(fit->msg, sizeof fit->msg,
 			 "gg fit: q = %.4g <= 1, so the expected spend p*gamma/(q-1) is infinite "
@@ -1702,33 +2062,154 @@ int btyd_scorer_init(btyd_scorer *sc, const btyd_model *m, const btyd_clv_opts *
 	return BTYD_OK;
 }
 
+/* Per (x, T) (BG/NBD) or per T (Pareto/NBD, x = 0 in the key): the
+ * nsteps values of the expected purchases before the factor P(alive). */
+struct btyd_score_cache {
+	size_t n, cap, nslot;   /* entries, entries allocated, slots (power of 2) */
+	double *kx, *kT;        /* key of each entry */
+	uint32_t *slot;         /* entry + 1, 0 = empty */
+	double *vec;            /* nsteps values per entry */
+	int full;               /* BTYD_SCORE_CACHE_MAX reached: no more entries */
+};
+
+static void cache_free(struct btyd_score_cache *c)
+{
+	if (!c)
+		return;
+	free(c->kx);
+	free(c->kT);
+	free(c->slot);
+	free(c->vec);
+	free(c);
+}
+
 void btyd_scorer_free(btyd_scorer *sc)
 {
 	if (!sc)
 		return;
 	free(sc->t);
 	free(sc->disc);
+	cache_free(sc->cache);
 	memset(sc, 0, sizeof *sc);
 }
 
-int btyd_score(const btyd_scorer *sc, double x, double tx, double T, double *palive,
+/* The values of steps k0..k0+kk-1 (kk <= 64) before the factor P(alive):
+ * BG/NBD the bracket of bg_core_multi, Pareto/NBD the horizon factor. */
+static int score_core(const btyd_scorer *sc, double x, double T, int k0, int kk, double *v)
+{
+	const double *p = sc->model.par;
+	if (sc->model.kind == BTYD_BGNBD)
+		return bg_core_multi(p[0], p[1], p[2], p[3], x, T, sc->t + k0, kk, v);
+	for (int j = 0; j < kk; j++)
+		v[j] = g_expm1(p[2] - 1, log1p(sc->t[k0 + j] / (p[3] + T)));
+	return BTYD_OK;
+}
+
+static uint64_t score_key_hash(double x, double T)
+{
+	uint64_t a, b;
+	memcpy(&a, &x, 8);
+	memcpy(&b, &T, 8);
+	uint64_t h = a * 0x9e3779b97f4a7c15ULL ^ b;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	return h ^ (h >> 33);
+}
+
+/* The cached values for (x, T), computed on a miss; NULL (with *rc
+ * BTYD_OK) when the cache is full, NULL with *rc set on an error. */
+static const double *score_cached(btyd_scorer *sc, double x, double T, int *rc)
+{
+	*rc = BTYD_OK;
+	if (sc->model.kind != BTYD_BGNBD)
+		x = 0;
+	x = x == 0 ? 0 : x;   /* -0 -> 0 */
+	T = T == 0 ? 0 : T;
+	size_t ns = (size_t)sc->nsteps;
+	struct btyd_score_cache *c = sc->cache;
+	if (!c) {
+		if (ns == 0 || ns > BTYD_SCORE_CACHE_MAX / 8 / 1024)
+			return NULL;
+		c = sc->cache = xcalloc(1, sizeof *c);
+	}
+	if (c->full)
+		goto lookup_only;
+	if (c->n + 1 > c->cap) {
+		size_t cap = c->cap ? 2 * c->cap : 1024;
+		if (cap * (ns * 8 + 16 + 8) > BTYD_SCORE_CACHE_MAX) {
+			c->full = 1;
+			goto lookup_only;
+		}
+		c->kx = xrealloc(c->kx, cap * sizeof *c->kx);
+		c->kT = xrealloc(c->kT, cap * sizeof *c->kT);
+		c->vec = xrealloc(c->vec, cap * ns * sizeof *c->vec);
+		c->cap = cap;
+		free(c->slot);
+		c->nslot = 2 * cap;
+		c->slot = xcalloc(c->nslot, sizeof *c->slot);
+		for (size_t i = 0; i < c->n; i++) {
+			size_t s = score_key_hash(c->kx[i], c->kT[i]) & (c->nslot - 1);
+			while (c->slot[s])
+				s = (s + 1) & (c->nslot - 1);
+			c->slot[s] = (uint32_t)i + 1;
+		}
+	}
+lookup_only:
+	if (!c->nslot)
+		return NULL;
+	size_t s = score_key_hash(x, T) & (c->nslot - 1);
+	for (;;) {
+		uint32_t e = c->slot[s];
+		if (!e)
+			break;
+		if (c->kx[e - 1] == x && c->kT[e - 1] == T)
+			return c->vec + (size_t)(e - 1) * ns;
+		s = (s + 1) & (c->nslot - 1);
+	}
+	if (c->full)
+		return NULL;
+	double *v = c->vec + c->n * ns;
+	for (int k0 = 0; k0 < sc->nsteps; k0 += 64) {
+		int kk = sc->nsteps - k0 < 64 ? sc->nsteps - k0 : 64;
+		if ((*rc = score_core(sc, x, T, k0, kk, v + k0)) != BTYD_OK)
+			return NULL;
+	}
+	c->kx[c->n] = x;
+	c->kT[c->n] = T;
+	c->slot[s] = (uint32_t)++c->n;
+	return v;
+}
+
+int btyd_score(btyd_scorer *sc, double x, double tx, double T, double *palive,
 	       double *expected, double *disc)
 {
 	if (!sc || !sc->t || !row_ok(x, tx, T) || !palive || !expected || !disc)
 		return BTYD_EDOMAIN;
+	const double *p = sc->model.par;
 	double pa = 0, prev = 0, sum = 0;
-	int rc;
-	if (sc->nsteps == 0) {
-		rc = btyd_palive(&sc->model, x, tx, T, &pa);
-		if (rc != BTYD_OK)
-			return rc;
-	}
+	int rc = btyd_palive(&sc->model, x, tx, T, &pa);
+	if (rc != BTYD_OK)
+		return rc;
+	const double *cv = score_cached(sc, x, T, &rc);
+	if (rc != BTYD_OK)
+		return rc;
 	for (int k0 = 0; k0 < sc->nsteps; k0 += 64) {
-		double e[64];
+		double e[64], v[64];
 		int kk = sc->nsteps - k0 < 64 ? sc->nsteps - k0 : 64;
-		rc = cond_n(&sc->model, x, tx, T, sc->t + k0, (size_t)kk, e, &pa);
-		if (rc != BTYD_OK)
+		const double *core = cv ? cv + k0 : v;
+		if (!cv && (rc = score_core(sc, x, T, k0, kk, v)) != BTYD_OK)
 			return rc;
+		if (sc->model.kind == BTYD_BGNBD)
+			for (int j = 0; j < kk; j++)
+				e[j] = core[j] * pa;
+		else
+			for (int j = 0; j < kk; j++)
+				e[j] = (p[0] + x) * (p[3] + T) / (p[1] + T) * core[j] * pa;
+		for (int j = 0; j < kk; j++)
+			if (!isfinite(e[j]))
+				return BTYD_ERANGE;
 		for (int j = 0; j < kk; j++) {
 			sum += (e[j] - prev) * sc->disc[k0 + j];
 			prev = e[j];

@@ -157,6 +157,13 @@ typedef struct btyd_fit {
  * (Pareto/NBD); p = 1, q = 2, gamma = mean spend (Gamma-Gamma). On failure
  * returns the code and a one-line explanation in fit->msg. */
 int btyd_fit_model(int kind, const btyd_data *d, const btyd_model *start, btyd_fit *fit);
+/* Threads for the likelihood sums (fits, btyd_ll, btyd_gg_ll): 1 or 2 (more
+ * count as 2); 0 = automatic (2 when two processors are online). A helper
+ * thread computes the terms of the second half of the rows and the caller
+ * adds them in row order, so every result is the same double for any
+ * setting. */
+void btyd_set_threads(int n);
+int btyd_threads(void);   /* the number in effect */
 int btyd_fit_gg(const btyd_spend *s, const btyd_model *start, btyd_fit *fit);
 
 /* Parameter files: readable text, one fit per block, '#' starts a comment.
@@ -232,16 +239,25 @@ int btyd_clv(const btyd_model *m, double x, double tx, double T, double spend,
  * expected purchases in (T, T + horizon] and the discounted expected
  * purchases D = sum_k (E[Y(t_k)] - E[Y(t_{k-1})]) (1 + d)^(-t_k / u), so
  * CLV = margin * spend * D (o->margin is not used here). Score unique rows
- * of btyd_group_map and hand the results back through the map. */
+ * of btyd_group_map and hand the results back through the map.
+ *
+ * The part of the expected purchases that does not depend on t_x (BG/NBD:
+ * the 2F1 bracket per (x, T); Pareto/NBD: the horizon factor per T) is
+ * computed once and kept in the scorer (up to BTYD_SCORE_CACHE_MAX bytes),
+ * so rows that share x and T cost one P(alive) each; the results are the
+ * same doubles as without the cache. A scorer is not safe to share between
+ * threads: give each thread its own. */
+#define BTYD_SCORE_CACHE_MAX (64u << 20)
 typedef struct btyd_scorer {
 	btyd_model model;
 	double horizon;
 	int nsteps;
 	double *t, *disc;
+	struct btyd_score_cache *cache;   /* NULL until first used */
 } btyd_scorer;
 int btyd_scorer_init(btyd_scorer *sc, const btyd_model *m, const btyd_clv_opts *o);
 void btyd_scorer_free(btyd_scorer *sc);
-int btyd_score(const btyd_scorer *sc, double x, double tx, double T, double *palive,
+int btyd_score(btyd_scorer *sc, double x, double tx, double T, double *palive,
 	       double *expected, double *disc);
 
 /* --- Special functions -------------------------------------------------- */

@@ -23,26 +23,40 @@ static const struct {
 		     {"clv", RTN_MONEY},           {"model", RTN_STRING},
 		     {"reasons", RTN_STRING}};
 
-/* Open-addressing table of unique (x, t_x, T) rows with their weight and
- * scores (computed once per row). */
+/* Unique (x, t_x, T) rows with their weight and scores (computed once per
+ * row), found through an open-addressing table that holds the key itself:
+ * one cache line per lookup. */
 typedef struct row {
 	double x, tx, T, w;      /* key and weight (customers) */
 	double pa, ey, disc;     /* scores */
 	int64_t done;
-} row;                       /* 64 bytes: one cache line per lookup */
+} row;
+
+typedef struct rslot {
+	double x, tx, T;
+	uint64_t ref;            /* row + 1, 0 = empty */
+} rslot;
 
 typedef struct rowtab {
 	size_t n, cap, nslot;
-	uint64_t *slot;          /* fingerprint and row + 1, 0 = empty */
+	rslot *slot;
 	row *r;
 } rowtab;
 
-/* Unique (x, mean spend) pairs for Gamma-Gamma. */
+/* Pass 1 looks rows up a few customers late, after prefetching their
+ * slots (the table is far larger than the caches). */
+#define PENDING 16
+typedef struct pending {
+	double x, tx, T;
+	uint64_t h;
+	size_t cust;             /* index in map */
+} pending;
+
+/* (x, mean spend) of the customers with repeat spend for Gamma-Gamma,
+ * in input order; sorted and grouped at the fit. */
 typedef struct spendtab {
-	size_t n, cap, nslot;
-	uint32_t *slot;
+	size_t n, cap;
 	int64_t *x, *m;
-	double *w;
 } spendtab;
 
 /* Customer ids (holdout): id -> index, purchase days per (index, day). */
@@ -76,6 +90,8 @@ struct churn {
 	rowtab rows;
 	uint32_t *map;            /* pass 1: row of each customer, in input order */
 	size_t nmap, capmap, mapi;
+	pending pend[PENDING];
+	size_t npend, pend0;
 	spendtab spend;
 	double customers, age0;
 	int have_params;
@@ -87,6 +103,10 @@ struct churn {
 	int rule_disc_ok;
 	/* counts */
 	uint64_t scored, band[3], reason_n[5 + CHURN_MAX_NEG];
+	int neg_counter[CHURN_MAX_NEG];   /* reason_n index of each negative type */
+	int neg_clash;                    /* a type name the text cannot tell apart */
+	rtn_value model_val;              /* the model column's value */
+	char reasons[512];                /* the reasons column's text */
 	/* holdout */
 	int holdout;
 	int64_t h_end_day;
@@ -315,29 +335,57 @@ const char *churn_band(const churn_opts *o, double p)
 	return p < o->band_high ? "high" : p < o->band_medium ? "medium" : "low";
 }
 
+/* Appends ",name" (or name) like snprintf would: the text is cut to fit n
+ * bytes with its NUL, the length returned counts what did not fit. */
 static size_t add_reason(char *buf, size_t n, size_t len, const char *name)
 {
-	int k = snprintf(buf + len, len < n ? n - len : 0, "%s%s", len ? "," : "", name);
-	return len + (size_t)(k > 0 ? k : 0);
+	size_t k = strlen(name), sep = len ? 1 : 0;
+	if (len + sep + k < n) {
+		if (sep)
+			buf[len] = ',';
+		memcpy(buf + len + sep, name, k + 1);
+	} else if (len < n) {
+		char tmp[2] = ",";
+		size_t room = n - 1 - len, j = 0;
+		for (; j < sep && j < room; j++)
+			buf[len + j] = tmp[0];
+		for (size_t q = 0; j < room; j++, q++)
+			buf[len + j] = name[q];
+		buf[len + j] = 0;
+	}
+	return len + sep + k;
+}
+
+/* churn_reasons, returning the whole length (also when cut to fit n) and
+ * in *mask the reasons written: bit 0 overdue, 1 rate_falling,
+ * 2 recent_refund, 3 low_p_alive, 4 + k negative type k. */
+static size_t reasons_build(const churn_opts *o, const churn_thr *t, const churn_cust *c,
+			    double p_alive, int64_t recent_start, char *buf, size_t n, unsigned *mask)
+{
+	size_t len = 0;
+	unsigned m = 0;
+	buf[0] = 0;
+	if (c->recency > churn_rule_limit(t, c->mean_gap))
+		len = add_reason(buf, n, len, "overdue"), m |= 1;
+	if (c->recent != RTN_NULL && !isnan(c->prior_rate) && c->prior_rate >= 1
+	    && (double)c->recent < o->falling * c->prior_rate)
+		len = add_reason(buf, n, len, "rate_falling"), m |= 2;
+	if (c->last_refund != RTN_NULL && c->last_refund >= recent_start)
+		len = add_reason(buf, n, len, "recent_refund"), m |= 4;
+	for (int k = 0; k < c->nneg && k < o->nneg; k++)
+		if (c->neg_last[k] != RTN_NULL && c->neg_last[k] >= recent_start)
+			len = add_reason(buf, n, len, o->neg[k]), m |= 16u << k;
+	if (p_alive < o->band_high)
+		len = add_reason(buf, n, len, "low_p_alive"), m |= 8;
+	*mask = m;
+	return len;
 }
 
 size_t churn_reasons(const churn_opts *o, const churn_thr *t, const churn_cust *c, double p_alive,
 		     int64_t recent_start, char *buf, size_t n)
 {
-	size_t len = 0;
-	buf[0] = 0;
-	if (c->recency > churn_rule_limit(t, c->mean_gap))
-		len = add_reason(buf, n, len, "overdue");
-	if (c->recent != RTN_NULL && !isnan(c->prior_rate) && c->prior_rate >= 1
-	    && (double)c->recent < o->falling * c->prior_rate)
-		len = add_reason(buf, n, len, "rate_falling");
-	if (c->last_refund != RTN_NULL && c->last_refund >= recent_start)
-		len = add_reason(buf, n, len, "recent_refund");
-	for (int k = 0; k < c->nneg && k < o->nneg; k++)
-		if (c->neg_last[k] != RTN_NULL && c->neg_last[k] >= recent_start)
-			len = add_reason(buf, n, len, o->neg[k]);
-	if (p_alive < o->band_high)
-		len = add_reason(buf, n, len, "low_p_alive");
+	unsigned mask;
+	size_t len = reasons_build(o, t, c, p_alive, recent_start, buf, n, &mask);
 	return len < n ? len : n - 1;
 }
 
@@ -365,8 +413,6 @@ static uint64_t row_hash(double x, double tx, double T)
 	return mix(dbits(x) * 0x9e3779b97f4a7c15ULL ^ dbits(tx) * 0xc2b2ae3d27d4eb4fULL ^ dbits(T));
 }
 
-/* Slots hold (32-bit fingerprint << 32) | (row + 1): one cache line per
- * probe, the row arrays are read only on a fingerprint match. */
 static void rows_grow(rowtab *t)
 {
 	size_t cap = t->cap ? 2 * t->cap : 1024;
@@ -376,70 +422,50 @@ static void rows_grow(rowtab *t)
 	t->nslot = 2 * cap;
 	t->slot = xcalloc(t->nslot, sizeof *t->slot);
 	for (size_t i = 0; i < t->n; i++) {
-		uint64_t h = row_hash(t->r[i].x, t->r[i].tx, t->r[i].T);
-		size_t s = h & (t->nslot - 1);
-		while (t->slot[s])
+		size_t s = row_hash(t->r[i].x, t->r[i].tx, t->r[i].T) & (t->nslot - 1);
+		while (t->slot[s].ref)
 			s = (s + 1) & (t->nslot - 1);
-		t->slot[s] = (h >> 32 << 32) | (i + 1);
+		t->slot[s] = (rslot){t->r[i].x, t->r[i].tx, t->r[i].T, i + 1};
 	}
 }
 
-static size_t rows_find(rowtab *t, double x, double tx, double T)
+/* Row of (x, tx, T) whose row_hash is h; a new row (weight 0) if absent. */
+static size_t rows_find_h(rowtab *t, double x, double tx, double T, uint64_t h)
 {
 	if (t->n + 1 > t->cap)
 		rows_grow(t);
-	uint64_t h = row_hash(x, tx, T), fp = h >> 32 << 32;
 	size_t s = h & (t->nslot - 1);
 	for (;;) {
-		uint64_t e = t->slot[s];
-		if (!e)
+		const rslot *e = &t->slot[s];
+		if (!e->ref)
 			break;
-		const row *k = &t->r[(e & 0xffffffffu) - 1];
-		if ((e >> 32 << 32) == fp && k->x == x && k->tx == tx && k->T == T)
-			return (size_t)(e & 0xffffffffu) - 1;
+		if (e->x == x && e->tx == tx && e->T == T)
+			return (size_t)e->ref - 1;
 		s = (s + 1) & (t->nslot - 1);
 	}
 	size_t i = t->n++;
 	if (i >= UINT32_MAX - 1)
 		rtn_die(RTN_EXIT_SYSTEM, "more than 4 billion distinct (x, t_x, T) rows");
-	t->slot[s] = fp | (i + 1);
+	t->slot[s] = (rslot){x, tx, T, i + 1};
 	t->r[i] = (row){.x = x, .tx = tx, .T = T};
 	return i;
 }
 
+static size_t rows_find(rowtab *t, double x, double tx, double T)
+{
+	return rows_find_h(t, x, tx, T, row_hash(x, tx, T));
+}
+
 static void spend_add(spendtab *t, int64_t x, int64_t m)
 {
-	if (t->n + 1 > t->cap) {
-		size_t cap = t->cap ? 2 * t->cap : 1024;
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? 2 * t->cap : 4096;
 		t->x = xrealloc(t->x, cap * sizeof *t->x);
 		t->m = xrealloc(t->m, cap * sizeof *t->m);
-		t->w = xrealloc(t->w, cap * sizeof *t->w);
 		t->cap = cap;
-		free(t->slot);
-		t->nslot = 4 * cap;
-		t->slot = xcalloc(t->nslot, sizeof *t->slot);
-		for (size_t i = 0; i < t->n; i++) {
-			size_t s = mix((uint64_t)t->x[i] ^ mix((uint64_t)t->m[i])) & (t->nslot - 1);
-			while (t->slot[s])
-				s = (s + 1) & (t->nslot - 1);
-			t->slot[s] = (uint32_t)i + 1;
-		}
 	}
-	size_t s = mix((uint64_t)x ^ mix((uint64_t)m)) & (t->nslot - 1);
-	for (;;) {
-		uint32_t k = t->slot[s];
-		if (!k)
-			break;
-		if (t->x[k - 1] == x && t->m[k - 1] == m) {
-			t->w[k - 1] += 1;
-			return;
-		}
-		s = (s + 1) & (t->nslot - 1);
-	}
-	t->slot[s] = (uint32_t)t->n + 1;
 	t->x[t->n] = x;
-	t->m[t->n] = m;
-	t->w[t->n++] = 1;
+	t->m[t->n++] = m;
 }
 
 /* Index of a customer id in the holdout table; inserts when add. */
@@ -522,6 +548,24 @@ churn *churn_new(const churn_opts *o)
 	churn *c = xcalloc(1, sizeof *c);
 	c->o = *o;
 	c->c_group = -1;
+	/* a negative type counts where the reasons text would say: a fixed
+	 * reason of that name, else the last type of that name */
+	static const char *const fixed[] = {"overdue", "rate_falling", "recent_refund", "low_p_alive"};
+	for (int k = 0; k < o->nneg; k++) {
+		c->neg_counter[k] = -1;
+		if (!o->neg[k][0] || strchr(o->neg[k], ','))
+			c->neg_clash = 1;
+		for (int f = 0; f < 4 && c->neg_counter[k] < 0; f++)
+			if (!strcmp(o->neg[k], fixed[f]))
+				c->neg_counter[k] = f;
+		if (c->neg_counter[k] < 0) {
+			int last = k;
+			for (int j = 0; j < o->nneg; j++)
+				if (!strcmp(o->neg[k], o->neg[j]))
+					last = j;
+			c->neg_counter[k] = 4 + last;
+		}
+	}
 	if (o->rules_path)
 		c->rules = churn_rules_load(o->rules_path, &o->thr);
 	return c;
@@ -539,10 +583,8 @@ void churn_free(churn *c)
 		return;
 	rows_free(&c->rows);
 	free(c->map);
-	free(c->spend.slot);
 	free(c->spend.x);
 	free(c->spend.m);
-	free(c->spend.w);
 	free(c->ids.slot);
 	free(c->ids.buf);
 	free(c->ids.off);
@@ -626,6 +668,27 @@ static double fval(const rtn_value *v)
 	return v->f;
 }
 
+#if defined(__GNUC__) || defined(__clang__)
+#define PREFETCH(p) __builtin_prefetch(p)
+#else
+#define PREFETCH(p) ((void)(p))
+#endif
+
+/* Looks up the oldest pending customer's row. */
+static void pending_pop(churn *c)
+{
+	pending *q = &c->pend[c->pend0];
+	c->map[q->cust] = (uint32_t)rows_find_h(&c->rows, q->x, q->tx, q->T, q->h);
+	c->pend0 = (c->pend0 + 1) % PENDING;
+	c->npend--;
+}
+
+static void pending_flush(churn *c)
+{
+	while (c->npend)
+		pending_pop(c);
+}
+
 void churn_collect(churn *c, const rtn_value *v)
 {
 	double x = (double)v[c->c_x].i, tx = fval(&v[c->c_tx]), T = fval(&v[c->c_T]);
@@ -633,16 +696,21 @@ void churn_collect(churn *c, const rtn_value *v)
 		rtn_die(RTN_EXIT_CORRUPT, "customer %.*s: x, t_x, T out of range (%g, %g, %g)",
 			(int)v[c->c_cust].len, v[c->c_cust].s, x, tx, T);
 	c->customers++;
-	size_t i = UINT32_MAX;
+	if (c->nmap == c->capmap)
+		xgrow((void **)&c->map, &c->capmap, c->nmap + 1, sizeof *c->map);
+	size_t k = c->nmap++;
+	c->map[k] = UINT32_MAX;
 	if (T > 0) {
-		i = rows_find(&c->rows, x, tx, T);   /* may move rows.r */
-		c->rows.r[i].w += 1;
+		if (c->npend == PENDING)
+			pending_pop(c);
+		if (c->rows.n + PENDING + 1 > c->rows.cap)
+			pending_flush(c), rows_grow(&c->rows);
+		uint64_t h = row_hash(x, tx, T);
+		PREFETCH(&c->rows.slot[h & (c->rows.nslot - 1)]);
+		c->pend[(c->pend0 + c->npend++) % PENDING] = (pending){x, tx, T, h, k};
 	}
 	else
 		c->age0++;
-	if (c->nmap == c->capmap)
-		xgrow((void **)&c->map, &c->capmap, c->nmap + 1, sizeof *c->map);
-	c->map[c->nmap++] = (uint32_t)i;
 	int64_t m = v[c->c_spend].i;
 	if (x > 0 && m != RTN_NULL && m > 0)
 		spend_add(&c->spend, v[c->c_x].i, m);
@@ -683,8 +751,71 @@ static int spendrow_cmp(const void *pa, const void *pb)
 	return a->m < b->m ? -1 : a->m > b->m;
 }
 
+/* Sorts the spend pairs by (x, m) and groups equal ones: as one integer
+ * key when both fit, else qsort. */
+static spendrow *spend_sorted(const spendtab *t, size_t *n_out)
+{
+	size_t n = t->n, m = 0;
+	spendrow *sr = xmalloc((n ? n : 1) * sizeof *sr);
+	int fast = 1;
+	for (size_t i = 0; fast && i < n; i++)
+		fast = t->x[i] < (1 << 19) && t->m[i] < ((int64_t)1 << 44);
+	if (fast) {
+		uint64_t *key = xmalloc((n ? n : 1) * sizeof *key), *k2 = xmalloc((n ? n : 1) * sizeof *k2);
+		size_t *cnt = xmalloc(65536 * sizeof *cnt);
+		for (size_t i = 0; i < n; i++)
+			key[i] = (uint64_t)t->x[i] << 44 | (uint64_t)t->m[i];
+		for (int sh = 0; sh < 64; sh += 16) {
+			memset(cnt, 0, 65536 * sizeof *cnt);
+			for (size_t i = 0; i < n; i++)
+				cnt[(key[i] >> sh) & 0xffff]++;
+			if (n == 0 || cnt[(key[0] >> sh) & 0xffff] == n)
+				continue;
+			size_t sum = 0;
+			for (size_t b = 0; b < 65536; b++) {
+				size_t k = cnt[b];
+				cnt[b] = sum;
+				sum += k;
+			}
+			for (size_t i = 0; i < n; i++)
+				k2[cnt[(key[i] >> sh) & 0xffff]++] = key[i];
+			uint64_t *tmp = key;
+			key = k2;
+			k2 = tmp;
+		}
+		for (size_t i = 0; i < n; i++) {
+			if (m > 0 && key[i] == key[i - 1])
+				sr[m - 1].w += 1;
+			else
+				sr[m++] = (spendrow){(int64_t)(key[i] >> 44),
+						     (int64_t)(key[i] & (((uint64_t)1 << 44) - 1)), 1};
+		}
+		free(key);
+		free(k2);
+		free(cnt);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			sr[i] = (spendrow){t->x[i], t->m[i], 1};
+		qsort(sr, n, sizeof *sr, spendrow_cmp);
+		for (size_t i = 0; i < n; i++) {
+			if (m > 0 && sr[i].x == sr[m - 1].x && sr[i].m == sr[m - 1].m)
+				sr[m - 1].w += 1;
+			else
+				sr[m++] = sr[i];
+		}
+	}
+	*n_out = m;
+	return sr;
+}
+
 void churn_fit(churn *c)
 {
+	pending_flush(c);
+	for (size_t i = 0; i < c->rows.n; i++)
+		c->rows.r[i].w = 0;
+	for (size_t k = 0; k < c->nmap; k++)
+		if (c->map[k] != UINT32_MAX)
+			c->rows.r[c->map[k]].w += 1;
 	if (c->customers == 0)
 		return;   /* nothing to fit, nothing to score: an empty stream out */
 	if (c->rows.n == 0)
@@ -718,18 +849,14 @@ void churn_fit(churn *c)
 			 &c->par.fit);
 	/* Gamma-Gamma on the grouped (x, mean spend) */
 	btyd_spend sp = {0};
-	sp.n = c->spend.n;
+	/* sorted by x: the likelihood computes the per-x terms once per run */
+	spendrow *sr = spend_sorted(&c->spend, &sp.n);
 	if (sp.n == 0)
 		rtn_die(RTN_EXIT_CHECK, "Gamma-Gamma: no customer with repeat purchases and a positive "
 					"mean spend to fit the spend model");
 	sp.x = xmalloc(sp.n * sizeof(double));
 	sp.m = xmalloc(sp.n * sizeof(double));
 	sp.w = xmalloc(sp.n * sizeof(double));
-	/* sorted by x: the likelihood computes the per-x terms once per run */
-	spendrow *sr = xmalloc(sp.n * sizeof *sr);
-	for (size_t i = 0; i < sp.n; i++)
-		sr[i] = (spendrow){c->spend.x[i], c->spend.m[i], c->spend.w[i]};
-	qsort(sr, sp.n, sizeof *sr, spendrow_cmp);
 	for (size_t i = 0; i < sp.n; i++) {
 		sp.x[i] = (double)sr[i].x;
 		sp.m[i] = (double)sr[i].m / RTN_MONEY_SCALE;
@@ -1049,7 +1176,8 @@ static void compute(churn *c, const rtn_value *v, churn_score_out *r)
 	    !isfinite(r->future_value) || fabs(r->future_value) > 9e14 || r->exp_spend > 9e14)
 		bad_value(v, c->c_cust, "score", "not finite or out of range");
 	r->risk = churn_band(&c->o, r->p_alive);
-	churn_reasons(&c->o, t, &cu, r->p_alive, c->recent_start, r->reasons, sizeof r->reasons);
+	r->reasons_len = reasons_build(&c->o, t, &cu, r->p_alive, c->recent_start, r->reasons,
+				       sizeof r->reasons, &r->mask);
 }
 
 static int64_t to_money(double v)
@@ -1063,7 +1191,9 @@ void churn_score(churn *c, const rtn_value *in, rtn_value *out)
 	compute(c, in, &r);
 	memcpy(out, in, (size_t)c->nin * sizeof *out);
 	out[c->out[OUT_PALIVE]].f = r.p_alive;
-	out[c->out[OUT_RISK]] = rtn_str(r.risk);
+	int band = r.risk[0] == 'h' ? 0 : r.risk[0] == 'm' ? 1 : 2;
+	static const rtn_value risk[3] = {{0, 0, "high", 4}, {0, 0, "medium", 6}, {0, 0, "low", 3}};
+	out[c->out[OUT_RISK]] = risk[band];
 	out[c->out[OUT_EXP]].f = r.exp_purchases;
 	out[c->out[OUT_SPEND]].i = to_money(r.exp_spend);
 	int64_t hist = in[c->c_revenue].i == RTN_NULL ? 0 : in[c->c_revenue].i;
@@ -1071,16 +1201,24 @@ void churn_score(churn *c, const rtn_value *in, rtn_value *out)
 	out[c->out[OUT_HIST]].i = hist;
 	out[c->out[OUT_FUTURE]].i = fut;
 	out[c->out[OUT_CLV]].i = hist + fut;
-	out[c->out[OUT_MODEL]] =
-		rtn_str(c->o.model == CHURN_RULE ? "rule" : btyd_model_name(c->o.model));
+	if (!c->model_val.s)
+		c->model_val = rtn_str(c->o.model == CHURN_RULE ? "rule" : btyd_model_name(c->o.model));
+	out[c->out[OUT_MODEL]] = c->model_val;
 	/* r is on the stack: the reasons text must outlive this call */
-	static char reasons[512];
-	memcpy(reasons, r.reasons, sizeof reasons);
-	out[c->out[OUT_REASONS]] = rtn_str(reasons);
+	size_t rlen = r.reasons_len < sizeof c->reasons ? r.reasons_len : sizeof c->reasons - 1;
+	memcpy(c->reasons, r.reasons, rlen + 1);
+	out[c->out[OUT_REASONS]] = (rtn_value){0, 0, c->reasons, (uint32_t)rlen};
 	c->scored++;
-	c->band[r.risk[0] == 'h' ? 0 : r.risk[0] == 'm' ? 1 : 2]++;
+	c->band[band]++;
 	static const char *const fixed[] = {"overdue", "rate_falling", "recent_refund", "low_p_alive"};
-	for (const char *p = reasons; *p;) {
+	if (r.reasons_len < sizeof c->reasons - 1 && !c->neg_clash) {
+		/* the reasons that were written, in the order of the text */
+		for (int k = 0; k < 4 + c->o.nneg; k++)
+			if (r.mask >> k & 1)
+				c->reason_n[k < 4 ? k : c->neg_counter[k - 4]]++;
+		return;
+	}
+	for (const char *p = c->reasons; *p;) {
 		size_t len = strcspn(p, ",");
 		int k;
 		for (k = 0; k < 4; k++)

@@ -98,6 +98,8 @@ typedef struct churn_score_out {
 	double p_alive, exp_purchases, exp_spend, future_value;
 	const char *risk;
 	char reasons[512];
+	size_t reasons_len;          /* of the whole text, even when cut to fit */
+	unsigned mask;               /* reasons given (bits: see churn.c) */
 } churn_score_out;
 
 /* The own-rhythm limit in days: K * max(mean_gap, min_gap), or churn_after

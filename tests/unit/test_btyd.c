@@ -914,10 +914,78 @@ static void test_grouping(void)
 	btyd_data_free(&d);
 }
 
+/* Many distinct rows (above the size where a second thread joins the
+ * likelihood sums): fits with one and two threads give the same doubles,
+ * and the cached scorer gives the same doubles on a second pass and the
+ * values of the one-at-a-time functions. */
+static void test_threads(void)
+{
+	size_t n = 20000;
+	double *x = xmalloc(3 * n * sizeof(double)), *tx = x + n, *T = tx + n;
+	for (size_t i = 0; i < n; i++) {
+		x[i] = (double)(i % 13);
+		T[i] = 5 + (double)((i * 7919) % 1009) / 10;
+		tx[i] = x[i] > 0 ? T[i] * (double)((i * 31) % 100) / 100 : 0;
+	}
+	btyd_data d;
+	int rc = btyd_group(x, tx, T, NULL, n, &d, NULL);
+	CHECK(rc == BTYD_OK && d.n > 8192, "many distinct rows (%zu)", d.n);
+	for (int kind = BTYD_BGNBD; kind <= BTYD_PNBD; kind++) {
+		btyd_fit f1, f2;
+		btyd_set_threads(1);
+		int r1 = btyd_fit_model(kind, &d, NULL, &f1);
+		double ll1 = 0, ll2 = 0;
+		btyd_ll(&f1.model, &d, &ll1);
+		btyd_set_threads(2);
+		CHECK(btyd_threads() == 2, "two threads in effect");
+		int r2 = btyd_fit_model(kind, &d, NULL, &f2);
+		btyd_ll(&f1.model, &d, &ll2);
+		/* (this made-up data need not fit; both runs must end the same) */
+		CHECK(r1 == r2, "%s: same fit outcome", btyd_model_name(kind));
+		CHECK(!memcmp(f1.model.par, f2.model.par, sizeof f1.model.par) && f1.ll == f2.ll
+		      && !memcmp(f1.se, f2.se, sizeof f1.se) && f1.iterations == f2.iterations
+		      && ll1 == ll2, "%s: 1 and 2 threads give the same doubles", btyd_model_name(kind));
+		btyd_clv_opts o = {1, 0.1, 52, 52.1775, 12};
+		btyd_scorer sc;
+		/* CDNOW's published parameters */
+		btyd_model pm = {kind, {0.243, 4.414, 0.793, 2.426}};
+		if (kind == BTYD_PNBD)
+			pm = (btyd_model){kind, {0.553, 10.578, 0.606, 11.669}};
+		f2.model = pm;
+		CHECK(btyd_scorer_init(&sc, &f2.model, &o) == BTYD_OK, "scorer");
+		int same = 1, agree = 1;
+		for (int pass = 0; pass < 2; pass++)
+			for (size_t i = 0; i < d.n; i += 7) {
+				double pa, ey, dc, pa1, ey1;
+				rc = btyd_score(&sc, d.x[i], d.tx[i], d.T[i], &pa, &ey, &dc);
+				same &= rc == BTYD_OK;
+				/* a second pass reads the cache: compare against a fresh scorer */
+				if (pass == 1) {
+					btyd_scorer s2;
+					double pa2, ey2, dc2;
+					btyd_scorer_init(&s2, &f2.model, &o);
+					btyd_score(&s2, d.x[i], d.tx[i], d.T[i], &pa2, &ey2, &dc2);
+					btyd_scorer_free(&s2);
+					same &= pa == pa2 && ey == ey2 && dc == dc2;
+				}
+				btyd_palive(&f2.model, d.x[i], d.tx[i], d.T[i], &pa1);
+				btyd_cond_expected(&f2.model, d.x[i], d.tx[i], d.T[i], 52, &ey1);
+				agree &= pa == pa1 && fabs(ey - ey1) <= 1e-12 * (1 + ey1);
+			}
+		btyd_scorer_free(&sc);
+		CHECK(same, "%s: cached scores are the doubles of an empty cache", btyd_model_name(kind));
+		CHECK(agree, "%s: scores agree with palive and cond_expected", btyd_model_name(kind));
+	}
+	btyd_set_threads(0);
+	btyd_data_free(&d);
+	free(x);
+}
+
 int main(void)
 {
 	test_simulated();
 	test_grouping();
+	test_threads();
 	test_hyp2f1();
 	test_pnbd_branches();
 	test_cdnow();
