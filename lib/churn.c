@@ -1069,6 +1069,14 @@ int churn_out_columns(const churn *c)
 	return c->nout;
 }
 
+int churn_out_appends(const churn *c)
+{
+	for (int k = 0; k < OUT_N; k++)
+		if (c->out[k] < c->nin)
+			return 0;
+	return 1;
+}
+
 static void scorer_ready(churn *c)
 {
 	if (c->sc_ready)

@@ -416,6 +416,7 @@ struct rtn_reader {
 	unsigned char *cbuf, *ubuf;
 	size_t ccap, ucap;
 	const unsigned char *p, *end;
+	const unsigned char *rec;   /* the last record returned: rec .. p */
 	uint32_t left;
 	rtn_value *vals;
 	z_stream z;
@@ -632,6 +633,11 @@ int rtn_reader_exit(const rtn_reader *r) { return r->exitcode ? r->exitcode : RT
 uint64_t rtn_reader_offset(const rtn_reader *r) { return r->done_bytes + r->off; }
 uint64_t rtn_reader_records(const rtn_reader *r) { return r->records; }
 uint64_t rtn_reader_blocks(const rtn_reader *r) { return r->blocks; }
+const void *rtn_record_bytes(const rtn_reader *r, size_t *n)
+{
+	*n = (size_t)(r->p - r->rec);
+	return r->rec;
+}
 uint64_t rtn_reader_size(const rtn_reader *r) { return r->size; }
 
 static int ensure(unsigned char **buf, size_t *cap, size_t need)
@@ -789,6 +795,7 @@ int rtn_read(rtn_reader *r, rtn_value **vals)
 	}
 	const unsigned char *p = r->p, *end = r->end;
 	const rtn_schema *s = &r->hdr->schema;
+	r->rec = p;
 	rtn_value *v = r->vals;
 	for (int c = 0; c < s->n; c++, v++) {
 		int type = s->cols[c].type;
@@ -983,12 +990,16 @@ rtn_writer *rtn_writer_open_file(FILE *f, const char *name, const rtn_header *h,
 	return writer_new(f, name, h, level < 0 ? 0 : level);
 }
 
-void rtn_write(rtn_writer *w, const rtn_value *v)
+/* Writes a record whose first `first` columns are already encoded in raw
+ * (n bytes, as rtn_record_bytes gives them); v supplies the other columns
+ * and the customer (block keys). */
+static void write_record(rtn_writer *w, const void *raw, size_t nraw, int first, const rtn_value *v)
 {
 	/* Upper bound of the encoded size, to keep records inside one block. */
-	size_t need = 10 * (size_t)w->ncols;
+	size_t need = nraw + 10 * (size_t)(w->ncols - first);
 	for (int k = 0; k < w->nstr; k++)
-		need += v[w->strcols[k]].len;
+		if (w->strcols[k] >= first)
+			need += v[w->strcols[k]].len;
 	if (need > RTN_BLOCK_MAX)
 		rtn_die(RTN_EXIT_USAGE, "%s: record larger than the %u-byte block limit", w->name, RTN_BLOCK_MAX);
 	if (w->len + need > RTN_BLOCK_MAX || (w->len >= RTN_BLOCK_TARGET))
@@ -998,7 +1009,10 @@ void rtn_write(rtn_writer *w, const rtn_value *v)
 		w->buf = xrealloc(w->buf, w->cap);
 	}
 	unsigned char *p = w->buf + w->len;
-	for (int c = 0; c < w->ncols; c++) {
+	if (nraw)
+		memcpy(p, raw, nraw);
+	p += nraw;
+	for (int c = first; c < w->ncols; c++) {
 		switch (w->types[c]) {
 		case RTN_FLOAT: {
 			uint64_t x;
@@ -1038,6 +1052,18 @@ void rtn_write(rtn_writer *w, const rtn_value *v)
 	w->len = (size_t)(p - w->buf);
 	w->nrec++;
 	w->records++;
+}
+
+void rtn_write(rtn_writer *w, const rtn_value *v)
+{
+	write_record(w, NULL, 0, 0, v);
+}
+
+void rtn_write_after(rtn_writer *w, const void *raw, size_t n, int first, const rtn_value *v)
+{
+	if (first < 0 || first > w->ncols)
+		rtn_die(RTN_EXIT_USAGE, "internal error: rtn_write_after: %d of %d columns", first, w->ncols);
+	write_record(w, raw, n, first, v);
 }
 
 int rtn_writer_finish(rtn_writer *w)
