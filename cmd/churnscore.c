@@ -289,6 +289,7 @@ int main(int argc, char **argv)
 	churn_opts_default(&a.o);
 	parse_args(argc, argv, &a);
 	btyd_set_threads(a.threads);
+	btyd_set_standard_errors(a.params_out != NULL);   /* shown nowhere else */
 	char **paths = argv + optind;
 	int npaths = argc - optind;
 	rtn_out *out = rtn_out_open(a.out, 0644);

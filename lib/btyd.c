@@ -658,6 +658,13 @@ static double lse2(double u, double v)
  * thread would: the results are identical whatever the thread count. */
 static int n_threads;   /* 0 = automatic */
 
+static int want_se = 1;
+
+void btyd_set_standard_errors(int on)
+{
+	want_se = on != 0;
+}
+
 void btyd_set_threads(int n)
 {
 	n_threads = n < 0 ? 0 : n;
@@ -1520,8 +1527,9 @@ static int fit_common(fitctx *c, const double *start, btyd_fit *fit)
 	/* standard errors: observed information in log parameters, then the
 	 * delta method se(p) = p se(log p) */
 	double H[16], C[16];
-	int hrc = o.analytic_grad ? optim_num_hessian_grad(objective, c, np, th, 1e-5, H)
-				  : optim_num_hessian(objective, c, np, th, 1e-4, H);
+	int hrc = !want_se ? -1
+		  : o.analytic_grad ? optim_num_hessian_grad(objective, c, np, th, 1e-5, H)
+				    : optim_num_hessian(objective, c, np, th, 1e-4, H);
 	if (hrc == 0) {
 		for (int i = 0; i < np * np; i++)
 			H[i] *= c->wsum;

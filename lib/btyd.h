@@ -164,6 +164,10 @@ int btyd_fit_model(int kind, const btyd_data *d, const btyd_model *start, btyd_f
  * setting. */
 void btyd_set_threads(int n);
 int btyd_threads(void);   /* the number in effect */
+/* Whether fits compute standard errors (a numerical Hessian: 2 gradient
+ * evaluations per parameter after convergence). On by default; a program
+ * that never shows them turns them off (se_ok stays 0). */
+void btyd_set_standard_errors(int on);
 int btyd_fit_gg(const btyd_spend *s, const btyd_model *start, btyd_fit *fit);
 
 /* Parameter files: readable text, one fit per block, '#' starts a comment.
