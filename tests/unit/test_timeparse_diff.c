@@ -213,7 +213,7 @@ static void test_samples(void)
 static void test_dates(void)
 {
 	long f0 = nfail, c0 = ncalls, ok0 = nok;
-	char buf[32];
+	char buf[128];
 	int y, m, d;
 
 	for (y = 0; y <= 9999; y++) {
@@ -242,7 +242,7 @@ static void test_clock(void)
 	                                    "2023-04-02", "2023-10-01", "2023-06-15" };
 	static const int secs[] = { 0, 1, 59, 60, 99 };
 	long f0 = nfail, c0 = ncalls, ok0 = nok;
-	char buf[48];
+	char buf[128];
 	size_t i, k;
 	int h, m;
 
@@ -269,7 +269,7 @@ static void test_clock(void)
 static void test_offsets(void)
 {
 	long f0 = nfail, c0 = ncalls, ok0 = nok;
-	char buf[48];
+	char buf[128];
 	int sign, h, m;
 
 	for (sign = 0; sign < 2; sign++)
