@@ -101,8 +101,65 @@ static int bad_char(const char *s, size_t n, size_t i, const money_opts *o, cons
 	return fail(reason, MONEY_ERR_SYNTAX, "not a number (unexpected characters)");
 }
 
+/* Fast path for the common shape [+-]D{1,14}[.D{1,4}] with '.' as the decimal
+ * point. Answers only inputs the general path accepts, with the same value:
+ * at most 14 integer digits cannot overflow (10^14 * 10^4 < 2^63), such a
+ * string has no surrounding blanks, no parenthesis, no currency marker at
+ * either end (it starts with a sign or digit and ends with a digit) and no
+ * separator, so money_opts only matter through the decimal mark and the
+ * "thousands equals decimal point" refusal, which the caller excludes.
+ * Returns 1 with *out set, or 0 to leave the input to the general path.
+ * tests/unit/test_money_diff.c compares both paths. */
+static inline int money_fast(const char *s, size_t n, int64_t *out)
+{
+	static const uint64_t scale[5] = { 10000, 1000, 100, 10, 1 };
+	const char *e = s + n, *p = s, *dig, *dot;
+	uint64_t v = 0;
+	unsigned c;
+
+	if (n == 0 || n > 20)
+		return 0;
+	if (*p == '-' || *p == '+')
+		p++;
+	dig = p;
+	while (p < e && (c = (unsigned char)*p - '0') < 10) {
+		v = v * 10 + c;
+		p++;
+	}
+	if ((size_t)(p - dig) - 1 > 13)   /* 1..14 integer digits */
+		return 0;
+	if (p == e) {
+		v *= MONEY_SCALE;
+	} else {
+		if (*p != '.')
+			return 0;
+		dot = ++p;
+		while (p < e && (c = (unsigned char)*p - '0') < 10) {
+			v = v * 10 + c;
+			p++;
+		}
+		if (p != e || (size_t)(p - dot) - 1 > 3)   /* 1..4 decimals, then the end */
+			return 0;
+		v *= scale[p - dot];
+	}
+	*out = *s == '-' ? -(int64_t)v : (int64_t)v;
+	return 1;
+}
+
 int money_parse(const char *s, size_t n, const money_opts *opts, int64_t *out,
                 const char **reason)
+{
+	if ((!opts || (!opts->decimal_comma && opts->thousands != '.')) &&
+	    money_fast(s, n, out)) {
+		if (reason)
+			*reason = NULL;
+		return MONEY_OK;
+	}
+	return money_parse_general(s, n, opts, out, reason);
+}
+
+int money_parse_general(const char *s, size_t n, const money_opts *opts, int64_t *out,
+                        const char **reason)
 {
 	static const money_opts none;
 	const money_opts *o = opts ? opts : &none;

@@ -36,6 +36,11 @@ enum money_err {
  * ',' found: use --thousands ','". No allocation. opts may be NULL. */
 int money_parse(const char *s, size_t n, const money_opts *opts, int64_t *out,
                 const char **reason);
+/* The same parser without money_parse's fast path for plain amounts such as
+ * "13.56" or "-4.20": identical results, codes and reasons for every input
+ * (kept callable for the differential test). */
+int money_parse_general(const char *s, size_t n, const money_opts *opts, int64_t *out,
+                        const char **reason);
 
 /* Shortest exact text with at least 2 decimals: "12.34", "12.345", "-0.50",
  * "1234.00". Returns the length (at most 21); buf is NUL-terminated. */

@@ -845,7 +845,193 @@ int time_parser_init(time_parser *p, const char *spec, tz_zone *tz, char *err, s
 	return TIME_OK;
 }
 
+/* ---- fast path for the common ISO-8601 shapes ---------------------------
+ *
+ * AUTO mode only: YYYY-MM-DD, or YYYY-MM-DD(T|t| )HH:MM:SS[(.|,)digits]
+ * followed by nothing (naive), Z/z, or +HH:MM/-HH:MM. Only inputs that are
+ * valid and that the general parser (parse_iso + finish) accepts are
+ * answered here, with the same value; every other input (other layouts such
+ * as HH:MM without seconds, '/' dates, blanks around the field, +HHMM, UTC,
+ * and every error, including a naive time in a DST gap) goes to the general
+ * path, which writes the messages. So the fast path never writes p->reason,
+ * and changes *out and p->naive_count only on success, as the general path
+ * does. tests/unit/test_timeparse_diff.c compares both paths. */
+
+/* Little-endian 8-byte load (the caller guarantees 8 readable bytes). */
+static inline uint64_t load_le64(const char *s)
+{
+	uint64_t v;
+
+	memcpy(&v, s, sizeof v);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
+	return v;
+}
+
+#define LE8(a, b, c, d, e, f, g, h)                                                   \
+	((uint64_t)(unsigned char)(a) | (uint64_t)(unsigned char)(b) << 8 |             \
+	 (uint64_t)(unsigned char)(c) << 16 | (uint64_t)(unsigned char)(d) << 24 |      \
+	 (uint64_t)(unsigned char)(e) << 32 | (uint64_t)(unsigned char)(f) << 40 |      \
+	 (uint64_t)(unsigned char)(g) << 48 | (uint64_t)(unsigned char)(h) << 56)
+#define HIGH_BITS UINT64_C(0x8080808080808080)
+
+/* After x = word ^ template, a digit position holds 0..9 exactly when the
+ * byte was '0'..'9', and a literal position holds 0 exactly when the byte
+ * was that literal. Adding 0x76 (digit) or 0x7f (literal) per byte sets a
+ * byte's top bit exactly when it is out of range: bytes below 0x80 cannot
+ * carry, and a byte with its top bit already set is caught by "| x". So
+ * ((x + add) | x) & HIGH_BITS is 0 exactly when the word matches. */
+
+/* x holds digit values 0..9 per byte (0 at literal positions): byte b of
+ * the result is 10 * x[b] + x[b+1], the two-digit number starting at b. */
+static inline uint64_t swar_pairs(uint64_t x)
+{
+	return x * 10 + (x >> 8);
+}
+
+static inline int fast_isd(char c)
+{
+	return (unsigned char)(c - '0') < 10;
+}
+
+/* YYYY-MM-DD (n == 10) or YYYY-MM-DD(T|t| )HH:MM:SS at the start of s[0..n)
+ * (n >= 19): returns 1 with the local wall-clock seconds in *local when
+ * that is a valid date and time, else 0. */
+static inline int fast_datetime(const char *s, size_t n, int64_t *local)
+{
+	/* three overlapping words: "YYYY-MM-" (for the century), "YY-MM-DD"
+	 * and "HH:MM:SS"; after swar_pairs the 2-digit fields of the last two
+	 * sit in bytes 0, 3 and 6 */
+	const uint64_t a_tpl = LE8('0', '0', '0', '0', '-', '0', '0', '-');
+	const uint64_t a_add = LE8(0x76, 0x76, 0x76, 0x76, 0x7f, 0x76, 0x76, 0x7f);
+	const uint64_t b_tpl = LE8('0', '0', '-', '0', '0', '-', '0', '0');
+	const uint64_t h_tpl = LE8('0', '0', ':', '0', '0', ':', '0', '0');
+	const uint64_t bh_add = LE8(0x76, 0x76, 0x7f, 0x76, 0x76, 0x7f, 0x76, 0x76);
+	/* per byte: sets bit 7 of byte 0 when HH > 23, of bytes 3 and 6 when > 59 */
+	const uint64_t h_lim = LE8(0x80 - 24, 0, 0, 0x80 - 60, 0, 0, 0x80 - 60, 0);
+	const uint64_t h_top = LE8(0x80, 0, 0, 0x80, 0, 0, 0x80, 0);
+	static const unsigned char dim[13] = { 0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	/* days before the month counted from March 1 (Hinnant's doy); January
+	 * and February belong to the March-based year before: -365 */
+	static const short mdays[13] = { 0, 306 - 365, 337 - 365, 0, 31, 61, 92, 122, 153, 184,
+	                                 214, 245, 275 };
+	uint64_t a, b, h;
+	unsigned cc, yy, mo, d;
+	int64_t t;
+
+	a = load_le64(s) ^ a_tpl;
+	b = load_le64(s + 2) ^ b_tpl;
+	if (((a + a_add) | a | (b + bh_add) | b) & HIGH_BITS)
+		return 0;
+	/* a: century digits in bytes 0, 1; b: YY, MM, DD in bytes 0, 3, 6 */
+	b = swar_pairs(b);
+	cc = (unsigned)(a & 0xff) * 10 + (unsigned)((a >> 8) & 0xff);
+	yy = (unsigned)(b & 0xff);
+	mo = (unsigned)((b >> 24) & 0xff);
+	d = (unsigned)((b >> 48) & 0xff);
+	if ((cc | yy) == 0 || mo - 1 > 11)   /* year 0000, month 00 or > 12 */
+		return 0;
+	/* days from 1970-01-01, equal to time_days_from_civil: for the year
+	 * 100*cc + yy, Hinnant's 365*y + y/4 - y/100 + y/400 is
+	 * 146097*cc/4 + 1461*yy/4 (floors); his March-based year puts January
+	 * and February after the March of the year before, which is 365 days
+	 * earlier, one more in a leap year. */
+	t = (int64_t)((146097 * cc >> 2) + (1461 * yy >> 2)) + mdays[mo] + d - 1 - 719468;
+	if (mo <= 2 || d > 28) {
+		/* leap year from the digits, as time_is_leap: yy % 4 == 0, and
+		 * for yy == 00 the century: cc % 4 == 0 */
+		unsigned leap = ((yy ? yy : cc) & 3) == 0;
+
+		if (d - 1 >= (mo == 2 ? 28 + leap : dim[mo]))   /* also d == 0 */
+			return 0;
+		if (mo <= 2)
+			t -= leap;
+	} else if (d == 0) {
+		return 0;
+	}
+	t *= 86400;
+	if (n > 10) {
+		char c = s[10];
+
+		if (c != 'T' && c != 't' && c != ' ')
+			return 0;
+		h = load_le64(s + 11) ^ h_tpl;
+		if (((h + bh_add) | h) & HIGH_BITS)
+			return 0;
+		h = swar_pairs(h);
+		if ((h + h_lim) & h_top)
+			return 0;
+		t += (int64_t)((h & 0xff) * 3600 + ((h >> 24) & 0xff) * 60 + ((h >> 48) & 0xff));
+	}
+	*local = t;
+	return 1;
+}
+
+/* A naive local time in p->tz (out of line, like fast_tail, so that
+ * time_parse makes no call of its own and needs no stack frame). */
+static __attribute__((noinline)) int fast_naive(time_parser *p, const char *s, size_t n,
+                                                int64_t *out, int64_t local)
+{
+	int64_t u;
+
+	if (tz_local_to_utc(p->tz, local, &u) == TZ_GAP && n > 10)
+		return time_parse_general(p, s, n, out);   /* which reports the gap */
+	p->naive_count++;
+	*out = u;
+	return TIME_OK;
+}
+
+/* What may follow the date and time at s[i..n) (i < n; i is 19, as after a
+ * bare date i == n): a fraction of a second (truncated), then nothing, Z/z
+ * or +HH:MM/-HH:MM. */
+static __attribute__((noinline)) int fast_tail(time_parser *p, const char *s, size_t n,
+                                               int64_t *out, int64_t local, size_t i)
+{
+	const char *o;
+
+	if (i == 19 && (s[i] == '.' || s[i] == ',') && i + 1 < n && fast_isd(s[i + 1])) {
+		for (i += 2; i < n && fast_isd(s[i]); i++)
+			;
+		if (i == n)
+			return fast_naive(p, s, n, out, local);
+	}
+	o = s + i;
+	if (n - i == 1 && (o[0] | 0x20) == 'z') {
+		*out = local;
+		return TIME_OK;
+	}
+	if (n - i == 6 && (o[0] == '+' || o[0] == '-') && fast_isd(o[1]) && fast_isd(o[2]) &&
+	    o[3] == ':' && fast_isd(o[4]) && fast_isd(o[5])) {
+		int oh = (o[1] - '0') * 10 + (o[2] - '0'), om = (o[4] - '0') * 10 + (o[5] - '0');
+		int64_t off = oh * 3600 + om * 60;
+
+		if (oh <= 23 && om <= 59) {
+			*out = o[0] == '-' ? local + off : local - off;
+			return TIME_OK;
+		}
+	}
+	return time_parse_general(p, s, n, out);
+}
+
 int time_parse(time_parser *p, const char *s, size_t n, int64_t *out)
+{
+	int64_t local;
+	size_t i;
+
+	if (p->mode != TIME_MODE_AUTO || (n != 10 && n < 19) || !fast_datetime(s, n, &local))
+		return time_parse_general(p, s, n, out);
+	i = n == 10 ? 10 : 19;
+	if (i + 1 == n && (s[i] | 0x20) == 'z') {
+		*out = local;
+		return TIME_OK;
+	}
+	if (i == n)
+		return fast_naive(p, s, n, out, local);
+	return fast_tail(p, s, n, out, local, i);
+}
+
+int time_parse_general(time_parser *p, const char *s, size_t n, int64_t *out)
 {
 	while (n > 0 && (s[0] == ' ' || s[0] == '\t'))
 		s++, n--;

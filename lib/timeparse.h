@@ -130,6 +130,10 @@ int time_parser_init(time_parser *p, const char *spec, tz_zone *tz, char *err, s
  * takes the earlier instant, a date without a time takes the first instant
  * of that local day. No allocation. */
 int time_parse(time_parser *p, const char *s, size_t n, int64_t *out);
+/* The same parser without time_parse's fast path for the common ISO-8601
+ * shapes: identical results, return codes, messages and side effects for
+ * every input (kept callable for the differential test). */
+int time_parse_general(time_parser *p, const char *s, size_t n, int64_t *out);
 
 /* Strict YYYY-MM-DD (for --asof and friends) into a day number. Returns
  * TIME_OK or an error with a message in err (may be NULL). */
