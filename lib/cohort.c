@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "lifetable.h"
 #include "textout.h"
@@ -558,25 +560,45 @@ typedef struct typelist {
 	char buf[256];
 } typelist;
 
-/* An event waiting in the prefetch queue (customer id, then --by value). */
+/* Events are handed to the aggregation in batches. With two processors a
+ * worker thread aggregates one batch while the caller reads and prepares
+ * the next (decoding, hashing, copying ids): the order of events within
+ * the aggregation is the order of the input, so the result is the same.
+ * Within a batch, each event's table slot is prefetched AHEAD_SLOT events
+ * before it is applied, and its customer record AHEAD_CUST events before:
+ * a lookup in a table of millions is a cache miss. */
 enum { EV_START = 1, EV_RET = 2, EV_SPLIT = 4 };
-#define PIPE 96
+#define BATCH 32768
+#define NBATCH 3
+#define AHEAD_SLOT 64
+#define AHEAD_CUST 32
 typedef struct pend {
 	uint64_t hash;
 	int64_t t, amount;
 	int flags;
 	uint32_t clen, blen;
-	char *buf;         /* customer id, then the --by value */
-	size_t cap;
-	const char *key;   /* buf, or key16 for short ids */
-	char key16[16];
+	uint32_t koff, boff; /* in the batch arena: an id longer than KEY_INLINE; the --by value */
 	uint32_t cand;     /* index + 1 of the customer its slot names, 0: none seen */
+	const char *key;   /* set when the batch runs: key16, or the arena */
+	const char *by;
+	char key16[16];    /* short ids, zero-padded */
 } pend;
 
+typedef struct evbatch {
+	pend *ev;
+	uint32_t n;
+	char *arena;
+	size_t used, cap;
+} evbatch;
+
 struct cohort_acc {
-	pend pipe[PIPE];
-	uint64_t seq;      /* events queued so far; pipe[seq % PIPE] is next */
-	unsigned npend;
+	evbatch batch[NBATCH];
+	int state[NBATCH];  /* 0: free (the caller fills batch[prod % NBATCH]), 1: ready */
+	unsigned prod, cons;
+	int threaded, stop;
+	pthread_t worker;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
 	cohort_spec spec;
 	tz_zone *tz;
 	int c_cust, c_time, c_amount, c_type, c_by;
@@ -682,6 +704,17 @@ static uint32_t strtab_intern(strtab *t, const char *s, uint32_t len)
 	return t->n - 1;
 }
 
+static void *worker_main(void *arg);
+
+void cohort_acc_threads(cohort_acc *a, int n)
+{
+	const char *env = getenv("RETAIN_THREADS");
+	if (n < 2 || a->threaded || a->prod || a->batch[0].n || sysconf(_SC_NPROCESSORS_ONLN) < 2 ||
+	    (env && strcmp(env, "1") == 0))
+		return;
+	a->threaded = pthread_create(&a->worker, NULL, worker_main, a) == 0;
+}
+
 cohort_acc *cohort_acc_new(const cohort_spec *spec, tz_zone *tz, const rtn_schema *events,
 			   const char *input_name)
 {
@@ -698,6 +731,10 @@ cohort_acc *cohort_acc_new(const cohort_spec *spec, tz_zone *tz, const rtn_schem
 	if (spec->split_event[0]) {
 		typelist_parse(&a->split, spec->split_event, "--split-event");
 	}
+	for (int i = 0; i < NBATCH; i++)
+		a->batch[i].ev = xmalloc(BATCH * sizeof *a->batch[i].ev);
+	pthread_mutex_init(&a->mu, NULL);
+	pthread_cond_init(&a->cv, NULL);
 	a->type_len = UINT32_MAX;
 	a->tz_fixed = tz_is_fixed(tz);
 	a->tz_off = tz_offset_utc(tz, 0);
@@ -777,7 +814,7 @@ static void cust_grow_records(cohort_acc *a)
 
 /* The customer of an event: p->cand, found while the event waited in the
  * queue, when it is the one; else a search (and a new customer). */
-static cust *cust_find(cohort_acc *a, const struct pend *p)
+static cust *cust_find(cohort_acc *a, const pend *p)
 {
 	uint64_t h = p->hash;
 	if (p->cand && key_eq(&a->cs[p->cand - 1], p->key, p->clen))
@@ -884,14 +921,14 @@ static void apply(cohort_acc *a, const pend *p)
 			take = is_split > c->start_split;
 			if (!take && is_split == c->start_split && a->c_by >= 0) {
 				uint32_t g = (uint32_t)c->group;
-				take = bytes_cmp(p->buf + p->clen, p->blen, a->groups.s[g], a->groups.len[g]) < 0;
+				take = bytes_cmp(p->by, p->blen, a->groups.s[g], a->groups.len[g]) < 0;
 			}
 		}
 		if (take) {
 			c->start_time = t;
 			c->start_split = (uint8_t)is_split;
 			if (a->c_by >= 0)
-				c->group = (int32_t)strtab_intern(&a->groups, p->buf + p->clen, p->blen);
+				c->group = (int32_t)strtab_intern(&a->groups, p->by, p->blen);
 		}
 	}
 	if (is_split)
@@ -919,6 +956,84 @@ static void prefetch_customer(const cohort_acc *a, pend *p)
 			__builtin_prefetch(&a->cs[p->cand - 1], 1);
 			return;
 		}
+	}
+}
+
+/* Applies a batch in order, prefetching ahead. */
+static void run_batch(cohort_acc *a, evbatch *b)
+{
+	uint32_t n = b->n;
+	pend *ev = b->ev;
+	for (uint32_t i = 0; i < n; i++) {
+		pend *p = &ev[i];
+		p->key = p->clen <= KEY_INLINE ? p->key16 : b->arena + p->koff;
+		p->by = b->arena + p->boff;
+		p->cand = 0;
+		if (i < AHEAD_SLOT)
+			__builtin_prefetch(&a->slot[p->hash & a->mask]);
+	}
+	for (uint32_t i = 0; i < n && i < AHEAD_CUST; i++)
+		prefetch_customer(a, &ev[i]);
+	for (uint32_t i = 0; i < n; i++) {
+		if (i + AHEAD_SLOT < n)
+			__builtin_prefetch(&a->slot[ev[i + AHEAD_SLOT].hash & a->mask]);
+		if (i + AHEAD_CUST < n)
+			prefetch_customer(a, &ev[i + AHEAD_CUST]);
+		apply(a, &ev[i]);
+	}
+	b->n = 0;
+	b->used = 0;
+}
+
+static void *worker_main(void *arg)
+{
+	cohort_acc *a = arg;
+	for (;;) {
+		pthread_mutex_lock(&a->mu);
+		while (a->state[a->cons % NBATCH] != 1 && !a->stop)
+			pthread_cond_wait(&a->cv, &a->mu);
+		int have = a->state[a->cons % NBATCH] == 1;
+		pthread_mutex_unlock(&a->mu);
+		if (!have)
+			return NULL;   /* stopped, nothing left */
+		run_batch(a, &a->batch[a->cons % NBATCH]);
+		pthread_mutex_lock(&a->mu);
+		a->state[a->cons % NBATCH] = 0;
+		a->cons++;
+		pthread_cond_broadcast(&a->cv);
+		pthread_mutex_unlock(&a->mu);
+	}
+}
+
+/* The batch being filled is complete: aggregate it here, or hand it to the
+ * worker and wait until the next one is free. */
+static void submit(cohort_acc *a)
+{
+	if (!a->threaded) {
+		run_batch(a, &a->batch[a->prod % NBATCH]);
+		return;
+	}
+	pthread_mutex_lock(&a->mu);
+	a->state[a->prod % NBATCH] = 1;
+	a->prod++;
+	pthread_cond_broadcast(&a->cv);
+	while (a->state[a->prod % NBATCH] != 0)
+		pthread_cond_wait(&a->cv, &a->mu);
+	pthread_mutex_unlock(&a->mu);
+}
+
+/* All events are in: the last batch is aggregated and the worker ends. */
+static void drain(cohort_acc *a)
+{
+	if (a->batch[a->prod % NBATCH].n)
+		submit(a);
+	if (a->threaded) {
+		pthread_mutex_lock(&a->mu);
+		a->stop = 1;
+		pthread_cond_broadcast(&a->cv);
+		pthread_mutex_unlock(&a->mu);
+		pthread_join(a->worker, NULL);
+		a->threaded = 0;
 	}
 }
 
@@ -956,26 +1071,24 @@ void cohort_acc_add(cohort_acc *a, const rtn_value *v)
 		return;
 	}
 	a->st.used++;
-	/* Events wait in a short queue so that the customer's table slot can
-	 * be prefetched: a lookup in a table of millions is a cache miss, and
-	 * the order of events does not change the result. */
-	if (a->npend == PIPE) {
-		apply(a, &a->pipe[a->seq % PIPE]);
-		a->npend--;
-	}
-	pend *p = &a->pipe[a->seq % PIPE];
+	evbatch *b = &a->batch[a->prod % NBATCH];
+	pend *p = &b->ev[b->n++];
 	uint32_t blen = a->c_by >= 0 && (flags & EV_START) ? v[a->c_by].len : 0;
 	if (cv->len > KEY_INLINE || blen) {
-		/* buf holds the id, then the --by value */
-		if (p->cap < (size_t)cv->len + blen + KEY_INLINE) {
-			p->cap = (size_t)cv->len + blen + KEY_INLINE + 64;
-			p->buf = xrealloc(p->buf, p->cap);
+		size_t need = b->used + cv->len + blen;
+		if (need > UINT32_MAX)
+			rtn_die(RTN_EXIT_SYSTEM, "ids too long");
+		if (need > b->cap)
+			xgrow((void **)&b->arena, &b->cap, need, 1);
+		p->koff = (uint32_t)b->used;
+		if (cv->len > KEY_INLINE) {
+			memcpy(b->arena + b->used, cv->s, cv->len);
+			b->used += cv->len;
 		}
-		memcpy(p->buf, cv->s, cv->len);
-		if (blen)
-			memcpy(p->buf + cv->len, v[a->c_by].s, blen);
+		p->boff = (uint32_t)b->used;
+		memcpy(b->arena + b->used, v[a->c_by].s, blen);
+		b->used += blen;
 	}
-	p->key = p->buf;
 	if (cv->len <= KEY_INLINE) {
 		/* zero-padded copy for key_eq */
 		uint64_t w[2] = {0, 0};
@@ -988,7 +1101,6 @@ void cohort_acc_add(cohort_acc *a, const rtn_value *v)
 			memcpy(w, cv->s, cv->len);
 		}
 		memcpy(p->key16, w, KEY_INLINE);
-		p->key = p->key16;
 	}
 	p->clen = cv->len;
 	p->blen = blen;
@@ -996,18 +1108,8 @@ void cohort_acc_add(cohort_acc *a, const rtn_value *v)
 	p->amount = amount;
 	p->flags = flags;
 	p->hash = rtn_hash64(cv->s, cv->len);
-	p->cand = 0;
-	__builtin_prefetch(&a->slot[p->hash & a->mask]);
-	a->seq++;
-	a->npend++;
-	if (a->npend > PIPE / 2)
-		prefetch_customer(a, &a->pipe[(a->seq - PIPE / 2 - 1) % PIPE]);
-}
-
-static void drain(cohort_acc *a)
-{
-	for (; a->npend; a->npend--)
-		apply(a, &a->pipe[(a->seq - a->npend) % PIPE]);
+	if (b->n == BATCH)
+		submit(a);
 }
 
 /* Adds one customer to its panel. days is scratch space for the life table. */
@@ -1170,11 +1272,22 @@ void cohort_acc_free(cohort_acc *a)
 {
 	if (!a)
 		return;
+	if (a->threaded) {
+		pthread_mutex_lock(&a->mu);
+		a->stop = 1;
+		pthread_cond_broadcast(&a->cv);
+		pthread_mutex_unlock(&a->mu);
+		pthread_join(a->worker, NULL);
+	}
+	pthread_mutex_destroy(&a->mu);
+	pthread_cond_destroy(&a->cv);
 	pool_destroy(&a->pool);
 	free(a->cs_raw);
 	free(a->slot);
-	for (int i = 0; i < PIPE; i++)
-		free(a->pipe[i].buf);
+	for (int i = 0; i < NBATCH; i++) {
+		free(a->batch[i].ev);
+		free(a->batch[i].arena);
+	}
 	for (size_t i = 0; i < a->nchunks; i++)
 		free(a->chunks[i]);
 	free(a->chunks);

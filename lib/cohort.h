@@ -122,6 +122,12 @@ typedef struct cohort_acc cohort_acc;
 /* Finds the columns (dies naming the missing one); tz may be NULL (UTC). */
 cohort_acc *cohort_acc_new(const cohort_spec *spec, tz_zone *tz, const rtn_schema *events,
 			   const char *input_name);
+/* n = 2: aggregate in a second thread while the caller reads (before the
+ * first event; only with two or more processors, and not when the
+ * environment has RETAIN_THREADS=1). The results are the same. Worth it
+ * when the input is a file; in a pipeline the programs already share the
+ * processors. */
+void cohort_acc_threads(cohort_acc *a, int n);
 void cohort_acc_add(cohort_acc *a, const rtn_value *v);
 /* Builds the table (fills spec.asof_day from the data when not given) and
  * frees the per-customer state. */

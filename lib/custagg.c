@@ -69,7 +69,7 @@ static uint64_t order_key(const rtn_value *o, int64_t t)
  * that a million customers cost no million mallocs and frees. Sets above
  * POOL_MAX_CAP keys use malloc directly. */
 #define POOL_MAX_CAP 4096
-#define POOL_BLOCK (32u << 20)   /* untouched until used; huge pages */
+#define POOL_BLOCK (32u << 20)   /* the largest block; huge pages */
 
 struct ca_pool {
 	uint64_t *free[16];      /* by log2(cap) */
@@ -102,9 +102,14 @@ static uint64_t *pool_get(custagg *a, uint32_t cap)
 	}
 	if (p->left < bytes) {
 		p->blocks = xrealloc(p->blocks, (p->nblocks + 1) * sizeof *p->blocks);
-		p->cur = p->blocks[p->nblocks++] = xcalloc(1, POOL_BLOCK);
-		rtn_huge_pages(p->cur, POOL_BLOCK);
-		p->left = POOL_BLOCK;
+		/* blocks grow with the pool (1 MiB, 2, 4, ... up to POOL_BLOCK), so
+		 * that sorted input, which reuses its few sets, stays small */
+		size_t size = (size_t)1 << 20;
+		while (size < POOL_BLOCK && size <= p->nblocks * ((size_t)1 << 20))
+			size *= 2;
+		p->cur = p->blocks[p->nblocks++] = xcalloc(1, size);
+		rtn_huge_pages(p->cur, size);
+		p->left = size;
 	}
 	r = (uint64_t *)(void *)p->cur;
 	p->cur += bytes;

@@ -576,3 +576,21 @@ CSV
 2023-02,0,2
 2023-02,1,0" ]
 }
+
+@test "a second thread (input from a file) gives the same tables as one thread and as a pipe" {
+	# 300,000 events: several batches of 32,768, customers interleaved in time order
+	synth --customers 100000 --seed 11 --start 2023-01-01 --end 2023-12-31 --order time --format stream -u -o "$T/ev.rtn"
+	run inspect --count "$T/ev.rtn"
+	[ "$output" -gt 250000 ]
+	for opts in "" "--by channel" "--period week --life-table" "--by channel --split-event order --split-within 30d"; do
+		# shellcheck disable=SC2086
+		cohort $opts --format csv "$T/ev.rtn" >"$T/two.csv"
+		# shellcheck disable=SC2086
+		RETAIN_THREADS=1 cohort $opts --format csv "$T/ev.rtn" >"$T/one.csv"
+		# shellcheck disable=SC2086
+		cohort $opts --format csv <"$T/ev.rtn" >"$T/pipe.csv"
+		[ -s "$T/two.csv" ]
+		cmp "$T/two.csv" "$T/one.csv"
+		cmp "$T/two.csv" "$T/pipe.csv"
+	done
+}
