@@ -1154,6 +1154,9 @@ static void compute(churn *c, const rtn_value *v, churn_score_out *r)
 			if (c->mapi >= c->nmap)
 				bad_value(v, c->c_cust, "second pass", "more records than in the first");
 			i = c->map[c->mapi++];
+			/* the rows of the customers ahead: the table is far larger than the caches */
+			if (c->mapi + 8 < c->nmap && c->map[c->mapi + 8] != UINT32_MAX)
+				__builtin_prefetch(&c->rows.r[c->map[c->mapi + 8]]);
 			if (i == UINT32_MAX && cu.T <= 0)
 				i = rows_find(&c->rows, cu.x, cu.t_x, T);
 			else if (i == UINT32_MAX || c->rows.r[i].x != cu.x || c->rows.r[i].tx != cu.t_x ||
