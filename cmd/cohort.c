@@ -215,8 +215,7 @@ static cohort_table *read_events(const args *a, int n, char **paths, rtn_header 
 		rtn_die(RTN_EXIT_USAGE, "input is a %s stream, not events (made by ingest)",
 			rtn_kind_name(h->kind));
 	cohort_acc *acc = cohort_acc_new(&a->spec, load_zone(a->spec.tz_name), &h->schema, "input");
-	if (rtn_reader_size(r) > 0)   /* files: a second thread; pipes: the other program has it */
-		cohort_acc_threads(acc, 2);
+	cohort_acc_threads(acc, 2);   /* with two processors; RETAIN_THREADS=1: one thread */
 	rtn_progress pr;
 	rtn_progress_init(&pr, a->progress, 1, rtn_reader_size(r));
 	rtn_value *v;

@@ -124,9 +124,9 @@ cohort_acc *cohort_acc_new(const cohort_spec *spec, tz_zone *tz, const rtn_schem
 			   const char *input_name);
 /* n = 2: aggregate in a second thread while the caller reads (before the
  * first event; only with two or more processors, and not when the
- * environment has RETAIN_THREADS=1). The results are the same. Worth it
- * when the input is a file; in a pipeline the programs already share the
- * processors. */
+ * environment has RETAIN_THREADS=1). The results are the same. Measured on
+ * 10 million events: from a file 1.45 -> 1.05 s; after ingest in a pipe
+ * about 2.1 -> 2.0 s (the processors are shared with ingest there). */
 void cohort_acc_threads(cohort_acc *a, int n);
 void cohort_acc_add(cohort_acc *a, const rtn_value *v);
 /* Builds the table (fills spec.asof_day from the data when not given) and

@@ -577,7 +577,7 @@ CSV
 2023-02,1,0" ]
 }
 
-@test "a second thread (input from a file) gives the same tables as one thread and as a pipe" {
+@test "the aggregation thread gives the same tables as one thread (RETAIN_THREADS=1), from a file and a pipe" {
 	# 300,000 events: several batches of 32,768, customers interleaved in time order
 	synth --customers 100000 --seed 11 --start 2023-01-01 --end 2023-12-31 --order time --format stream -u -o "$T/ev.rtn"
 	run inspect --count "$T/ev.rtn"
