@@ -619,7 +619,6 @@ static int csv_record(csv_reader *r, csv_row *row)
 	int m = 1, err = E_NONE, esc;
 	struct csv_span *span = r->span;
 	scanset sv;
-	scanset_init(&sv, r->special);
 
 #define SYNC() (p = r->buf + r->pos, avail = r->len - r->pos)
 #define MORE() (m = csv_more(r, 1), SYNC(), m)
@@ -651,6 +650,7 @@ static int csv_record(csv_reader *r, csv_row *row)
 	if (!ws && !r->o.slow && csv_simple(r, row, p, avail))
 		return 1;
 	span = r->span;   /* csv_simple may have grown it */
+	scanset_init(&sv, r->special);
 
 	/* leading blanks (whitespace mode), end of input, blank lines */
 	for (;;) {
