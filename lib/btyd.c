@@ -708,6 +708,39 @@ static void helper_join(helper *h)
 	h->started = 0;
 }
 
+/* One row's terms t[0..k-1] (LL, then the gradient): stored at row at for the
+ * helper thread's half, else added to S in row order. */
+static inline void row_terms(const double *t, int k, double *terms, size_t at, double *S)
+{
+	if (terms)
+		memcpy(terms + at * (size_t)k, t, (size_t)k * sizeof *t);
+	else
+		for (int j = 0; j < k; j++)
+			S[j] += t[j];
+}
+
+/* Adds the helper thread's n rows of k terms to acc, one row after another. */
+static void add_terms(double *acc, const double *terms, size_t n, int k)
+{
+	for (size_t i = 0; i < n; i++)
+		for (int j = 0; j < k; j++)
+			acc[j] += terms[i * (size_t)k + (size_t)j];
+}
+
+/* LL = acc[0]; g (optional) = dLL/dlog(par) from acc[1..np]. */
+static int ll_result(const double *acc, int np, const double *p, double *ll, double *g)
+{
+	if (!isfinite(acc[0]))
+		return BTYD_ERANGE;
+	*ll = acc[0];
+	for (int j = 0; g && j < np; j++) {
+		g[j] = acc[1 + j] * p[j];
+		if (!isfinite(g[j]))
+			return BTYD_ERANGE;
+	}
+	return BTYD_OK;
+}
+
 /* Scratch memory kept across likelihood evaluations of one fit. */
 typedef struct scratch {
 	double *terms;
@@ -760,15 +793,12 @@ static void bg_rows(const double *p, const btyd_data *d, const double *lv, size_
 {
 	double r = p[0], al = p[1], a = p[2], b = p[3];
 	const double *iv = lv + d->nv;
-	double sum = 0, G[4] = {0, 0, 0, 0};
+	double S[5] = {0, 0, 0, 0, 0};   /* LL and gradient sums */
 	bgx K = {0, 0, 0, 0, 0};
 	double curx = -1;
 	int k = grad ? 5 : 1;
-	if (acc) {
-		sum = acc[0];
-		for (int j = 0; grad && j < 4; j++)
-			G[j] = acc[1 + j];
-	}
+	if (acc)
+		memcpy(S, acc, (size_t)k * sizeof *S);
 	for (size_t i = i0; i < i1; i++) {
 		double x = d->x[i], w = d->w[i];
 		if (x != curx) {
@@ -800,20 +830,10 @@ static void bg_rows(const double *p, const btyd_data *d, const double *lv, size_
 			t[3] = w * (K.da + (x > 0 ? pi2 / a : 0));
 			t[4] = w * (K.db - (x > 0 ? pi2 / (b + x - 1) : 0));
 		}
-		if (terms) {
-			for (int j = 0; j < k; j++)
-				terms[(i - i0) * (size_t)k + (size_t)j] = t[j];
-		} else {
-			sum += t[0];
-			for (int j = 0; grad && j < 4; j++)
-				G[j] += t[1 + j];
-		}
+		row_terms(t, k, terms, i - i0, S);
 	}
-	if (acc) {
-		acc[0] = sum;
-		for (int j = 0; grad && j < 4; j++)
-			acc[1 + j] = G[j];
-	}
+	if (acc)
+		memcpy(acc, S, (size_t)k * sizeof *S);
 }
 
 typedef struct bg_job {
@@ -851,23 +871,11 @@ static int bg_ll_data(const double *p, const btyd_data *d, double *ll, double *g
 	}
 	bg_rows(p, d, lv, 0, h, grad, acc, NULL);
 	helper_join(&hp);
-	for (size_t i = 0; i < d->n - h; i++)
-		for (int j = 0; j < k; j++)
-			acc[j] += job.terms[i * (size_t)k + (size_t)j];
+	if (h < d->n)
+		add_terms(acc, job.terms, d->n - h, k);
 	free(own);
 	free(lv);
-	double sum = acc[0];
-	if (!isfinite(sum))
-		return BTYD_ERANGE;
-	*ll = sum;
-	if (g) {
-		for (int j = 0; j < 4; j++) {
-			g[j] = acc[1 + j] * p[j];
-			if (!isfinite(g[j]))
-				return BTYD_ERANGE;
-		}
-	}
-	return BTYD_OK;
+	return ll_result(acc, 4, p, ll, g);
 }
 
 static int bg_ll1(const double *p, double x, double tx, double T, double *ll)
@@ -1136,14 +1144,11 @@ static int pn_rows(const double *p, const btyd_data *d, const double *la, const 
 		   uint32_t *stamp)
 {
 	double r = p[0], al = p[1], s = p[2], be = p[3];
-	double sum = 0, G[4] = {0, 0, 0, 0}, curx = -1, lnA = 0, dr0 = 0, gr[4];
+	double S[5] = {0, 0, 0, 0, 0}, curx = -1, lnA = 0, dr0 = 0, gr[4];
 	uint32_t run = 0;
 	int rc = BTYD_OK, k = grad ? 5 : 1;
-	if (acc) {
-		sum = acc[0];
-		for (int j = 0; grad && j < 4; j++)
-			G[j] = acc[1 + j];
-	}
+	if (acc)
+		memcpy(S, acc, (size_t)k * sizeof *S);
 	for (size_t i = i0; i < i1 && rc == BTYD_OK; i++) {
 		double x = d->x[i], w = d->w[i], l;
 		if (x != curx) {
@@ -1176,20 +1181,10 @@ static int pn_rows(const double *p, const btyd_data *d, const double *la, const 
 		t[0] = w * l;
 		for (int j = 0; grad && j < 4; j++)
 			t[1 + j] = w * gr[j];
-		if (terms) {
-			for (int j = 0; j < k; j++)
-				terms[(i - i0) * (size_t)k + (size_t)j] = t[j];
-		} else {
-			sum += t[0];
-			for (int j = 0; grad && j < 4; j++)
-				G[j] += t[1 + j];
-		}
+		row_terms(t, k, terms, i - i0, S);
 	}
-	if (acc) {
-		acc[0] = sum;
-		for (int j = 0; grad && j < 4; j++)
-			acc[1 + j] = G[j];
-	}
+	if (acc)
+		memcpy(acc, S, (size_t)k * sizeof *S);
 	return rc;
 }
 
@@ -1238,26 +1233,13 @@ static int pn_ll_data(const double *p, const btyd_data *d, double *ll, double *g
 	helper_join(&hp);
 	if (rc == BTYD_OK)
 		rc = job.rc;
-	for (size_t i = 0; rc == BTYD_OK && i < d->n - h; i++)
-		for (int j = 0; j < k; j++)
-			acc[j] += job.terms[i * (size_t)k + (size_t)j];
+	if (rc == BTYD_OK && h < d->n)
+		add_terms(acc, job.terms, d->n - h, k);
 	free(own);
 	free(la);
 	free(ge);
 	free(stamp);
-	if (rc != BTYD_OK)
-		return rc;
-	double sum = acc[0];
-	if (!isfinite(sum))
-		return BTYD_ERANGE;
-	*ll = sum;
-	if (g)
-		for (int j = 0; j < 4; j++) {
-			g[j] = acc[1 + j] * p[j];
-			if (!isfinite(g[j]))
-				return BTYD_ERANGE;
-		}
-	return BTYD_OK;
+	return rc != BTYD_OK ? rc : ll_result(acc, 4, p, ll, g);
 }
 
 static int pn_row1(const double *p, double x, double tx, double T, double *ll, double *lpa)
@@ -1284,14 +1266,11 @@ static void gg_rows(const double *p, const btyd_spend *s, size_t i0, size_t i1, 
 		    double *acc, double *terms)
 {
 	double pp = p[0], q = p[1], ga = p[2], lga = log(ga);
-	double sum = 0, G[3] = {0, 0, 0}, curx = -1, c = 0, dpx = 0, dqx = 0;
+	double S[4] = {0, 0, 0, 0}, curx = -1, c = 0, dpx = 0, dqx = 0;
 	double psiq = grad ? digamma(q) : 0;
 	int k = grad ? 4 : 1;
-	if (acc) {
-		sum = acc[0];
-		for (int j = 0; grad && j < 3; j++)
-			G[j] = acc[1 + j];
-	}
+	if (acc)
+		memcpy(S, acc, (size_t)k * sizeof *S);
 	for (size_t i = i0; i < i1; i++) {
 		double x = s->x[i], m = s->m[i], w = s->w[i];
 		if (x != curx) {
@@ -1311,20 +1290,10 @@ static void gg_rows(const double *p, const btyd_spend *s, size_t i0, size_t i1, 
 			t[2] = w * (dqx - lg);
 			t[3] = w * (q / ga - (pp * x + q) / (ga + m * x));
 		}
-		if (terms) {
-			for (int j = 0; j < k; j++)
-				terms[(i - i0) * (size_t)k + (size_t)j] = t[j];
-		} else {
-			sum += t[0];
-			for (int j = 0; grad && j < 3; j++)
-				G[j] += t[1 + j];
-		}
+		row_terms(t, k, terms, i - i0, S);
 	}
-	if (acc) {
-		acc[0] = sum;
-		for (int j = 0; grad && j < 3; j++)
-			acc[1 + j] = G[j];
-	}
+	if (acc)
+		memcpy(acc, S, (size_t)k * sizeof *S);
 }
 
 typedef struct gg_job {
@@ -1355,21 +1324,10 @@ static int gg_ll_data(const double *p, const btyd_spend *s, double *ll, double *
 	}
 	gg_rows(p, s, 0, h, grad, acc, NULL);
 	helper_join(&hp);
-	for (size_t i = 0; i < s->n - h; i++)
-		for (int j = 0; j < k; j++)
-			acc[j] += job.terms[i * (size_t)k + (size_t)j];
+	if (h < s->n)
+		add_terms(acc, job.terms, s->n - h, k);
 	free(own);
-	double sum = acc[0];
-	if (!isfinite(sum))
-		return BTYD_ERANGE;
-	*ll = sum;
-	if (g)
-		for (int j = 0; j < 3; j++) {
-			g[j] = acc[1 + j] * p[j];
-			if (!isfinite(g[j]))
-				return BTYD_ERANGE;
-		}
-	return BTYD_OK;
+	return ll_result(acc, 3, p, ll, g);
 }
 
 /* ---------------------------------------------------------------------- */

@@ -967,7 +967,7 @@ static void run_batch(cohort_acc *a, evbatch *b)
 	for (uint32_t i = 0; i < n; i++) {
 		pend *p = &ev[i];
 		p->key = p->clen <= KEY_INLINE ? p->key16 : b->arena + p->koff;
-		p->by = b->arena + p->boff;
+		p->by = p->blen ? b->arena + p->boff : "";   /* boff is set only with a value */
 		p->cand = 0;
 		if (i < AHEAD_SLOT)
 			__builtin_prefetch(&a->slot[p->hash & a->mask]);
