@@ -525,7 +525,7 @@ static void pool_destroy(epool *p)
  * slots (hash tag << 32 | index + 1). Memory is the cost that matters with
  * millions of customers (fresh pages are expensive to fault in, and every
  * byte is a cache miss waiting to happen), so the record is one cache line:
- * ids up to 16 bytes and the first active day are inline; longer day lists
+ * ids up to 16 bytes and the last active day are inline; earlier days
  * live in the pool. Records never move between slots; the array grows by
  * realloc (which remaps large blocks instead of copying them). */
 #define KEY_INLINE 16
@@ -534,7 +534,7 @@ typedef struct cust {
 		char in[KEY_INLINE];
 		const char *p;
 	} key;
-	centry *e;         /* inl, or a pool array of capacity 4 << cls */
+	centry *e;         /* NULL, or a pool array of capacity 4 << cls */
 	int64_t start_time; /* the first start event, RTN_NULL: none */
 	uint32_t klen;
 	uint32_t n;        /* entries used */
@@ -572,6 +572,7 @@ enum { EV_START = 1, EV_RET = 2, EV_SPLIT = 4 };
 #define NBATCH 3
 #define AHEAD_SLOT 64
 #define AHEAD_CUST 32
+#define AHEAD_ENT 16
 typedef struct pend {
 	uint64_t hash;
 	int64_t t, amount;
@@ -854,22 +855,50 @@ static cust *cust_find(cohort_acc *a, const pend *p)
 	return c;
 }
 
-/* The entries of a customer: inline while there is one, else in the pool
- * (a pointer, never into the record itself: records move when the array
- * grows). */
-static centry *ents(cust *c)
+/* Room in the pool array for one more day (and the inline one). */
+static centry *ents_grow(epool *pool, cust *c)
+{
+	int cls = c->e ? c->cls + 1 : 0;
+	if (cls >= POOL_CLASSES)
+		rtn_die(RTN_EXIT_SYSTEM, "a customer with more than %u active days", c->n);
+	centry *ne = pool_alloc(pool, cls);
+	if (c->e) {
+		memcpy(ne, c->e, (c->n - 1) * sizeof *ne);
+		pool_free(pool, c->e, (int)c->cls);
+	}
+	c->cls = (uint8_t)cls;
+	return c->e = ne;
+}
+
+/* After the last event: the inline entry goes behind the pool's, so the
+ * days are one sorted array (ents). */
+static void ents_flatten(cust *c)
+{
+	if (c->e)
+		c->e[c->n - 1] = c->inl[0];
+}
+
+/* The days of a customer, once flattened. */
+static const centry *ents(const cust *c)
 {
 	return c->e ? c->e : c->inl;
 }
 
+/* A customer's active days, sorted by key: the last (largest) one is
+ * always inline in the record, the earlier ones in a pool array (c->e,
+ * capacity 4 << cls, always at least c->n so that the inline one fits
+ * behind them). Events mostly come in time order, so most land on the
+ * inline entry or append after it: the pool array is then only written
+ * (a store that need not wait for its cache line), never read. Once all
+ * events are in, ents_flatten puts the inline entry at the array's end. */
 static centry *cust_entry(epool *pool, cust *c, int32_t key)
 {
-	centry *e = ents(c);
-	if (c->n && e[c->n - 1].key == key)
-		return &e[c->n - 1];
-	uint32_t pos = c->n;
-	if (c->n && e[c->n - 1].key > key) {
-		uint32_t lo = 0, hi = c->n;
+	if (c->n && c->inl[0].key == key)
+		return c->inl;
+	if (c->n && c->inl[0].key > key) {
+		/* earlier than the last: find or insert it among the pool's */
+		centry *e = c->e;
+		uint32_t lo = 0, hi = c->n - 1;
 		while (lo < hi) {
 			uint32_t mid = (lo + hi) / 2;
 			if (e[mid].key < key)
@@ -877,28 +906,29 @@ static centry *cust_entry(epool *pool, cust *c, int32_t key)
 			else
 				hi = mid;
 		}
-		if (e[lo].key == key)
+		if (lo < c->n - 1 && e[lo].key == key)
 			return &e[lo];
-		pos = lo;
+		if (!e || c->n + 1 > UINT32_C(4) << c->cls)
+			e = ents_grow(pool, c);
+		memmove(e + lo + 1, e + lo, (c->n - 1 - lo) * sizeof *e);
+		c->n++;
+		e += lo;
+		e->key = key;
+		e->nret = 0;
+		e->rev = 0;
+		return e;
 	}
-	if (c->n == (c->e ? UINT32_C(4) << c->cls : 1)) {
-		int cls = c->e ? c->cls + 1 : 0;
-		if (cls >= POOL_CLASSES)
-			rtn_die(RTN_EXIT_SYSTEM, "a customer with more than %u active days", c->n);
-		centry *ne = pool_alloc(pool, cls);
-		memcpy(ne, e, c->n * sizeof *e);
-		if (c->e)
-			pool_free(pool, c->e, (int)c->cls);
-		e = c->e = ne;
-		c->cls = (uint8_t)cls;
+	if (c->n) {
+		centry *e = c->e;
+		if (!e || c->n + 1 > UINT32_C(4) << c->cls)
+			e = ents_grow(pool, c);
+		e[c->n - 1] = c->inl[0];
 	}
-	memmove(e + pos + 1, e + pos, (c->n - pos) * sizeof *e);
 	c->n++;
-	e += pos;
-	e->key = key;
-	e->nret = 0;
-	e->rev = 0;
-	return e;
+	c->inl[0].key = key;
+	c->inl[0].nret = 0;
+	c->inl[0].rev = 0;
+	return c->inl;
 }
 
 static int bytes_cmp(const char *a, size_t an, const char *b, size_t bn)
@@ -959,6 +989,18 @@ static void prefetch_customer(const cohort_acc *a, pend *p)
 	}
 }
 
+/* Third stage: the record is in cache; prefetch the end of its day list,
+ * where an event in time order lands (the list is elsewhere in memory
+ * once the customer has more than one active day). */
+static void prefetch_entries(const cohort_acc *a, const pend *p)
+{
+	if (!p->cand)
+		return;
+	const cust *c = &a->cs[p->cand - 1];
+	if (c->e && c->n)
+		__builtin_prefetch(&c->e[c->n - 1], 1);
+}
+
 /* Applies a batch in order, prefetching ahead. */
 static void run_batch(cohort_acc *a, evbatch *b)
 {
@@ -979,6 +1021,8 @@ static void run_batch(cohort_acc *a, evbatch *b)
 			__builtin_prefetch(&a->slot[ev[i + AHEAD_SLOT].hash & a->mask]);
 		if (i + AHEAD_CUST < n)
 			prefetch_customer(a, &ev[i + AHEAD_CUST]);
+		if (i + AHEAD_ENT < n)
+			prefetch_entries(a, &ev[i + AHEAD_ENT]);
 		apply(a, &ev[i]);
 	}
 	b->n = 0;
@@ -1135,7 +1179,7 @@ static void add_customer(cohort_table *t, const cust *c, int64_t sd, cohort_pane
 {
 	const cohort_spec *s = &t->spec;
 	int64_t asof = s->asof_day;
-	const centry *ce = c->e ? c->e : c->inl;
+	const centry *ce = ents(c);
 	if (s->life) {
 		int64_t n = 0, tenure;
 		if (*days_cap < c->n) {
@@ -1214,6 +1258,7 @@ cohort_table *cohort_acc_finish(cohort_acc *a, cohort_stats *st)
 		pm->day[i] = INT64_MIN;   /* no day maps to slot i with this value */
 	for (uint64_t k = 0; k < a->ncust; k++) {
 		cust *c = &a->cs[k];
+		ents_flatten(c);
 		const centry *ce = ents(c);
 		if (k + 8 < a->ncust && a->cs[k + 8].e)
 			__builtin_prefetch(a->cs[k + 8].e);   /* day lists lie anywhere in the pool */
