@@ -1,5 +1,6 @@
 /* Cohort retention tables: see cohort.h. */
 #include "cohort.h"
+#include "varint.h"
 
 #include <errno.h>
 #include <math.h>
@@ -467,11 +468,12 @@ static int ent_is_split(const centry *e)
 	return e->key != 2 * ent_day(e);
 }
 
-/* Day lists come from a pool of size classes (4, 8, 16, ... entries) cut
+/* Day lists come from a pool of size classes (16, 32, 64, ... bytes) cut
  * from large chunks: millions of customers mean millions of small arrays
  * touched at random, and malloc's per-block headers make that slow. Freed
  * arrays are reused. */
 #define POOL_CLASSES 30
+#define HIST_MIN 16
 /* Huge pages (rtn_huge_pages) for the slot table, the records and the day
  * lists: measured on 10 million events in time order, 2.8 s without, 2.4 s
  * with. */
@@ -484,9 +486,9 @@ typedef struct epool {
 	size_t nchunks;
 } epool;
 
-static centry *pool_alloc(epool *p, int cls)
+static unsigned char *pool_alloc(epool *p, int cls)
 {
-	size_t size = sizeof(centry) << (cls + 2);
+	size_t size = (size_t)HIST_MIN << cls;
 	if (p->free[cls]) {
 		void *r = p->free[cls];
 		p->free[cls] = *(void **)r;
@@ -501,7 +503,7 @@ static centry *pool_alloc(epool *p, int cls)
 		p->cur = (char *)(((uintptr_t)p->chunks[p->nchunks++] + 63) & ~(uintptr_t)63);
 		p->left = n;
 	}
-	centry *r = (centry *)(void *)p->cur;
+	unsigned char *r = (unsigned char *)p->cur;
 	p->cur += size;
 	p->left -= size;
 	return r;
@@ -525,23 +527,26 @@ static void pool_destroy(epool *p)
  * slots (hash tag << 32 | index + 1). Memory is the cost that matters with
  * millions of customers (fresh pages are expensive to fault in, and every
  * byte is a cache miss waiting to happen), so the record is one cache line:
- * ids up to 16 bytes and the last active day are inline; earlier days
- * live in the pool. Records never move between slots; the array grows by
- * realloc (which remaps large blocks instead of copying them). */
+ * ids up to 16 bytes and the latest active day are inline; the earlier days
+ * are a compact byte string in the pool (see cust_entry). Records never move
+ * between slots; the array grows by realloc (which remaps large blocks
+ * instead of copying them). */
 #define KEY_INLINE 16
+enum { C_HAS_LAST = 1, C_UNSORTED = 2 };
 typedef struct cust {
 	union {
 		char in[KEY_INLINE];
 		const char *p;
 	} key;
-	centry *e;         /* NULL, or a pool array of capacity 4 << cls */
+	unsigned char *h;  /* earlier days, encoded; capacity HIST_MIN << cls */
 	int64_t start_time; /* the first start event, RTN_NULL: none */
 	uint32_t klen;
-	uint32_t n;        /* entries used */
+	uint32_t hlen;     /* bytes used in h */
 	int32_t group;     /* interned --by value of the first start event */
 	uint8_t cls;
 	uint8_t start_split; /* the first start event is of the split type */
-	centry inl[1];
+	uint8_t flags;     /* C_HAS_LAST: last holds a day; C_UNSORTED: a day came after a later one */
+	centry last;       /* the day of the latest event */
 } cust;
 _Static_assert(sizeof(cust) == 64, "a customer record is one cache line");
 
@@ -855,80 +860,101 @@ static cust *cust_find(cohort_acc *a, const pend *p)
 	return c;
 }
 
-/* Room in the pool array for one more day (and the inline one). */
-static centry *ents_grow(epool *pool, cust *c)
-{
-	int cls = c->e ? c->cls + 1 : 0;
-	if (cls >= POOL_CLASSES)
-		rtn_die(RTN_EXIT_SYSTEM, "a customer with more than %u active days", c->n);
-	centry *ne = pool_alloc(pool, cls);
-	if (c->e) {
-		memcpy(ne, c->e, (c->n - 1) * sizeof *ne);
-		pool_free(pool, c->e, (int)c->cls);
-	}
-	c->cls = (uint8_t)cls;
-	return c->e = ne;
-}
-
-/* After the last event: the inline entry goes behind the pool's, so the
- * days are one sorted array (ents). */
-static void ents_flatten(cust *c)
-{
-	if (c->e)
-		c->e[c->n - 1] = c->inl[0];
-}
-
-/* The days of a customer, once flattened. */
-static const centry *ents(const cust *c)
-{
-	return c->e ? c->e : c->inl;
-}
-
-/* A customer's active days, sorted by key: the last (largest) one is
- * always inline in the record, the earlier ones in a pool array (c->e,
- * capacity 4 << cls, always at least c->n so that the inline one fits
- * behind them). Events mostly come in time order, so most land on the
- * inline entry or append after it: the pool array is then only written
- * (a store that need not wait for its cache line), never read. Once all
- * events are in, ents_flatten puts the inline entry at the array's end. */
+/* A customer's days are kept as they come, at little cost per event and
+ * in little memory: the latest inline (c->last), and each earlier one, when
+ * a later event starts another, appended to a byte string in the pool as
+ * three varints: the step from its key to the key of the day after it
+ * (zigzag), the count of returning events, and the amount (zigzag). Events
+ * in time order (the usual export, or dedupe's order) append days in key
+ * order, about 5 bytes each; other orders append them as they come, and
+ * cust_days sorts and merges them at the end. */
+#define HIST_ENTRY_MAX 25
 static centry *cust_entry(epool *pool, cust *c, int32_t key)
 {
-	if (c->n && c->inl[0].key == key)
-		return c->inl;
-	if (c->n && c->inl[0].key > key) {
-		/* earlier than the last: find or insert it among the pool's */
-		centry *e = c->e;
-		uint32_t lo = 0, hi = c->n - 1;
-		while (lo < hi) {
-			uint32_t mid = (lo + hi) / 2;
-			if (e[mid].key < key)
-				lo = mid + 1;
-			else
-				hi = mid;
+	if (c->flags & C_HAS_LAST) {
+		if (c->last.key == key)
+			return &c->last;
+		unsigned char tmp[HIST_ENTRY_MAX], *q = tmp;
+		q = put_varint(q, zigzag((int64_t)key - c->last.key));
+		q = put_varint(q, c->last.nret);
+		q = put_varint(q, zigzag(c->last.rev));
+		uint32_t len = (uint32_t)(q - tmp);
+		if (!c->h || c->hlen + len > (uint32_t)HIST_MIN << c->cls) {
+			int cls = c->h ? c->cls + 1 : 0;
+			while (((uint64_t)HIST_MIN << cls) < (uint64_t)c->hlen + len)
+				cls++;
+			if (cls >= POOL_CLASSES)
+				rtn_die(RTN_EXIT_SYSTEM, "a customer with too many active days");
+			unsigned char *nh = pool_alloc(pool, cls);
+			if (c->h) {
+				memcpy(nh, c->h, c->hlen);
+				pool_free(pool, c->h, (int)c->cls);
+			}
+			c->h = nh;
+			c->cls = (uint8_t)cls;
 		}
-		if (lo < c->n - 1 && e[lo].key == key)
-			return &e[lo];
-		if (!e || c->n + 1 > UINT32_C(4) << c->cls)
-			e = ents_grow(pool, c);
-		memmove(e + lo + 1, e + lo, (c->n - 1 - lo) * sizeof *e);
-		c->n++;
-		e += lo;
-		e->key = key;
-		e->nret = 0;
-		e->rev = 0;
-		return e;
+		memcpy(c->h + c->hlen, tmp, len);
+		c->hlen += len;
+		if (key < c->last.key)
+			c->flags |= C_UNSORTED;
 	}
-	if (c->n) {
-		centry *e = c->e;
-		if (!e || c->n + 1 > UINT32_C(4) << c->cls)
-			e = ents_grow(pool, c);
-		e[c->n - 1] = c->inl[0];
+	c->flags |= C_HAS_LAST;
+	c->last.key = key;
+	c->last.nret = 0;
+	c->last.rev = 0;
+	return &c->last;
+}
+
+static int centry_cmp(const void *a, const void *b)
+{
+	const centry *x = a, *y = b;
+	return (x->key > y->key) - (x->key < y->key);
+}
+
+/* A customer's days, sorted by key, one entry per key, into *buf (grown
+ * as needed). Returns their number. */
+static uint32_t cust_days(const cust *c, centry **buf, size_t *cap)
+{
+	if (!(c->flags & C_HAS_LAST))
+		return 0;
+	/* at most one entry per 3 bytes, and the last */
+	size_t most = c->hlen / 3 + 1;
+	if (*cap < most) {
+		*cap = most > 2 * *cap ? most : 2 * *cap;
+		*buf = xrealloc(*buf, *cap * sizeof **buf);
 	}
-	c->n++;
-	c->inl[0].key = key;
-	c->inl[0].nret = 0;
-	c->inl[0].rev = 0;
-	return c->inl;
+	centry *e = *buf;
+	uint32_t n = 0;
+	const unsigned char *p = c->h, *end = c->h + c->hlen;
+	while (p < end) {
+		uint64_t step, nret, rev;
+		p = get_varint(p, end, &step);
+		p = p ? get_varint(p, end, &nret) : NULL;
+		p = p ? get_varint(p, end, &rev) : NULL;
+		if (!p)
+			rtn_die(RTN_EXIT_SYSTEM, "cohort: internal error: a day list is damaged");
+		e[n].key = (int32_t)unzigzag(step);   /* the step for now */
+		e[n].nret = (uint32_t)nret;
+		e[n].rev = unzigzag(rev);
+		n++;
+	}
+	e[n++] = c->last;
+	for (uint32_t i = n - 1; i-- > 0;)
+		e[i].key = (int32_t)(e[i + 1].key - e[i].key);
+	if (c->flags & C_UNSORTED) {
+		qsort(e, n, sizeof *e, centry_cmp);
+		uint32_t m = 0;
+		for (uint32_t i = 0; i < n; i++) {
+			if (m && e[m - 1].key == e[i].key) {
+				e[m - 1].nret += e[i].nret;
+				e[m - 1].rev += e[i].rev;
+			} else {
+				e[m++] = e[i];
+			}
+		}
+		n = m;
+	}
+	return n;
 }
 
 static int bytes_cmp(const char *a, size_t an, const char *b, size_t bn)
@@ -961,14 +987,14 @@ static void apply(cohort_acc *a, const pend *p)
 				c->group = (int32_t)strtab_intern(&a->groups, p->by, p->blen);
 		}
 	}
-	if (is_split)
-		cust_entry(&a->pool, c, (int32_t)(2 * day + 1))->nret++;
 	if ((p->flags & EV_RET) || p->amount != RTN_NULL) {
 		centry *e = cust_entry(&a->pool, c, (int32_t)(2 * day));
 		e->nret += (p->flags & EV_RET) != 0;
 		if (p->amount != RTN_NULL)
 			e->rev += p->amount;
 	}
+	if (is_split)   /* after the day's own entry: keys stay in order */
+		cust_entry(&a->pool, c, (int32_t)(2 * day + 1))->nret++;
 }
 
 /* Second stage of the pipeline: the event's table slots have been
@@ -990,15 +1016,14 @@ static void prefetch_customer(const cohort_acc *a, pend *p)
 }
 
 /* Third stage: the record is in cache; prefetch the end of its day list,
- * where an event in time order lands (the list is elsewhere in memory
- * once the customer has more than one active day). */
+ * where the event may append (the list is elsewhere in memory). */
 static void prefetch_entries(const cohort_acc *a, const pend *p)
 {
 	if (!p->cand)
 		return;
 	const cust *c = &a->cs[p->cand - 1];
-	if (c->e && c->n)
-		__builtin_prefetch(&c->e[c->n - 1], 1);
+	if (c->h)
+		__builtin_prefetch(c->h + c->hlen, 1);
 }
 
 /* Applies a batch in order, prefetching ahead. */
@@ -1174,19 +1199,18 @@ static int64_t period_of(period_memo *pm, const cohort_spec *s, int64_t day)
 	return pm->per[i];
 }
 
-static void add_customer(cohort_table *t, const cust *c, int64_t sd, cohort_panel *p,
-			 int32_t **days, size_t *days_cap, period_memo *pm)
+static void add_customer(cohort_table *t, const centry *ce, uint32_t nce, int64_t sd,
+			 cohort_panel *p, int32_t **days, size_t *days_cap, period_memo *pm)
 {
 	const cohort_spec *s = &t->spec;
 	int64_t asof = s->asof_day;
-	const centry *ce = ents(c);
 	if (s->life) {
 		int64_t n = 0, tenure;
-		if (*days_cap < c->n) {
-			*days_cap = c->n;
+		if (*days_cap < nce) {
+			*days_cap = nce;
 			*days = xrealloc(*days, *days_cap * sizeof **days);
 		}
-		for (uint32_t i = 0; i < c->n; i++)
+		for (uint32_t i = 0; i < nce; i++)
 			if (ce[i].nret && !ent_is_split(&ce[i]) && ent_day(&ce[i]) > sd &&
 			    ent_day(&ce[i]) <= asof)
 				(*days)[n++] = ent_day(&ce[i]);
@@ -1203,7 +1227,7 @@ static void add_customer(cohort_table *t, const cust *c, int64_t sd, cohort_pane
 	r->size++;
 	int64_t last = -1;
 	uint64_t winmask = 0;
-	for (uint32_t i = 0; i < c->n; i++) {
+	for (uint32_t i = 0; i < nce; i++) {
 		const centry *e = &ce[i];
 		int64_t day = ent_day(e);
 		if (day < sd || day > asof || ent_is_split(e))
@@ -1252,18 +1276,18 @@ cohort_table *cohort_acc_finish(cohort_acc *a, cohort_stats *st)
 	/* panel of (group, split), as index + 1: the panel array may move */
 	int *map = xcalloc((size_t)a->groups.n * 2 + 2, sizeof *map);
 	int32_t *days = NULL;
-	size_t days_cap = 0;
+	size_t days_cap = 0, ents_cap = 0;
+	centry *ce = NULL;
 	period_memo *pm = xmalloc(sizeof *pm);
 	for (size_t i = 0; i < MEMO_SIZE; i++)
 		pm->day[i] = INT64_MIN;   /* no day maps to slot i with this value */
 	for (uint64_t k = 0; k < a->ncust; k++) {
 		cust *c = &a->cs[k];
-		ents_flatten(c);
-		const centry *ce = ents(c);
-		if (k + 8 < a->ncust && a->cs[k + 8].e)
-			__builtin_prefetch(a->cs[k + 8].e);   /* day lists lie anywhere in the pool */
+		uint32_t nce = cust_days(c, &ce, &ents_cap);
+		if (k + 8 < a->ncust && a->cs[k + 8].h)
+			__builtin_prefetch(a->cs[k + 8].h);   /* day lists lie anywhere in the pool */
 		a->st.customers++;
-		for (uint32_t i = 0; i < c->n; i++)
+		for (uint32_t i = 0; i < nce; i++)
 			if (!ent_is_split(&ce[i]) && ent_day(&ce[i]) > s->asof_day)
 				a->st.after_asof_events += ce[i].nret;
 		if (c->start_time == RTN_NULL) {
@@ -1283,7 +1307,7 @@ cohort_table *cohort_acc_finish(cohort_acc *a, cohort_stats *st)
 				continue;
 			}
 			int64_t n = 0;
-			for (uint32_t i = 0; i < c->n; i++)
+			for (uint32_t i = 0; i < nce; i++)
 				if (ent_is_split(&ce[i]) && ent_day(&ce[i]) >= sd &&
 				    ent_day(&ce[i]) <= end)
 					n += ce[i].nret;
@@ -1294,8 +1318,9 @@ cohort_table *cohort_acc_finish(cohort_acc *a, cohort_stats *st)
 			panel_new(t, a->groups.s[c->group], a->groups.len[c->group], split);
 			map[mi] = t->npanel;
 		}
-		add_customer(t, c, sd, &t->panels[map[mi] - 1], &days, &days_cap, pm);
+		add_customer(t, ce, nce, sd, &t->panels[map[mi] - 1], &days, &days_cap, pm);
 	}
+	free(ce);
 	free(days);
 	free(pm);
 	free(map);

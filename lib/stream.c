@@ -38,6 +38,7 @@
 #include <zlib.h>
 
 #include "util.h"
+#include "varint.h"
 
 static const unsigned char MAGIC[8] = {0x89, 'R', 'T', 'N', 0x0D, 0x0A, 0x1A, 0x0A};
 static const unsigned char BLOCK_MAGIC[4] = {'R', 'T', 'N', 'B'};
@@ -319,44 +320,6 @@ static const char *header_parse_text(rtn_header *h, char *text)
 }
 
 /* ---- record encoding ---- */
-
-static inline unsigned char *put_varint(unsigned char *p, uint64_t v)
-{
-	while (v >= 0x80) {
-		*p++ = (unsigned char)(v | 0x80);
-		v >>= 7;
-	}
-	*p++ = (unsigned char)v;
-	return p;
-}
-
-static inline uint64_t zigzag(int64_t v)
-{
-	return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
-}
-
-static inline int64_t unzigzag(uint64_t v)
-{
-	return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
-}
-
-/* Returns the pointer after the varint, or NULL when it runs past end or is
- * longer than 10 bytes. */
-static inline const unsigned char *get_varint(const unsigned char *p, const unsigned char *end, uint64_t *v)
-{
-	uint64_t x = 0;
-	for (int shift = 0; shift < 70 && p < end; shift += 7) {
-		unsigned char c = *p++;
-		if (shift == 63 && c > 1)
-			return NULL;
-		x |= (uint64_t)(c & 0x7f) << shift;
-		if (!(c & 0x80)) {
-			*v = x;
-			return p;
-		}
-	}
-	return NULL;
-}
 
 /* A varint of at most 8 bytes from a word, without a loop: p must have 8
  * readable bytes. Returns the length, 0 when the varint is longer (the caller
