@@ -497,10 +497,7 @@ static unsigned char *pool_alloc(epool *p, int cls)
 	if (p->left < size) {
 		size_t n = size > POOL_CHUNK ? size : POOL_CHUNK;
 		p->chunks = xrealloc(p->chunks, (p->nchunks + 1) * sizeof *p->chunks);
-		p->chunks[p->nchunks] = xmalloc(n + 64);
-		rtn_huge_pages(p->chunks[p->nchunks], n + 64);
-		/* blocks are multiples of 64 bytes: align them to cache lines */
-		p->cur = (char *)(((uintptr_t)p->chunks[p->nchunks++] + 63) & ~(uintptr_t)63);
+		p->cur = p->chunks[p->nchunks++] = rtn_huge_alloc(n, 0);
 		p->left = n;
 	}
 	unsigned char *r = (unsigned char *)p->cur;
@@ -528,9 +525,8 @@ static void pool_destroy(epool *p)
  * millions of customers (fresh pages are expensive to fault in, and every
  * byte is a cache miss waiting to happen), so the record is one cache line:
  * ids up to 16 bytes and the latest active day are inline; the earlier days
- * are a compact byte string in the pool (see cust_entry). Records never move
- * between slots; the array grows by realloc (which remaps large blocks
- * instead of copying them). */
+ * are a compact byte string in the pool (see cust_entry). Records never
+ * move (see cust_grow_records). */
 #define KEY_INLINE 16
 enum { C_HAS_LAST = 1, C_UNSORTED = 2 };
 typedef struct cust {
@@ -615,12 +611,12 @@ struct cohort_acc {
 	uint32_t type_len;   /* UINT32_MAX: none yet */
 	int type_flags;
 	int split_is_start;
-	/* customers: cs[0..ncust), found through slot[0..mask] (open
+	/* customers: cs(a, 0..ncust), found through slot[0..mask] (open
 	 * addressing, linear probing) */
 	uint64_t mask;
 	uint64_t *slot;
-	cust *cs;          /* inside cs_raw, 64-byte aligned */
-	void *cs_raw;
+	cust **seg;        /* cs(a, i) = seg[i / CUST_SEG] + i % CUST_SEG */
+	size_t nseg, capseg;
 	uint32_t capcust;
 	epool pool;        /* day lists */
 	uint32_t last;     /* index + 1 of the customer of the previous event */
@@ -634,6 +630,13 @@ struct cohort_acc {
 	int64_t max_time;
 	cohort_stats st;
 };
+
+#define CUST_SEG (UINT32_C(1) << 15)   /* records: 2 MiB */
+
+static inline cust *cs(const cohort_acc *a, uint64_t i)
+{
+	return a->seg[i / CUST_SEG] + i % CUST_SEG;
+}
 
 static void typelist_parse(typelist *l, const char *s, const char *opt)
 {
@@ -769,13 +772,12 @@ static const char *arena_copy(cohort_acc *a, const char *s, uint32_t n)
 static void cust_grow_table(cohort_acc *a)
 {
 	uint64_t nm = a->mask * 2 + 1;
-	uint64_t *ns = xcalloc(nm + 1, sizeof *ns);
-	rtn_huge_pages(ns, (nm + 1) * sizeof *ns);
+	uint64_t *ns = rtn_huge_alloc((nm + 1) * sizeof *ns, 1);
 	for (uint64_t k = 0; k <= a->mask; k++) {
 		uint64_t x = a->slot[k];
 		if (!x)
 			continue;
-		const cust *c = &a->cs[(uint32_t)x - 1];
+		const cust *c = cs(a, (uint32_t)x - 1);
 		uint64_t i = rtn_hash64(c->klen <= KEY_INLINE ? c->key.in : c->key.p, c->klen) & nm;
 		while (ns[i])
 			i = (i + 1) & nm;
@@ -799,23 +801,20 @@ static int key_eq(const cust *c, const char *s, uint32_t len)
 
 #define SLOT_TAG(h) ((h) >> 32)
 
-/* Records start on a cache line, so that one is one line: the array is
- * allocated 64 bytes larger and used from the first aligned byte. realloc
- * may return another alignment (its large blocks are remapped, not copied),
- * so the records are moved into line after it when needed. */
+/* The records lie in segments of CUST_SEG (one huge page each), so that
+ * they never move: growing a single array by realloc copied it, into fresh
+ * pages, each time it doubled. */
 static void cust_grow_records(cohort_acc *a)
 {
-	size_t cap = a->capcust ? (size_t)a->capcust * 2 : 1024;
-	if (cap > UINT32_MAX - 1)
-		cap = UINT32_MAX - 1;
-	size_t old_off = a->capcust ? (size_t)((char *)a->cs - (char *)a->cs_raw) : 0;
-	a->cs_raw = xrealloc(a->cs_raw, cap * sizeof *a->cs + 64);
-	size_t off = (64 - (uintptr_t)a->cs_raw % 64) % 64;
-	if (a->capcust && off != old_off)
-		memmove((char *)a->cs_raw + off, (char *)a->cs_raw + old_off, a->ncust * sizeof *a->cs);
-	a->cs = (cust *)(void *)((char *)a->cs_raw + off);
-	a->capcust = (uint32_t)cap;
-	rtn_huge_pages(a->cs_raw, cap * sizeof *a->cs + 64);
+	if (a->nseg == a->capseg) {
+		a->capseg = a->capseg ? a->capseg * 2 : 16;
+		a->seg = xrealloc(a->seg, a->capseg * sizeof *a->seg);
+	}
+	if (a->capcust > UINT32_MAX - 1 - CUST_SEG)
+		rtn_die(RTN_EXIT_SYSTEM, "more than %u customers", UINT32_MAX - 1 - CUST_SEG);
+	size_t bytes = (size_t)CUST_SEG * sizeof(cust);
+	a->seg[a->nseg++] = rtn_huge_alloc(bytes, 0);
+	a->capcust += CUST_SEG;
 }
 
 /* The customer of an event: p->cand, found while the event waited in the
@@ -823,18 +822,18 @@ static void cust_grow_records(cohort_acc *a)
 static cust *cust_find(cohort_acc *a, const pend *p)
 {
 	uint64_t h = p->hash;
-	if (p->cand && key_eq(&a->cs[p->cand - 1], p->key, p->clen))
-		return &a->cs[p->cand - 1];
+	if (p->cand && key_eq(cs(a, p->cand - 1), p->key, p->clen))
+		return cs(a, p->cand - 1);
 	/* input sorted by customer (dedupe) repeats the last customer */
-	if (a->last && key_eq(&a->cs[a->last - 1], p->key, p->clen))
-		return &a->cs[a->last - 1];
+	if (a->last && key_eq(cs(a, a->last - 1), p->key, p->clen))
+		return cs(a, a->last - 1);
 	uint64_t i = h & a->mask, x;
 	for (;; i = (i + 1) & a->mask) {
 		if (!(x = a->slot[i]))
 			break;
-		if (x >> 32 == SLOT_TAG(h) && key_eq(&a->cs[(uint32_t)x - 1], p->key, p->clen)) {
+		if (x >> 32 == SLOT_TAG(h) && key_eq(cs(a, (uint32_t)x - 1), p->key, p->clen)) {
 			a->last = (uint32_t)x;
-			return &a->cs[(uint32_t)x - 1];
+			return cs(a, (uint32_t)x - 1);
 		}
 	}
 	if (a->ncust >= UINT32_MAX - 1)
@@ -847,7 +846,7 @@ static cust *cust_find(cohort_acc *a, const pend *p)
 			;
 	}
 	uint32_t ci = (uint32_t)a->ncust++;
-	cust *c = &a->cs[ci];
+	cust *c = cs(a, ci);
 	memset(c, 0, sizeof *c);
 	c->klen = p->clen;
 	if (p->clen <= KEY_INLINE)
@@ -1009,7 +1008,7 @@ static void prefetch_customer(const cohort_acc *a, pend *p)
 			return;
 		if (x >> 32 == SLOT_TAG(p->hash)) {
 			p->cand = (uint32_t)x;
-			__builtin_prefetch(&a->cs[p->cand - 1], 1);
+			__builtin_prefetch(cs(a, p->cand - 1), 1);
 			return;
 		}
 	}
@@ -1021,7 +1020,7 @@ static void prefetch_entries(const cohort_acc *a, const pend *p)
 {
 	if (!p->cand)
 		return;
-	const cust *c = &a->cs[p->cand - 1];
+	const cust *c = cs(a, p->cand - 1);
 	if (c->h)
 		__builtin_prefetch(c->h + c->hlen, 1);
 }
@@ -1282,10 +1281,10 @@ cohort_table *cohort_acc_finish(cohort_acc *a, cohort_stats *st)
 	for (size_t i = 0; i < MEMO_SIZE; i++)
 		pm->day[i] = INT64_MIN;   /* no day maps to slot i with this value */
 	for (uint64_t k = 0; k < a->ncust; k++) {
-		cust *c = &a->cs[k];
+		cust *c = cs(a, k);
 		uint32_t nce = cust_days(c, &ce, &ents_cap);
-		if (k + 8 < a->ncust && a->cs[k + 8].h)
-			__builtin_prefetch(a->cs[k + 8].h);   /* day lists lie anywhere in the pool */
+		if (k + 8 < a->ncust && cs(a, k + 8)->h)
+			__builtin_prefetch(cs(a, k + 8)->h);   /* day lists lie anywhere in the pool */
 		a->st.customers++;
 		for (uint32_t i = 0; i < nce; i++)
 			if (!ent_is_split(&ce[i]) && ent_day(&ce[i]) > s->asof_day)
@@ -1352,7 +1351,9 @@ void cohort_acc_free(cohort_acc *a)
 	pthread_mutex_destroy(&a->mu);
 	pthread_cond_destroy(&a->cv);
 	pool_destroy(&a->pool);
-	free(a->cs_raw);
+	for (size_t i = 0; i < a->nseg; i++)
+		free(a->seg[i]);
+	free(a->seg);
 	free(a->slot);
 	for (int i = 0; i < NBATCH; i++) {
 		free(a->batch[i].ev);

@@ -199,6 +199,23 @@ void rtn_huge_pages(void *p, size_t n)
 #endif
 }
 
+void *rtn_huge_alloc(size_t n, int zero)
+{
+	const size_t huge = (size_t)2 << 20;
+	if (n < huge)
+		return zero ? xcalloc(1, n) : xmalloc(n);
+	if (n > SIZE_MAX - huge)
+		oom(n);
+	size_t m = (n + huge - 1) & ~(huge - 1);
+	void *p = rtn_fault("alloc") ? NULL : aligned_alloc(huge, m);
+	if (!p)
+		oom(n);
+	rtn_huge_pages(p, m);
+	if (zero)
+		memset(p, 0, n);
+	return p;
+}
+
 void rtn_pipe_grow(int fd)
 {
 #ifdef __linux__
