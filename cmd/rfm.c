@@ -255,7 +255,6 @@ int main(int argc, char **argv)
 	}
 	if (a.stats)
 		rfm_stats(stderr, &res);
-	rfm_result_free(&res);
 	ca_free(agg);
 	seg_rules_free(a.rules);
 	stage_rules_free((stage_rules *)a.rfm.stages);

@@ -497,7 +497,7 @@ static unsigned char *pool_alloc(epool *p, int cls)
 	if (p->left < size) {
 		size_t n = size > POOL_CHUNK ? size : POOL_CHUNK;
 		p->chunks = xrealloc(p->chunks, (p->nchunks + 1) * sizeof *p->chunks);
-		p->cur = p->chunks[p->nchunks++] = rtn_huge_alloc(n, 0);
+		p->cur = p->chunks[p->nchunks++] = xmalloc(n);
 		p->left = n;
 	}
 	unsigned char *r = (unsigned char *)p->cur;
@@ -772,7 +772,7 @@ static const char *arena_copy(cohort_acc *a, const char *s, uint32_t n)
 static void cust_grow_table(cohort_acc *a)
 {
 	uint64_t nm = a->mask * 2 + 1;
-	uint64_t *ns = rtn_huge_alloc((nm + 1) * sizeof *ns, 1);
+	uint64_t *ns = xcalloc(1, (nm + 1) * sizeof *ns);
 	for (uint64_t k = 0; k <= a->mask; k++) {
 		uint64_t x = a->slot[k];
 		if (!x)
@@ -813,7 +813,7 @@ static void cust_grow_records(cohort_acc *a)
 	if (a->capcust > UINT32_MAX - 1 - CUST_SEG)
 		rtn_die(RTN_EXIT_SYSTEM, "more than %u customers", UINT32_MAX - 1 - CUST_SEG);
 	size_t bytes = (size_t)CUST_SEG * sizeof(cust);
-	a->seg[a->nseg++] = rtn_huge_alloc(bytes, 0);
+	a->seg[a->nseg++] = xmalloc(bytes);
 	a->capcust += CUST_SEG;
 }
 

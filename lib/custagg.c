@@ -108,7 +108,6 @@ static uint64_t *pool_get(custagg *a, uint32_t cap)
 		while (size < POOL_BLOCK && size <= p->nblocks * ((size_t)1 << 20))
 			size *= 2;
 		p->cur = p->blocks[p->nblocks++] = xcalloc(1, size);
-		rtn_huge_pages(p->cur, size);
 		p->left = size;
 	}
 	r = (uint64_t *)(void *)p->cur;
@@ -208,10 +207,10 @@ void ca_free(custagg *a)
 	if (!a)
 		return;
 	pool_free(a);
-	free(a->cust);
-	free(a->carry);
-	free(a->types);
-	free(a->strings);
+	rtn_big_free(a->cust, a->cust_bytes);
+	rtn_big_free(a->carry, a->carry_bytes);
+	rtn_big_free(a->types, a->types_bytes);
+	rtn_big_free(a->strings, a->capstrings);
 	free(a->table);
 	free(a->order);
 	free(a->last_order);
@@ -260,11 +259,7 @@ int64_t ca_day(const custagg *a, int64_t t)
 
 static uint64_t str_store(custagg *a, const char *p, uint32_t n)
 {
-	if (a->nstrings + n + 1 > a->capstrings) {
-		size_t cap = a->capstrings;
-		xgrow((void **)&a->strings, &cap, a->nstrings + n + 1, 1);
-		a->capstrings = cap;
-	}
+	rtn_big_grow((void **)&a->strings, &a->capstrings, a->nstrings + n + 1);
 	uint64_t off = a->nstrings;
 	memcpy(a->strings + off, p, n);
 	a->strings[off + n] = 0;
@@ -277,16 +272,15 @@ static uint32_t cust_new(custagg *a, const char *p, uint32_t n, uint64_t h)
 	if (a->ncust == UINT32_MAX - 1)
 		rtn_die(RTN_EXIT_SYSTEM, "more than %u customers", UINT32_MAX - 1);
 	if (a->ncust == a->capcust) {
-		uint32_t cap = a->capcust ? a->capcust * 2 : 1024;
-		if (cap < a->capcust)
+		rtn_big_grow((void **)&a->cust, &a->cust_bytes, ((size_t)a->ncust + 1) * sizeof *a->cust);
+		size_t cap = a->cust_bytes / sizeof *a->cust;
+		if (cap > UINT32_MAX - 1)
 			cap = UINT32_MAX - 1;
-		a->cust = xrealloc(a->cust, (size_t)cap * sizeof *a->cust);
-		rtn_huge_pages(a->cust, (size_t)cap * sizeof *a->cust);
 		if (a->o.ncarry)
-			a->carry = xrealloc(a->carry, (size_t)cap * a->o.ncarry * sizeof *a->carry);
+			rtn_big_grow((void **)&a->carry, &a->carry_bytes, cap * a->o.ncarry * sizeof *a->carry);
 		if (a->o.nevents)
-			a->types = xrealloc(a->types, (size_t)cap * a->o.nevents * sizeof *a->types);
-		a->capcust = cap;
+			rtn_big_grow((void **)&a->types, &a->types_bytes, cap * a->o.nevents * sizeof *a->types);
+		a->capcust = (uint32_t)cap;
 	}
 	uint32_t i = a->ncust++;
 	ca_cust *c = &a->cust[i];
@@ -312,8 +306,7 @@ static uint32_t cust_new(custagg *a, const char *p, uint32_t n, uint64_t h)
 static void table_grow(custagg *a)
 {
 	uint64_t cap = a->tcap * 2, m = cap - 1;
-	uint64_t *t = xcalloc(cap, sizeof *t);
-	rtn_huge_pages(t, cap * sizeof *t);
+	uint64_t *t = xcalloc(1, cap * sizeof *t);
 	for (uint32_t i = 0; i < a->ncust; i++) {
 		uint64_t s = a->cust[i].hash & m;
 		while (t[s])

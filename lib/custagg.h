@@ -91,8 +91,10 @@ struct custagg {
 	uint32_t ncust, capcust;
 	ca_carry *carry;             /* ncust * ncarry */
 	ca_typecount *types;         /* ncust * nevents */
+	size_t cust_bytes, carry_bytes, types_bytes; /* rtn_big_grow capacities */
 	char *strings;
-	uint64_t nstrings, capstrings;
+	uint64_t nstrings;
+	size_t capstrings;
 	uint64_t *table;             /* unsorted: hash tag << 32 | index + 1 */
 	uint64_t tcap;
 	uint32_t *order;             /* after ca_finish: customers in byte order */

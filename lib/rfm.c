@@ -193,6 +193,47 @@ static const stage_params *stage_params_for(const custagg *a, const rfm_opts *o,
 	return stage_rules_for(o->stages, a->strings + cc->off, cc->len);
 }
 
+/* Row i (in a->order order) from its customer's totals, the breaks and
+ * the means: computed when written, so that millions of rows are never
+ * held at once. */
+void rfm_row_get(const rfm_result *res, uint32_t i, rfm_row *r)
+{
+	const custagg *a = res->a;
+	const rfm_opts *o = res->o;
+	int64_t asof_day = res->asof_day;
+	uint32_t ci = a->order[i];
+	const ca_cust *c = &a->cust[ci];
+	r->recency = asof_day - c->last_day;
+	r->tenure = asof_day - c->first_day;
+	r->F = c->win_orders;
+	r->refunds = c->win_refunds;
+	r->revenue = r->M = c->win_amount - c->win_refunds;
+	r->aov = r->F ? mdiv(r->revenue, r->F) : RTN_NULL;
+	r->mean_gap = c->ndays >= 2 ? (double)(c->last_day - c->first_day) / (double)(c->ndays - 1)
+	                            : NAN;
+	r->prior_rate = NAN;
+	int64_t recent_start_day = asof_day + 1 - res->recent_days;
+	if (res->recent_days && c->first_day < recent_start_day)
+		r->prior_rate = (double)c->prior_orders / (double)(recent_start_day - c->first_day) *
+		                (double)res->recent_days;
+	r->x = c->ndays - 1;
+	r->t_x = (double)(c->last_day - c->first_day) / o->unit_days;
+	r->T = (double)(asof_day - c->first_day) / o->unit_days;
+	r->mean_spend = r->x ? mdiv(c->purchase_amount - c->first_day_amount, r->x) : 0;
+	r->stage = stage_of(stage_params_for(a, o, ci), c->ndays, c->first_day, c->prev_day,
+	                    c->last_day, asof_day);
+	r->r = rfm_score(r->recency, 0, o->bins, res->breaks[0]);
+	r->f = rfm_score(r->F, 1, o->bins, res->breaks[1]);
+	r->m = rfm_score(r->M, 2, o->bins, res->breaks[2]);
+	if (o->seg_mode == SEG_CLASSIC8)
+		r->segment = seg_classic8_name(
+			seg_classic8_index((double)r->recency < res->mean[0], (double)r->F > res->mean[1],
+			                   (double)r->M / MONEY_SCALE > res->mean[2] / MONEY_SCALE),
+			o->zh);
+	else
+		r->segment = seg_match(o->rules, r->r, r->f, r->m);
+}
+
 void rfm_compute(rfm_result *res, const custagg *a, const rfm_opts *o, int64_t asof_day,
                  int64_t recent_start_day)
 {
@@ -202,36 +243,16 @@ void rfm_compute(rfm_result *res, const custagg *a, const rfm_opts *o, int64_t a
 	res->asof_day = asof_day;
 	res->recent_days = recent_start_day == INT64_MIN ? 0 : asof_day + 1 - recent_start_day;
 	uint32_t n = res->n = a->ncust_out;
-	res->row = xcalloc(n ? n : 1, sizeof *res->row);
+	/* R, F and M of every customer: the means, and the breaks by quantile */
 	int64_t *vals[3];
 	for (int d = 0; d < 3; d++)
 		vals[d] = xmalloc((n ? n : 1) * sizeof(int64_t));
 	double sum[3] = {0, 0, 0};
 	for (uint32_t i = 0; i < n; i++) {
-		uint32_t ci = a->order[i];
-		const ca_cust *c = &a->cust[ci];
-		rfm_row *r = &res->row[i];
-		r->recency = asof_day - c->last_day;
-		r->tenure = asof_day - c->first_day;
-		r->F = c->win_orders;
-		r->refunds = c->win_refunds;
-		r->revenue = r->M = c->win_amount - c->win_refunds;
-		r->aov = r->F ? mdiv(r->revenue, r->F) : RTN_NULL;
-		r->mean_gap = c->ndays >= 2 ? (double)(c->last_day - c->first_day) / (double)(c->ndays - 1)
-		                            : NAN;
-		r->prior_rate = NAN;
-		if (res->recent_days && c->first_day < recent_start_day)
-			r->prior_rate = (double)c->prior_orders / (double)(recent_start_day - c->first_day) *
-			                (double)res->recent_days;
-		r->x = c->ndays - 1;
-		r->t_x = (double)(c->last_day - c->first_day) / o->unit_days;
-		r->T = (double)(asof_day - c->first_day) / o->unit_days;
-		r->mean_spend = r->x ? mdiv(c->purchase_amount - c->first_day_amount, r->x) : 0;
-		r->stage = stage_of(stage_params_for(a, o, ci), c->ndays, c->first_day, c->prev_day,
-		                    c->last_day, asof_day);
-		vals[0][i] = r->recency;
-		vals[1][i] = r->F;
-		vals[2][i] = r->M;
+		const ca_cust *c = &a->cust[a->order[i]];
+		vals[0][i] = asof_day - c->last_day;
+		vals[1][i] = c->win_orders;
+		vals[2][i] = c->win_amount - c->win_refunds;
 		for (int d = 0; d < 3; d++)
 			sum[d] += (double)vals[d][i];
 	}
@@ -241,28 +262,8 @@ void rfm_compute(rfm_result *res, const custagg *a, const rfm_opts *o, int64_t a
 			memcpy(res->breaks[d], o->breaks[d], sizeof res->breaks[d]);
 		else
 			rfm_breaks_from_values(vals[d], n, d, o->bins, res->breaks[d]);
-	}
-	for (uint32_t i = 0; i < n; i++) {
-		rfm_row *r = &res->row[i];
-		r->r = rfm_score(r->recency, 0, o->bins, res->breaks[0]);
-		r->f = rfm_score(r->F, 1, o->bins, res->breaks[1]);
-		r->m = rfm_score(r->M, 2, o->bins, res->breaks[2]);
-		if (o->seg_mode == SEG_CLASSIC8)
-			r->segment = seg_classic8_name(
-				seg_classic8_index((double)r->recency < res->mean[0], (double)r->F > res->mean[1],
-				                   (double)r->M / MONEY_SCALE > res->mean[2] / MONEY_SCALE),
-				o->zh);
-		else
-			r->segment = seg_match(o->rules, r->r, r->f, r->m);
-	}
-	for (int d = 0; d < 3; d++)
 		free(vals[d]);
-}
-
-void rfm_result_free(rfm_result *res)
-{
-	free(res->row);
-	res->row = NULL;
+	}
 }
 
 /* ---- the customers record ---- */
@@ -326,10 +327,11 @@ void rfm_write(rtn_writer *w, const rfm_result *res)
 	int ncol = 11 + a->o.ncarry + 3 + 2 * a->o.nevents + 11;
 	rtn_value *v = xcalloc((size_t)ncol, sizeof *v);
 	char cell[4] = {0};
+	rfm_row row, *r = &row;
 	for (uint32_t i = 0; i < res->n; i++) {
 		uint32_t ci = a->order[i];
 		const ca_cust *c = &a->cust[ci];
-		const rfm_row *r = &res->row[i];
+		rfm_row_get(res, i, r);
 		int k = 0;
 		v[k].s = a->strings + c->name_off;
 		v[k++].len = c->name_len;
@@ -487,24 +489,26 @@ void rfm_summary(FILE *f, const rfm_result *res)
 			g[ng++].label = o->rules->rule[i].name;
 		g[ng++].label = o->rules->other;
 	}
-	for (uint32_t i = 0; i < res->n; i++)
+	sum_group st[STAGE_N];
+	memset(st, 0, sizeof st);
+	for (int i = 0; i < STAGE_N; i++)
+		st[i].label = stage_name(i);
+	rfm_row row;
+	for (uint32_t i = 0; i < res->n; i++) {
+		rfm_row_get(res, i, &row);
 		for (int k = 0; k < ng; k++)
-			if (g[k].label == res->row[i].segment || strcmp(g[k].label, res->row[i].segment) == 0) {
-				group_add(&g[k], &res->row[i]);
+			if (g[k].label == row.segment || strcmp(g[k].label, row.segment) == 0) {
+				group_add(&g[k], &row);
 				break;
 			}
+		group_add(&st[row.stage], &row);
+	}
 	char day[32] = "-";
 	if (!res->no_asof)
 		time_format_day(res->asof_day, day);
 	fprintf(f, "customer health as of %s: %u customers\n\n", day, res->n);
 	summary_table(f, "segment", g, ng, res);
 	free(g);
-	sum_group st[STAGE_N];
-	memset(st, 0, sizeof st);
-	for (int i = 0; i < STAGE_N; i++)
-		st[i].label = stage_name(i);
-	for (uint32_t i = 0; i < res->n; i++)
-		group_add(&st[res->row[i].stage], &res->row[i]);
 	fputc('\n', f);
 	summary_table(f, "stage", st, STAGE_N, res);
 }

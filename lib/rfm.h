@@ -51,7 +51,6 @@ typedef struct rfm_result {
 	int no_asof;               /* no --asof and no event: asof unknown ("-") */
 	int64_t recent_days;       /* length of --recent in days, 0 when none */
 	uint32_t n;
-	rfm_row *row;              /* in a->order order */
 	int64_t breaks[3][RFM_BINS_MAX];
 	double mean[3];            /* mean recency, F, M (classic8) */
 } rfm_result;
@@ -59,7 +58,8 @@ typedef struct rfm_result {
 /* Derives every column, the breaks, scores, segments and stages. */
 void rfm_compute(rfm_result *res, const custagg *a, const rfm_opts *o, int64_t asof_day,
                  int64_t recent_start_day);
-void rfm_result_free(rfm_result *res);
+/* Row i, in a->order order (by customer id). */
+void rfm_row_get(const rfm_result *res, uint32_t i, rfm_row *r);
 
 /* Breaks from data for one dimension (0 r, 1 f, 2 m) of n values. */
 void rfm_breaks_from_values(const int64_t *v, uint32_t n, int dim, int bins, int64_t *out);

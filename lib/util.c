@@ -1,5 +1,9 @@
 /* Shared plumbing: messages, checked allocation, fault injection, atomic
  * output files, signal cleanup, number parsing, hashing, progress. */
+/* mremap */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include "util.h"
 
 #include <errno.h>
@@ -162,9 +166,32 @@ static _Noreturn void oom(size_t n)
 	rtn_die(RTN_EXIT_SYSTEM, "out of memory (allocating %zu bytes)", n);
 }
 
+/* From 2 MiB up: aligned to 2 MiB, with huge pages asked for before the
+ * first touch. Big blocks are tables and arrays of millions of customers,
+ * read at random; fresh 4 KiB pages are a fault each, and calloc or realloc
+ * may touch or copy them before a later rtn_huge_pages could act. */
+#define BIG_MIN ((size_t)2 << 20)
+static void *big_alloc(size_t n, int zero)
+{
+	size_t m = (n + BIG_MIN - 1) & ~(BIG_MIN - 1);
+	void *p = aligned_alloc(BIG_MIN, m);
+	if (p) {
+		rtn_huge_pages(p, m);
+		if (zero)
+			memset(p, 0, n);
+	}
+	return p;
+}
+
 void *xmalloc(size_t n)
 {
-	void *p = rtn_fault("alloc") ? NULL : malloc(n ? n : 1);
+	void *p;
+	if (rtn_fault("alloc"))
+		p = NULL;
+	else if (n >= BIG_MIN && n <= SIZE_MAX - BIG_MIN)
+		p = big_alloc(n, 0);
+	else
+		p = malloc(n ? n : 1);
 	if (!p)
 		oom(n);
 	return p;
@@ -172,7 +199,13 @@ void *xmalloc(size_t n)
 
 void *xcalloc(size_t n, size_t size)
 {
-	void *p = rtn_fault("alloc") ? NULL : calloc(n ? n : 1, size ? size : 1);
+	void *p;
+	if ((size && n > SIZE_MAX / size) || rtn_fault("alloc"))
+		p = NULL;
+	else if (n * size >= BIG_MIN && n * size <= SIZE_MAX - BIG_MIN)
+		p = big_alloc(n * size, 1);
+	else
+		p = calloc(n ? n : 1, size ? size : 1);
 	if (!p)
 		oom(n * size);
 	return p;
@@ -199,21 +232,70 @@ void rtn_huge_pages(void *p, size_t n)
 #endif
 }
 
-void *rtn_huge_alloc(size_t n, int zero)
+static void *big_map(size_t n)
 {
-	const size_t huge = (size_t)2 << 20;
-	if (n < huge)
-		return zero ? xcalloc(1, n) : xmalloc(n);
-	if (n > SIZE_MAX - huge)
+#ifdef MAP_ANONYMOUS
+	void *p = rtn_fault("alloc") ? MAP_FAILED
+				      : mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
 		oom(n);
-	size_t m = (n + huge - 1) & ~(huge - 1);
-	void *p = rtn_fault("alloc") ? NULL : aligned_alloc(huge, m);
-	if (!p)
-		oom(n);
-	rtn_huge_pages(p, m);
-	if (zero)
-		memset(p, 0, n);
+	rtn_huge_pages(p, n);
 	return p;
+#else
+	return xcalloc(1, n);
+#endif
+}
+
+void rtn_big_grow(void **p, size_t *cap, size_t need)
+{
+	size_t old = *cap, n = old ? old : 4096;
+	if (need <= old)
+		return;
+	while (n < need) {
+		if (n > SIZE_MAX / 2)
+			oom(need);
+		n *= 2;
+	}
+	if (n < BIG_MIN) {
+		*p = xrealloc(*p, n);
+		memset((char *)*p + old, 0, n - old);
+	} else if (old < BIG_MIN) {
+		n = (n + BIG_MIN - 1) & ~(BIG_MIN - 1);
+		void *q = big_map(n);   /* zero */
+		if (old)
+			memcpy(q, *p, old);
+		free(*p);
+		*p = q;
+	} else {
+		n = (n + BIG_MIN - 1) & ~(BIG_MIN - 1);
+#if defined(__linux__) && defined(MREMAP_MAYMOVE)
+		void *q = rtn_fault("alloc") ? MAP_FAILED : mremap(*p, old, n, MREMAP_MAYMOVE);
+		if (q == MAP_FAILED)
+			oom(n);
+		rtn_huge_pages(q, n);
+		*p = q;
+#else
+		void *q = big_map(n);
+		memcpy(q, *p, old);
+		rtn_big_free(*p, old);
+		*p = q;
+#endif
+	}
+	*cap = n;
+}
+
+void rtn_big_free(void *p, size_t cap)
+{
+	if (!p)
+		return;
+#ifdef MAP_ANONYMOUS
+	if (cap >= BIG_MIN) {
+		munmap(p, cap);
+		return;
+	}
+#endif
+	(void)cap;
+	free(p);
 }
 
 void rtn_pipe_grow(int fd)

@@ -48,10 +48,13 @@ void xgrow(void **buf, size_t *cap, size_t need, size_t elem);
  * failure is harmless). For big arrays read at random: a table of millions
  * of customers misses the TLB on almost every lookup with 4 KiB pages. */
 void rtn_huge_pages(void *p, size_t n);
-/* n bytes for a big table: from 2 MiB up, aligned to 2 MiB with huge pages
- * asked for before any page is touched (realloc and calloc may touch or
- * copy first, each 4 KiB page a fault); zeroed when zero. Free with free(). */
-void *rtn_huge_alloc(size_t n, int zero);
+/* A big array that grows in place: *p holds *cap bytes (NULL, 0 at first);
+ * makes it hold at least need, doubling, new bytes zeroed. From 2 MiB up it
+ * is a private mapping with huge pages asked for, grown by mremap: the pages
+ * move as they are, where realloc would copy them into fresh memory (a page
+ * fault each 4 KiB, then the copy). Free with rtn_big_free(*p, *cap). */
+void rtn_big_grow(void **p, size_t *cap, size_t need);
+void rtn_big_free(void *p, size_t cap);
 /* When fd is a pipe, asks for a 1 MiB pipe buffer (Linux; a hint), so that
  * the programs of a pipeline hand over blocks with fewer context switches. */
 void rtn_pipe_grow(int fd);
