@@ -249,10 +249,10 @@ void cohort_period_label(int period, int week_start, int64_t index, char buf[32]
 		time_format_day(cohort_period_first_day(period, week_start, index), buf);
 		break;
 	case CP_MONTH:
-		snprintf(buf, 32, "%04lld-%02d", (long long)y, (int)(index - y * 12) + 1);
+		snprintf(buf, 32, "%04lld-%02d", (long long)y, (int)((index - y * 12) % 12) + 1);
 		break;
 	default:
-		snprintf(buf, 32, "%04lld-Q%d", (long long)y, (int)(index - y * 4) + 1);
+		snprintf(buf, 32, "%04lld-Q%d", (long long)y, (int)((index - y * 4) % 4) + 1);
 	}
 }
 
@@ -1105,6 +1105,15 @@ static void drain(cohort_acc *a)
 	}
 }
 
+/* Equal bytes, for the few of an event type (a call to memcmp costs more). */
+static inline int short_eq(const char *x, const char *y, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (x[i] != y[i])
+			return 0;
+	return 1;
+}
+
 void cohort_acc_add(cohort_acc *a, const rtn_value *v)
 {
 	const rtn_value *cv = &v[a->c_cust], *tv = &v[a->c_type];
@@ -1122,7 +1131,7 @@ void cohort_acc_add(cohort_acc *a, const rtn_value *v)
 	}
 	/* most events repeat the type of the one before */
 	int flags;
-	if (tv->len == a->type_len && memcmp(tv->s, a->type_last, tv->len) == 0) {
+	if (tv->len == a->type_len && short_eq(tv->s, a->type_last, tv->len)) {
 		flags = a->type_flags;
 	} else {
 		flags = typelist_has(&a->start, tv) * EV_START | typelist_has(&a->ret, tv) * EV_RET;

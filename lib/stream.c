@@ -382,6 +382,8 @@ struct rtn_reader {
 	const unsigned char *rec;   /* the last record returned: rec .. p */
 	uint32_t left;
 	rtn_value *vals;
+	unsigned char *types;  /* column types, for rtn_read */
+	int ncols;
 	z_stream z;
 	int zinit;
 	int ended;
@@ -549,6 +551,17 @@ static int next_file(rtn_reader *r)
 	return RTN_RECORD;
 }
 
+/* The values of a record, and the column types as bytes for rtn_read. */
+static void reader_columns(rtn_reader *r)
+{
+	const rtn_schema *s = &r->hdr->schema;
+	r->vals = xcalloc((size_t)s->n, sizeof *r->vals);
+	r->types = xmalloc((size_t)s->n);
+	for (int c = 0; c < s->n; c++)
+		r->types[c] = (unsigned char)s->cols[c].type;
+	r->ncols = s->n;
+}
+
 rtn_reader *rtn_reader_open(char **paths, int npaths)
 {
 	static char *stdin_path[] = {"-"};
@@ -570,7 +583,7 @@ rtn_reader *rtn_reader_open(char **paths, int npaths)
 	}
 	if (next_file(r) != RTN_RECORD)
 		rtn_die(r->exitcode, "%s", r->err);
-	r->vals = xcalloc((size_t)r->hdr->schema.n, sizeof *r->vals);
+	reader_columns(r);
 	return r;
 }
 
@@ -586,7 +599,7 @@ rtn_reader *rtn_reader_from_file(FILE *f, const char *name)
 		r->ended = -1;
 		return r;
 	}
-	r->vals = xcalloc((size_t)r->hdr->schema.n, sizeof *r->vals);
+	reader_columns(r);
 	return r;
 }
 
@@ -757,30 +770,31 @@ int rtn_read(rtn_reader *r, rtn_value **vals)
 		}
 	}
 	const unsigned char *p = r->p, *end = r->end;
-	const rtn_schema *s = &r->hdr->schema;
 	r->rec = p;
 	rtn_value *v = r->vals;
-	for (int c = 0; c < s->n; c++, v++) {
-		int type = s->cols[c].type;
+	/* locals: stores through v may not change them, so they stay in registers */
+	for (const unsigned char *ty = r->types, *tend = ty + r->ncols; ty < tend; ty++, v++) {
 		uint64_t x;
-		if (type == RTN_FLOAT) {
-			if (end - p < 8)
+		if (*ty == RTN_STRING) {
+			if (p < end && *p < 0x80)
+				x = *p++;
+			else if (!(p = varint_next(p, end, &x)))
 				goto bad;
-			x = get64(p);
-			memcpy(&v->f, &x, 8);
-			p += 8;
-			continue;
-		}
-		if (!(p = varint_next(p, end, &x)))
-			goto bad;
-		if (type == RTN_STRING) {
 			if (x > (uint64_t)(end - p))
 				goto bad;
 			v->s = (const char *)p;
 			v->len = (uint32_t)x;
 			p += x;
-		} else {
+		} else if (*ty != RTN_FLOAT) {
+			if (!(p = varint_next(p, end, &x)))
+				goto bad;
 			v->i = unzigzag(x);
+		} else {
+			if (end - p < 8)
+				goto bad;
+			x = get64(p);
+			memcpy(&v->f, &x, 8);
+			p += 8;
 		}
 	}
 	r->p = p;
@@ -806,6 +820,7 @@ void rtn_reader_close(rtn_reader *r)
 	free(r->cbuf);
 	free(r->ubuf);
 	free(r->vals);
+	free(r->types);
 	free(r);
 }
 

@@ -35,7 +35,13 @@ int64_t time_add_months_days(int64_t days, int64_t months);
 /* ISO-8601 week: week 1 holds the year's first Thursday. */
 void time_iso_week(int64_t days, int *iso_year, int *week);
 /* Floor division helper used by the bucket functions. */
-int64_t time_floor_div(int64_t a, int64_t b);
+static inline int64_t time_floor_div(int64_t a, int64_t b)
+{
+	int64_t q = a / b;
+	if ((a % b != 0) && ((a < 0) != (b < 0)))
+		q--;
+	return q;
+}
 /* Year of a UTC time. */
 int64_t time_year_of(int64_t t);
 /* 1 when t is after the end of year max_year (UTC): ingest may warn about
