@@ -1010,6 +1010,19 @@ static void write_record(rtn_writer *w, const void *raw, size_t nraw, int first,
 				memcpy(&b, src + n - 8, 8);
 				memcpy(p, &a, 8);
 				memcpy(p + n - 8, &b, 8);
+			} else if (n >= 4 && n < 8) {
+				uint32_t a, b;
+				memcpy(&a, src, 4);
+				memcpy(&b, src + n - 4, 4);
+				memcpy(p, &a, 4);
+				memcpy(p + n - 4, &b, 4);
+			} else if (n && n < 4) {
+				/* 0, n / 2 and n - 1 cover 1 to 3 bytes */
+				unsigned char x = (unsigned char)src[0], y = (unsigned char)src[n / 2],
+				              z = (unsigned char)src[n - 1];
+				p[0] = x;
+				p[n / 2] = y;
+				p[n - 1] = z;
 			} else if (n) {
 				memcpy(p, src, n);
 			}
