@@ -577,7 +577,7 @@ CSV
 2023-02,1,0" ]
 }
 
-@test "the aggregation thread gives the same tables as one thread (RETAIN_THREADS=1), from a file and a pipe" {
+@test "the aggregation thread gives the same tables as one thread, from a file and a pipe (RETAIN_THREADS)" {
 	# 300,000 events: several batches of 32,768, customers interleaved in time order
 	synth --customers 100000 --seed 11 --start 2023-01-01 --end 2023-12-31 --order time --format stream -u -o "$T/ev.rtn"
 	run inspect --count "$T/ev.rtn"
@@ -588,10 +588,13 @@ CSV
 		# shellcheck disable=SC2086
 		RETAIN_THREADS=1 cohort $opts --format csv "$T/ev.rtn" >"$T/one.csv"
 		# shellcheck disable=SC2086
-		cohort $opts --format csv <"$T/ev.rtn" >"$T/pipe.csv"
+		cat "$T/ev.rtn" | cohort $opts --format csv >"$T/pipe.csv"
+		# shellcheck disable=SC2086
+		cat "$T/ev.rtn" | RETAIN_THREADS=2 cohort $opts --format csv >"$T/pipe2.csv"
 		[ -s "$T/two.csv" ]
 		cmp "$T/two.csv" "$T/one.csv"
 		cmp "$T/two.csv" "$T/pipe.csv"
+		cmp "$T/two.csv" "$T/pipe2.csv"
 	done
 }
 
