@@ -270,8 +270,12 @@ void rtn_big_grow(void **p, size_t *cap, size_t need)
 		n = (n + BIG_MIN - 1) & ~(BIG_MIN - 1);
 #if defined(__linux__) && defined(MREMAP_MAYMOVE)
 		void *q = rtn_fault("alloc") ? MAP_FAILED : mremap(*p, old, n, MREMAP_MAYMOVE);
-		if (q == MAP_FAILED)
-			oom(n);
+		if (q == MAP_FAILED) {
+			/* (valgrind, for one, cannot always move a mapping) */
+			q = big_map(n);
+			memcpy(q, *p, old);
+			munmap(*p, old);
+		}
 		rtn_huge_pages(q, n);
 		*p = q;
 #else

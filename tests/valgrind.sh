@@ -62,6 +62,11 @@ vg "rfm window, tz, summary" 0 rfm --tz America/New_York --window 52w --asof 202
 vg "cohort" 0 cohort --stats d.rtn -o v.rtn
 vg "cohort html" 0 cohort --format html --by channel d.rtn -o v.html
 vg "cohort life table" 0 cohort --life-table d.rtn -o v.rtn
+# enough customers for the big blocks (2 MiB up: aligned, huge pages) and
+# for rfm's customer array to grow as a mapping (rtn_big_grow)
+synth --customers 30000 --seed 4 --order time --format stream -u -o big.rtn || exit 1
+vg "rfm, 30,000 customers" 0 rfm big.rtn -o v.rtn
+vg "cohort, 30,000 customers, two threads" 0 cohort big.rtn -o v.rtn
 vg "segment-export" 0 segment-export --where "revenue > 10 or recency >= 100" --top 10 --by revenue r.rtn -o v.csv
 vg "segment-export write error" 4 env RETAIN_FAIL=write:1 segment-export r.rtn -o v.csv
 vg "inspect" 0 inspect --header r.rtn
