@@ -15,7 +15,8 @@
 #   done
 #
 # bench_run LABEL ROWS BYTES VS 'COMMAND'
-#     Runs COMMAND (sh -c, standard output to /dev/null) BENCH_RUNS times
+#     Runs COMMAND (sh -c, standard output to /dev/null) BENCH_WARMUP times
+#     untimed, then BENCH_RUNS times
 #     under /usr/bin/time and records the medians of wall time, user+system
 #     time and peak resident memory (of the largest single process of a
 #     pipeline). ROWS and BYTES are the input's size, for rows/s and MB/s.
@@ -36,7 +37,8 @@
 # bench_note TEXT     a line printed under the table (a caveat, a skip).
 #
 # Settings (environment): BENCH_SIZES (default "1m 10m"), BENCH_RUNS
-# (default 5), BENCH_ONLY (run only bench/NAME.sh for these NAMEs).
+# (default 5), BENCH_WARMUP (untimed runs first, default 1: on a virtual
+# machine the first run after other work often pays for fresh memory), BENCH_ONLY (run only bench/NAME.sh for these NAMEs).
 # run.sh also gives each script BENCH_DIR=bench/data (a folder for data a
 # script makes itself), DUCKDB_NODE_DIR=bench and NODE_PATH=bench/node_modules.
 
@@ -46,8 +48,9 @@ BIN=${RETAIN_BIN:-$TOP/bin}
 DATA=${BENCH_DATA:-$BENCH_HOME/data}
 BENCH_SIZES=${BENCH_SIZES:-1m 10m}
 BENCH_RUNS=${BENCH_RUNS:-5}
+BENCH_WARMUP=${BENCH_WARMUP:-1}
 PATH=$BIN:$PATH
-export BENCH_HOME TOP BIN DATA BENCH_SIZES BENCH_RUNS PATH
+export BENCH_HOME TOP BIN DATA BENCH_SIZES BENCH_RUNS BENCH_WARMUP PATH
 mkdir -p "$DATA"
 if [ -z "${BENCH_TMP:-}" ]; then
 	BENCH_TMP=$(mktemp -d "${TMPDIR:-/tmp}/retain-bench.XXXXXX")
@@ -143,6 +146,11 @@ bench_run() {
 	label=$1 rows=$2 bytes=$3 vs=$4 cmd=$5
 	runs=$BENCH_TMP/runs
 	: >"$runs"
+	i=0
+	while [ "$i" -lt "$BENCH_WARMUP" ]; do
+		sh -c "$cmd" >/dev/null 2>&1 || break   # a failure shows in the timed runs
+		i=$((i + 1))
+	done
 	i=0
 	while [ "$i" -lt "$BENCH_RUNS" ]; do
 		if ! /usr/bin/time -f '%e %U %S %M' -o "$BENCH_TMP/time" sh -c "$cmd" >/dev/null 2>"$BENCH_TMP/err"; then
