@@ -215,13 +215,7 @@ static cohort_table *read_events(const args *a, int n, char **paths, rtn_header 
 		rtn_die(RTN_EXIT_USAGE, "input is a %s stream, not events (made by ingest)",
 			rtn_kind_name(h->kind));
 	cohort_acc *acc = cohort_acc_new(&a->spec, load_zone(a->spec.tz_name), &h->schema, "input");
-	/* A second thread aggregates while the first reads, for a file. Piped
-	 * input shares the processors with the program before it, where the
-	 * second thread measured slower (ingest | cohort, 10M events, 20 paired
-	 * runs: median 1.65 s with one thread, 1.94 s with two). */
-	const char *env = getenv("RETAIN_THREADS");
-	if (rtn_reader_size(r) > 0 || (env && atoi(env) >= 2))
-		cohort_acc_threads(acc, 2);   /* RETAIN_THREADS=1: never */
+	cohort_acc_threads(acc, rtn_reader_size(r) == 0);   /* size 0: a pipe */
 	rtn_progress pr;
 	rtn_progress_init(&pr, a->progress, 1, rtn_reader_size(r));
 	rtn_value *v;

@@ -227,38 +227,6 @@ static uint32_t dset_add(dset *d, double v)
 	return (uint32_t)(d->n - 1);
 }
 
-/* LSD radix sort of key[0..n-1] with idx alongside, 16 bits a pass (a
- * pass whose digit is the same for every key is skipped); stable. */
-static void radix_sort(uint64_t *key, uint32_t *idx, size_t n)
-{
-	uint64_t *k2 = xmalloc((n ? n : 1) * sizeof *k2);
-	uint32_t *i2 = xmalloc((n ? n : 1) * sizeof *i2);
-	size_t *cnt = xmalloc(65536 * sizeof *cnt);
-	for (int sh = 0; sh < 64; sh += 16) {
-		memset(cnt, 0, 65536 * sizeof *cnt);
-		for (size_t i = 0; i < n; i++)
-			cnt[(key[i] >> sh) & 0xffff]++;
-		if (n == 0 || cnt[(key[0] >> sh) & 0xffff] == n)
-			continue;
-		size_t sum = 0;
-		for (size_t b = 0; b < 65536; b++) {
-			size_t c = cnt[b];
-			cnt[b] = sum;
-			sum += c;
-		}
-		for (size_t i = 0; i < n; i++) {
-			size_t j = cnt[(key[i] >> sh) & 0xffff]++;
-			k2[j] = key[i];
-			i2[j] = idx[i];
-		}
-		memcpy(key, k2, n * sizeof *key);
-		memcpy(idx, i2, n * sizeof *idx);
-	}
-	free(k2);
-	free(i2);
-	free(cnt);
-}
-
 static int prepare(const double *x, const double *tx, const double *T, const double *w,
 		   size_t n, int group, btyd_data *out, uint32_t *map, size_t *bad)
 {
@@ -324,7 +292,7 @@ static int prepare(const double *x, const double *tx, const double *T, const dou
 				key[i] = (uint64_t)rs[i].x << 42 | (uint64_t)rk[2 * i + 1] << 21 | rk[2 * i];
 				ord[i] = (uint32_t)i;
 			}
-			radix_sort(key, ord, n);
+			rtn_radix_sort_u64(key, ord, n);
 			row *r2 = xmalloc(n * sizeof *r2);
 			for (size_t i = 0; i < n; i++)
 				r2[i] = rs[ord[i]];

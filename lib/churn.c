@@ -761,28 +761,10 @@ static spendrow *spend_sorted(const spendtab *t, size_t *n_out)
 	for (size_t i = 0; fast && i < n; i++)
 		fast = t->x[i] < (1 << 19) && t->m[i] < ((int64_t)1 << 44);
 	if (fast) {
-		uint64_t *key = xmalloc((n ? n : 1) * sizeof *key), *k2 = xmalloc((n ? n : 1) * sizeof *k2);
-		size_t *cnt = xmalloc(65536 * sizeof *cnt);
+		uint64_t *key = xmalloc((n ? n : 1) * sizeof *key);
 		for (size_t i = 0; i < n; i++)
 			key[i] = (uint64_t)t->x[i] << 44 | (uint64_t)t->m[i];
-		for (int sh = 0; sh < 64; sh += 16) {
-			memset(cnt, 0, 65536 * sizeof *cnt);
-			for (size_t i = 0; i < n; i++)
-				cnt[(key[i] >> sh) & 0xffff]++;
-			if (n == 0 || cnt[(key[0] >> sh) & 0xffff] == n)
-				continue;
-			size_t sum = 0;
-			for (size_t b = 0; b < 65536; b++) {
-				size_t k = cnt[b];
-				cnt[b] = sum;
-				sum += k;
-			}
-			for (size_t i = 0; i < n; i++)
-				k2[cnt[(key[i] >> sh) & 0xffff]++] = key[i];
-			uint64_t *tmp = key;
-			key = k2;
-			k2 = tmp;
-		}
+		rtn_radix_sort_u64(key, NULL, n);
 		for (size_t i = 0; i < n; i++) {
 			if (m > 0 && key[i] == key[i - 1])
 				sr[m - 1].w += 1;
@@ -791,8 +773,6 @@ static spendrow *spend_sorted(const spendtab *t, size_t *n_out)
 						     (int64_t)(key[i] & (((uint64_t)1 << 44) - 1)), 1};
 		}
 		free(key);
-		free(k2);
-		free(cnt);
 	} else {
 		for (size_t i = 0; i < n; i++)
 			sr[i] = (spendrow){t->x[i], t->m[i], 1};

@@ -122,12 +122,14 @@ typedef struct cohort_acc cohort_acc;
 /* Finds the columns (dies naming the missing one); tz may be NULL (UTC). */
 cohort_acc *cohort_acc_new(const cohort_spec *spec, tz_zone *tz, const rtn_schema *events,
 			   const char *input_name);
-/* n = 2: aggregate in a second thread while the caller reads (before the
- * first event; only with two or more processors, and not when the
- * environment has RETAIN_THREADS=1). The results are the same. Measured on
- * 10 million events: from a file 1.45 -> 1.05 s; after ingest in a pipe
- * about 2.1 -> 2.0 s (the processors are shared with ingest there). */
-void cohort_acc_threads(cohort_acc *a, int n);
+/* Aggregates in a second thread while the caller reads (call before the
+ * first event), where that pays: two or more processors and input from a
+ * file. Piped input shares the processors with the program before it, and
+ * there the second thread measured slower (ingest | cohort, 10M events, 20
+ * paired runs: median 1.65 s with one thread, 1.94 s with two); from a file
+ * it is 1.45 -> 1.05 s. RETAIN_THREADS=1: never; 2 or more: for pipes too.
+ * The results are the same. */
+void cohort_acc_threads(cohort_acc *a, int piped);
 void cohort_acc_add(cohort_acc *a, const rtn_value *v);
 /* Builds the table (fills spec.asof_day from the data when not given) and
  * frees the per-customer state. */

@@ -410,6 +410,19 @@ static void csv_build(csv_reader *r, const unsigned char *p, size_t ke, size_t n
 	}
 }
 
+/* Field nf of the simple splitter: bytes s..e of the line, unescaped. */
+static inline void span_push(csv_reader *r, size_t nf, size_t s, size_t e)
+{
+	if (nf == r->spancap) {
+		void *t = r->span;
+		xgrow(&t, &r->spancap, nf + 1, sizeof *r->span);
+		r->span = t;
+	}
+	r->span[nf].s = s;
+	r->span[nf].e = e;
+	r->span[nf].esc = 0;
+}
+
 /* The common record, split without the state machine: one line, wholly in
  * the buffer, with no quote, CR or NUL byte, fields within the limits and
  * valid UTF-8. Returns 1 with the row filled exactly as csv_record would, or
@@ -439,15 +452,7 @@ static int csv_simple(csv_reader *r, csv_row *row, const unsigned char *p, size_
 			size_t e = k + (size_t)__builtin_ctz(md);
 			if (e - fs > max_field || nf + 1 >= max_fields)
 				return 0;
-			if (nf == r->spancap) {
-				void *t = r->span;
-				xgrow(&t, &r->spancap, nf + 1, sizeof *r->span);
-				r->span = t;
-			}
-			r->span[nf].s = fs;
-			r->span[nf].e = e;
-			r->span[nf].esc = 0;
-			nf++;
+			span_push(r, nf++, fs, e);
 			fs = e + 1;
 		}
 		if (ml) {
@@ -458,15 +463,7 @@ static int csv_simple(csv_reader *r, csv_row *row, const unsigned char *p, size_
 	}
 	if (end - fs > max_field || csv_utf8_check(p, end) < end)
 		return 0;
-	if (nf == r->spancap) {
-		void *t = r->span;
-		xgrow(&t, &r->spancap, nf + 1, sizeof *r->span);
-		r->span = t;
-	}
-	r->span[nf].s = fs;
-	r->span[nf].e = end;
-	r->span[nf].esc = 0;
-	nf++;
+	span_push(r, nf++, fs, end);
 	row->raw = (const char *)p;
 	row->rawlen = end;
 	row->recno = ++r->recno;

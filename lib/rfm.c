@@ -9,37 +9,15 @@
 #include "timeparse.h"
 #include "util.h"
 
-/* LSD radix sort of int64 values (sign bit flipped), skipping the byte
- * positions where all values agree: R and F sort in one or two passes. */
+/* int64 values in order: the unsigned sort with the sign bit flipped. */
 static void sort_i64(int64_t *v, uint32_t n)
 {
-	uint64_t *a = (uint64_t *)v, *b = xmalloc((size_t)(n ? n : 1) * sizeof *b);
-	uint64_t or_all = 0, and_all = ~0ULL;
-	for (uint32_t i = 0; i < n; i++) {
-		a[i] ^= 1ULL << 63;
-		or_all |= a[i];
-		and_all &= a[i];
-	}
-	uint64_t *src = a, *dst = b;
-	for (int shift = 0; shift < 64; shift += 8) {
-		if (!(((or_all ^ and_all) >> shift) & 0xff))
-			continue;
-		size_t count[257] = {0};
-		for (uint32_t i = 0; i < n; i++)
-			count[((src[i] >> shift) & 0xff) + 1]++;
-		for (int d = 0; d < 256; d++)
-			count[d + 1] += count[d];
-		for (uint32_t i = 0; i < n; i++)
-			dst[count[(src[i] >> shift) & 0xff]++] = src[i];
-		uint64_t *t = src;
-		src = dst;
-		dst = t;
-	}
-	if (src != a)
-		memcpy(a, src, (size_t)n * sizeof *a);
+	uint64_t *a = (uint64_t *)v;
 	for (uint32_t i = 0; i < n; i++)
 		a[i] ^= 1ULL << 63;
-	free(b);
+	rtn_radix_sort_u64(a, NULL, n);
+	for (uint32_t i = 0; i < n; i++)
+		a[i] ^= 1ULL << 63;
 }
 
 /* See the tie rule in rfm.h. dim 0 (recency) is better when lower. */

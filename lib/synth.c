@@ -674,9 +674,8 @@ static int trow_cmp(const void *pa, const void *pb)
 }
 
 /* Orders rows by (time, seq). Usually returns the keys
- * ((time - min) << 32 | seq) sorted by an LSD radix sort, 8 bits a pass,
- * skipping passes where every key has the same byte: the low 32 bits give
- * the row. When the times span 2^32 seconds or more, sorts the rows
+ * ((time - min) << 32 | seq) sorted (rtn_radix_sort_u64): the low 32 bits
+ * give the row. When the times span 2^32 seconds or more, sorts the rows
  * themselves with qsort and returns NULL. Both give the same order, as the
  * keys are unique. */
 static uint64_t *sort_rows(trow *rows, size_t n)
@@ -694,28 +693,10 @@ static uint64_t *sort_rows(trow *rows, size_t n)
 		qsort(rows, n, sizeof *rows, trow_cmp);
 		return NULL;
 	}
-	uint64_t *a = xmalloc(n * sizeof *a), *b = xmalloc(n * sizeof *b);
+	uint64_t *a = xmalloc((n ? n : 1) * sizeof *a);
 	for (size_t i = 0; i < n; i++)
 		a[i] = (uint64_t)(rows[i].time - lo) << 32 | rows[i].seq;
-	for (int shift = 0; shift < 64; shift += 8) {
-		size_t count[256] = {0};
-		for (size_t i = 0; i < n; i++)
-			count[a[i] >> shift & 255]++;
-		if (count[a[0] >> shift & 255] == n)
-			continue;
-		size_t pos = 0;
-		for (int d = 0; d < 256; d++) {
-			size_t c = count[d];
-			count[d] = pos;
-			pos += c;
-		}
-		for (size_t i = 0; i < n; i++)
-			b[count[a[i] >> shift & 255]++] = a[i];
-		uint64_t *t = a;
-		a = b;
-		b = t;
-	}
-	free(b);
+	rtn_radix_sort_u64(a, NULL, n);
 	return a;
 }
 

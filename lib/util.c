@@ -166,17 +166,32 @@ static _Noreturn void oom(size_t n)
 	rtn_die(RTN_EXIT_SYSTEM, "out of memory (allocating %zu bytes)", n);
 }
 
+/* Asks for huge pages on the 2 MiB-aligned part of [p, p + n) (a hint;
+ * failure is harmless). */
+static void huge_pages(void *p, size_t n)
+{
+#ifdef MADV_HUGEPAGE
+	const uintptr_t huge = (uintptr_t)2 << 20;
+	uintptr_t a = ((uintptr_t)p + huge - 1) & ~(huge - 1), e = ((uintptr_t)p + n) & ~(huge - 1);
+	if (e > a)
+		madvise((void *)a, e - a, MADV_HUGEPAGE);
+#else
+	(void)p;
+	(void)n;
+#endif
+}
+
 /* From 2 MiB up: aligned to 2 MiB, with huge pages asked for before the
  * first touch. Big blocks are tables and arrays of millions of customers,
  * read at random; fresh 4 KiB pages are a fault each, and calloc or realloc
- * may touch or copy them before a later rtn_huge_pages could act. */
+ * may touch or copy them before a later madvise could act. */
 #define BIG_MIN ((size_t)2 << 20)
 static void *big_alloc(size_t n, int zero)
 {
 	size_t m = (n + BIG_MIN - 1) & ~(BIG_MIN - 1);
 	void *p = aligned_alloc(BIG_MIN, m);
 	if (p) {
-		rtn_huge_pages(p, m);
+		huge_pages(p, m);
 		if (zero)
 			memset(p, 0, n);
 	}
@@ -219,18 +234,6 @@ void *xrealloc(void *p, size_t n)
 	return q;
 }
 
-void rtn_huge_pages(void *p, size_t n)
-{
-#ifdef MADV_HUGEPAGE
-	const uintptr_t huge = (uintptr_t)2 << 20;
-	uintptr_t a = ((uintptr_t)p + huge - 1) & ~(huge - 1), e = ((uintptr_t)p + n) & ~(huge - 1);
-	if (e > a)
-		madvise((void *)a, e - a, MADV_HUGEPAGE);
-#else
-	(void)p;
-	(void)n;
-#endif
-}
 
 static void *big_map(size_t n)
 {
@@ -239,7 +242,7 @@ static void *big_map(size_t n)
 				      : mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		oom(n);
-	rtn_huge_pages(p, n);
+	huge_pages(p, n);
 	return p;
 #else
 	return xcalloc(1, n);
@@ -259,31 +262,27 @@ void rtn_big_grow(void **p, size_t *cap, size_t need)
 	if (n < BIG_MIN) {
 		*p = xrealloc(*p, n);
 		memset((char *)*p + old, 0, n - old);
-	} else if (old < BIG_MIN) {
-		n = (n + BIG_MIN - 1) & ~(BIG_MIN - 1);
-		void *q = big_map(n);   /* zero */
-		if (old)
-			memcpy(q, *p, old);
-		free(*p);
-		*p = q;
 	} else {
 		n = (n + BIG_MIN - 1) & ~(BIG_MIN - 1);
+		void *q = NULL;
 #if defined(__linux__) && defined(MREMAP_MAYMOVE)
-		void *q = rtn_fault("alloc") ? MAP_FAILED : mremap(*p, old, n, MREMAP_MAYMOVE);
-		if (q == MAP_FAILED) {
-			/* (valgrind, for one, cannot always move a mapping) */
-			q = big_map(n);
-			memcpy(q, *p, old);
-			munmap(*p, old);
+		if (old >= BIG_MIN) {   /* a mapping already: its pages move as they are */
+			if (rtn_fault("alloc"))
+				oom(n);
+			q = mremap(*p, old, n, MREMAP_MAYMOVE);
+			if (q == MAP_FAILED)
+				q = NULL;   /* (valgrind, for one, cannot always move a mapping) */
+			else
+				huge_pages(q, n);
 		}
-		rtn_huge_pages(q, n);
-		*p = q;
-#else
-		void *q = big_map(n);
-		memcpy(q, *p, old);
-		rtn_big_free(*p, old);
-		*p = q;
 #endif
+		if (!q) {
+			q = big_map(n);   /* zero */
+			if (old)
+				memcpy(q, *p, old);
+			rtn_big_free(*p, old);
+		}
+		*p = q;
 	}
 	*cap = n;
 }
@@ -300,6 +299,48 @@ void rtn_big_free(void *p, size_t cap)
 #endif
 	(void)cap;
 	free(p);
+}
+
+void rtn_radix_sort_u64(uint64_t *key, uint32_t *idx, size_t n)
+{
+	uint64_t *k = key, *k2 = xmalloc((n ? n : 1) * sizeof *k2);
+	uint32_t *i1 = idx, *i2 = idx ? xmalloc((n ? n : 1) * sizeof *i2) : NULL;
+	size_t *cnt = xmalloc(65536 * sizeof *cnt);
+	for (int sh = 0; sh < 64; sh += 16) {
+		memset(cnt, 0, 65536 * sizeof *cnt);
+		for (size_t i = 0; i < n; i++)
+			cnt[(k[i] >> sh) & 0xffff]++;
+		if (n == 0 || cnt[(k[0] >> sh) & 0xffff] == n)
+			continue;
+		size_t sum = 0;
+		for (size_t b = 0; b < 65536; b++) {
+			size_t c = cnt[b];
+			cnt[b] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++) {
+			size_t j = cnt[(k[i] >> sh) & 0xffff]++;
+			k2[j] = k[i];
+			if (idx)
+				i2[j] = i1[i];
+		}
+		uint64_t *tk = k;
+		k = k2;
+		k2 = tk;
+		uint32_t *ti = i1;
+		i1 = i2;
+		i2 = ti;
+	}
+	if (k != key) {   /* an odd number of passes: the result is in the scratch arrays */
+		memcpy(key, k, n * sizeof *key);
+		if (idx)
+			memcpy(idx, i1, n * sizeof *idx);
+		k2 = k;
+		i2 = i1;
+	}
+	free(k2);
+	free(i2);
+	free(cnt);
 }
 
 void rtn_pipe_grow(int fd)

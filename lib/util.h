@@ -36,7 +36,10 @@ _Noreturn void rtn_die(int code, const char *fmt, ...) __attribute__((format(pri
 void rtn_vwarn(const char *fmt, va_list ap);
 
 /* Checked allocation: on failure prints "out of memory" and exits 4.
- * Every call counts toward RETAIN_FAIL=alloc:N. */
+ * Every call counts toward RETAIN_FAIL=alloc:N. Blocks of 2 MiB and more
+ * from xmalloc and xcalloc are 2 MiB aligned with huge pages asked for (big
+ * tables read at random miss the TLB on almost every lookup with 4 KiB
+ * pages); free them with free(). */
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
@@ -44,10 +47,6 @@ char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 /* Grows *buf (capacity *cap) to hold at least need bytes, doubling. */
 void xgrow(void **buf, size_t *cap, size_t need, size_t elem);
-/* Asks for huge pages on the 2 MiB-aligned part of [p, p + n) (a hint;
- * failure is harmless). For big arrays read at random: a table of millions
- * of customers misses the TLB on almost every lookup with 4 KiB pages. */
-void rtn_huge_pages(void *p, size_t n);
 /* A big array that grows in place: *p holds *cap bytes (NULL, 0 at first);
  * makes it hold at least need, doubling, new bytes zeroed. From 2 MiB up it
  * is a private mapping with huge pages asked for, grown by mremap: the pages
@@ -55,6 +54,9 @@ void rtn_huge_pages(void *p, size_t n);
  * fault each 4 KiB, then the copy). Free with rtn_big_free(*p, *cap). */
 void rtn_big_grow(void **p, size_t *cap, size_t need);
 void rtn_big_free(void *p, size_t cap);
+/* LSD radix sort of key[0..n-1], 16 bits a pass (a pass whose digit is the
+ * same for every key is skipped); stable; idx (or NULL) moves alongside. */
+void rtn_radix_sort_u64(uint64_t *key, uint32_t *idx, size_t n);
 /* When fd is a pipe, asks for a 1 MiB pipe buffer (Linux; a hint), so that
  * the programs of a pipeline hand over blocks with fewer context switches. */
 void rtn_pipe_grow(int fd);

@@ -4,7 +4,6 @@
  * to *out (or its absence), and the reason (the same static text, NULL on
  * success); reason == NULL is exercised too. Inputs are copied into buffers
  * of exactly their length, so a read past the end shows up under ASan. */
-#include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,22 +18,6 @@ static money_opts opts[64];
 static int nopts;           /* opts[0..nopts) and, in addition, NULL */
 static long ncalls, nfail, nok;
 static const char untouched[] = "untouched";
-
-static void show(const char *s, size_t n)
-{
-	size_t i;
-
-	printf("\"");
-	for (i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if (ch < 0x20 || ch >= 0x7f || ch == '"' || ch == '\\')
-			printf("\\x%02x", ch);
-		else
-			printf("%c", ch);
-	}
-	printf("\"");
-}
 
 static void cmp_opt(const money_opts *o, const char *s, size_t n)
 {
@@ -62,7 +45,7 @@ static void cmp_opt(const money_opts *o, const char *s, size_t n)
 			else
 				printf("NULL");
 			printf(" input=");
-			show(s, n);
+			unit_show(s, n);
 			printf("\n#   fast: rc=%d v=%lld reason=%s\n", ra, (long long)va, wa ? wa : "NULL");
 			printf("#   gen:  rc=%d v=%lld reason=%s\n", rb, (long long)vb, wb ? wb : "NULL");
 		}
@@ -111,29 +94,7 @@ static const char alphabet[] = "0123456789.,-+ ()$eExX'\t\xc2\xa0\xd9nN";
 
 static void mutations(const char *s)
 {
-	size_t n = strlen(s), i, k, na = sizeof alphabet;   /* includes the NUL */
-	char buf[128];
-
-	if (n + 2 > sizeof buf)
-		return;
-	for (i = 0; i < n; i++) {
-		memcpy(buf, s, i);
-		memcpy(buf + i, s + i + 1, n - i - 1);
-		cmp_all(buf, n - 1);
-	}
-	for (i = 0; i < n; i++)
-		for (k = 0; k < na; k++) {
-			memcpy(buf, s, n);
-			buf[i] = alphabet[k];
-			cmp_all(buf, n);
-		}
-	for (i = 0; i <= n; i++)
-		for (k = 0; k < na; k++) {
-			memcpy(buf, s, i);
-			buf[i] = alphabet[k];
-			memcpy(buf + i + 1, s + i, n - i);
-			cmp_all(buf, n + 1);
-		}
+	unit_mutations(s, alphabet, sizeof alphabet, cmp_all);   /* the alphabet's NUL too */
 }
 
 static void test_samples(void)
@@ -221,37 +182,19 @@ static void test_random(void)
 
 /* The fuzz regression inputs: the bytes after the option byte, and the
  * whole file, under every option set. */
+static void regress_one(const unsigned char *buf, size_t len)
+{
+	cmp_all((const char *)buf, len);
+	if (len > 0)
+		cmp_all((const char *)buf + 1, len - 1);
+}
+
 static void test_regress(void)
 {
 	const char *dir = "tests/fuzz/regress/money";
-	DIR *d = opendir(dir);
-	struct dirent *e;
 	long f0 = nfail;
-	int n = 0;
-
-	CHECK(d != NULL, "open %s", dir);
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		char path[512];
-		static unsigned char buf[65536];
-		size_t len;
-		FILE *f;
-
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-		if (!(f = fopen(path, "rb")))
-			continue;
-		len = fread(buf, 1, sizeof buf, f);
-		fclose(f);
-		cmp_all((const char *)buf, len);
-		if (len > 0)
-			cmp_all((const char *)buf + 1, len - 1);
-		n++;
-	}
-	closedir(d);
-	CHECK(n > 0 && nfail == f0, "%d fuzz regression inputs agree", n);
+	int n = unit_each_file(dir, regress_one);
+	CHECK(n > 0 && nfail == f0, "%d fuzz regression inputs in %s agree", n, dir);
 }
 
 int main(void)

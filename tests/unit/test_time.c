@@ -1,7 +1,6 @@
 /* Unit tests: civil calendar, time zones, timestamp parsing, durations,
  * buckets (lib/timeparse.h, lib/tz.h). Covers the "Dates" list of
  * RELIABILITY.md and replays tests/fuzz/regress/time/. */
-#include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -557,34 +556,16 @@ static void test_buckets(void)
 }
 
 /* Every file under tests/fuzz/regress/time/ goes through the fuzz target. */
+static void regress_one(const unsigned char *buf, size_t len)
+{
+	LLVMFuzzerTestOneInput(buf, len);   /* aborts on a broken invariant */
+}
+
 static void test_regress(void)
 {
 	const char *dir = "tests/fuzz/regress/time";
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	int n = 0;
-
-	CHECK(d != NULL, "open %s", dir);
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		char path[512];
-		unsigned char buf[65536];
-		size_t len;
-		FILE *f;
-
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-		if (!(f = fopen(path, "rb")))
-			continue;
-		len = fread(buf, 1, sizeof buf, f);
-		fclose(f);
-		LLVMFuzzerTestOneInput(buf, len);   /* aborts on a broken invariant */
-		n++;
-	}
-	closedir(d);
-	CHECK(n > 0, "replayed %d fuzz regression inputs", n);
+	int n = unit_each_file(dir, regress_one);
+	CHECK(n > 0, "replayed %d fuzz regression inputs from %s", n, dir);
 }
 
 static void test_speed(void)

@@ -5,7 +5,6 @@
  * the reason text (all 256 bytes, so "untouched on success" is checked too)
  * and naive_count. Inputs are copied into buffers of exactly their length,
  * so a read past the end shows up under ASan (make asan). */
-#include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,22 +48,6 @@ static void add_cfg(const char *spec, const char *zone, int compact)
 	c->fast.allow_compact = c->gen.allow_compact = compact;
 }
 
-static void show(const char *s, size_t n)
-{
-	size_t i;
-
-	printf("\"");
-	for (i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if (ch < 0x20 || ch >= 0x7f || ch == '"' || ch == '\\')
-			printf("\\x%02x", ch);
-		else
-			printf("%c", ch);
-	}
-	printf("\"");
-}
-
 /* One input through one configuration on both paths. */
 static void cmp_cfg(struct cfg *c, const char *s, size_t n)
 {
@@ -87,7 +70,7 @@ static void cmp_cfg(struct cfg *c, const char *s, size_t n)
 		if (nfail++ < 20) {
 			printf("# MISMATCH spec=%s zone=%s compact=%d input=", c->spec ? c->spec : "(null)",
 			       c->zone ? c->zone : "(null)", c->compact);
-			show(s, n);
+			unit_show(s, n);
 			printf("\n#   fast: rc=%d t=%lld naive=%llu reason=%.80s\n", ra, (long long)ta,
 			       (unsigned long long)c->fast.naive_count, ra ? c->fast.reason : "-");
 			printf("#   gen:  rc=%d t=%lld naive=%llu reason=%.80s\n", rb, (long long)tb,
@@ -166,29 +149,7 @@ static const char alphabet[] = "0123456789-+:.,TtZz /\tx\x80\xff\xd9";
 /* Every single-character deletion, substitution and insertion. */
 static void mutations(const char *s)
 {
-	size_t n = strlen(s), i, k, na = sizeof alphabet;   /* includes the NUL */
-	char buf[128];
-
-	if (n + 2 > sizeof buf)
-		return;
-	for (i = 0; i < n; i++) {
-		memcpy(buf, s, i);
-		memcpy(buf + i, s + i + 1, n - i - 1);
-		cmp_all(buf, n - 1);
-	}
-	for (i = 0; i < n; i++)
-		for (k = 0; k < na; k++) {
-			memcpy(buf, s, n);
-			buf[i] = alphabet[k];
-			cmp_all(buf, n);
-		}
-	for (i = 0; i <= n; i++)
-		for (k = 0; k < na; k++) {
-			memcpy(buf, s, i);
-			buf[i] = alphabet[k];
-			memcpy(buf + i + 1, s + i, n - i);
-			cmp_all(buf, n + 1);
-		}
+	unit_mutations(s, alphabet, sizeof alphabet, cmp_all);   /* the alphabet's NUL too */
 }
 
 static void test_samples(void)
@@ -345,37 +306,19 @@ static void test_random(void)
 }
 
 /* The fuzz regression inputs: the bytes after the selector, and the whole file. */
+static void regress_one(const unsigned char *buf, size_t len)
+{
+	cmp_all((const char *)buf, len);
+	if (len > 0)
+		cmp_all((const char *)buf + 1, len - 1);
+}
+
 static void test_regress(void)
 {
 	const char *dir = "tests/fuzz/regress/time";
-	DIR *d = opendir(dir);
-	struct dirent *e;
 	long f0 = nfail;
-	int n = 0;
-
-	CHECK(d != NULL, "open %s", dir);
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		char path[512];
-		static unsigned char buf[65536];
-		size_t len;
-		FILE *f;
-
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-		if (!(f = fopen(path, "rb")))
-			continue;
-		len = fread(buf, 1, sizeof buf, f);
-		fclose(f);
-		cmp_all((const char *)buf, len);
-		if (len > 0)
-			cmp_all((const char *)buf + 1, len - 1);
-		n++;
-	}
-	closedir(d);
-	CHECK(n > 0 && nfail == f0, "%d fuzz regression inputs agree", n);
+	int n = unit_each_file(dir, regress_one);
+	CHECK(n > 0 && nfail == f0, "%d fuzz regression inputs in %s agree", n, dir);
 }
 
 int main(void)
