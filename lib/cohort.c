@@ -717,10 +717,8 @@ static void *worker_main(void *arg);
 
 void cohort_acc_threads(cohort_acc *a, int piped)
 {
-	const char *env = getenv("RETAIN_THREADS");
-	int want = env && *env ? atoi(env) : 0;   /* 0: the default */
-	if (want == 1 || (piped && want < 2) || a->threaded || a->prod || a->batch[0].n ||
-	    sysconf(_SC_NPROCESSORS_ONLN) < 2)
+	if (!rtn_threads_allowed() || (piped && rtn_threads_env() < 2) || a->threaded || a->prod ||
+	    a->batch[0].n)
 		return;
 	a->threaded = pthread_create(&a->worker, NULL, worker_main, a) == 0;
 }

@@ -1,24 +1,67 @@
 /* Per-customer aggregation: see custagg.h. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "custagg.h"
 #include "timeparse.h"
-#include "util.h"
+#include "varint.h"
 
-#define CA_BATCH 64
-#define KEY_DAY (1ULL << 63)
+/* ---- records ------------------------------------------------------------ */
 
-struct ca_batch {
-	int n, ncols, nstr;
-	int scol[CA_MAX_NAMES + 3];   /* string columns used: customer, order, type, carry */
-	rtn_value *vals;              /* CA_BATCH * ncols */
-	uint64_t *hash;
-	uint64_t *okey;               /* the order key of each record (order_key) */
-	uint64_t *soff;               /* CA_BATCH * nstr offsets into buf */
-	char *buf;
-	size_t len, cap;
-};
+/* Ids up to KEY_INLINE bytes sit in the record, zero-padded (so they are
+ * NUL-terminated) with their length in the last byte; a longer id is an
+ * offset into a->strings (bytes 0-7) and its length (bytes 8-11), with
+ * KEY_LONG in the last byte. Two word compares find a short id. */
+#define KEY_INLINE 14
+#define KEY_LONG 0xff
+
+/* A customer while events come in: one cache line. Purchases are kept as
+ * runs: rows of one order on one day (the line items of an order, which
+ * exports write one after the other) add to the current run; another order
+ * or day moves the run to the list h (see run_push), which ca_finish turns
+ * into totals (see finalize). */
+typedef struct ca_rec {
+	unsigned char key[16];
+	uint32_t head, tail; /* earlier runs, encoded, in a chain of blocks (0: none) */
+	int64_t first_t;     /* earliest purchase, INT64_MAX: none */
+	int64_t last_t;      /* latest purchase, RTN_NULL: none */
+	uint64_t okey;       /* the current run: order key, 0: no purchase yet */
+	int64_t amount;      /* its amount */
+	int32_t day;         /* its day */
+	uint32_t used;       /* bytes used in the tail block */
+} ca_rec;
+_Static_assert(sizeof(ca_rec) == CA_REC_SIZE, "a customer record is one cache line");
+
+/* The same line after finalize: the customer's totals. */
+typedef struct ca_fin {
+	unsigned char key[16];
+	int64_t first_t, last_t;
+	int64_t win_amount, repeat_amount;   /* repeat: all purchases less the first day's */
+	uint32_t ndays, win_orders, recent, prior;
+} ca_fin;
+_Static_assert(sizeof(ca_fin) == sizeof(ca_rec), "totals replace the record");
+
+/* Refunds (while events come in) and the totals that do not fit the line. */
+typedef struct ca_cold {
+	int64_t win_refunds, last_refund;
+	int64_t first_day_amount;
+	int32_t prev_day;
+	uint32_t orders;
+} ca_cold;
+_Static_assert(sizeof(ca_cold) == CA_COLD_SIZE, "ca_prefetch knows the size");
+
+static inline const char *key_bytes(const custagg *a, const unsigned char *k, uint32_t *len)
+{
+	if (k[15] != KEY_LONG) {
+		*len = k[15];
+		return (const char *)k;
+	}
+	uint64_t off;
+	memcpy(&off, k, 8);
+	memcpy(len, k + 8, 4);
+	return a->strings + off;
+}
 
 static uint64_t mix64(uint64_t h)
 {
@@ -51,152 +94,84 @@ static uint64_t fast_hash(const void *p, size_t n)
 	return mix64(h);   /* multiplication only carries upwards: mix the high bits down */
 }
 
-/* The key of an order in a customer's key set: its id, or the purchase time
- * for rows without one (never tagged as a day). */
+/* The key of an order: a hash of its id, or of the purchase time for rows
+ * without one; never 0 (0 marks "no run"). */
 static uint64_t order_key(const rtn_value *o, int64_t t)
 {
 	uint64_t key = o->len ? fast_hash(o->s, o->len) : mix64((uint64_t)t ^ 0x5bd1e9955bd1e995ULL);
-	return (key & ~KEY_DAY) | 1;
+	return key | 1;
 }
 
-/* Distinct purchase days and orders of one customer: a small open-
- * addressing set per customer (days tagged with KEY_DAY), so that memory
- * stays with the customer and a lookup touches one cache line. Sets fill
- * to three quarters before they double (at one half, 10M events in time
- * order took 589 MB, now 523 MB: fresh memory is most of the cost). Sorted
- * input frees a set when the customer is complete. 1 when k was new. */
+int64_t ca_day(const custagg *a, int64_t t)
+{
+	if (a->tz_fixed)
+		return time_floor_div(t + a->tz_off, 86400);
+	return time_local_day(t, a->o.tz);
+}
 
-/* Key sets come from a pool: power-of-two sizes carved from 1 MiB blocks,
- * with a free list per size (a set that grows returns its old array), so
- * that a million customers cost no million mallocs and frees. Sets above
- * POOL_MAX_CAP keys use malloc directly. */
-#define POOL_MAX_CAP 4096
-#define POOL_BLOCK (32u << 20)   /* the largest block; huge pages */
+/* ---- set-up ------------------------------------------------------------- */
 
-struct ca_pool {
-	uint64_t *free[16];      /* by log2(cap) */
-	char **blocks;
-	size_t nblocks;
-	char *cur;
-	size_t left;
+/* Events are classified when read (kind), then wait in a batch. */
+enum { K_PURCHASE, K_REFUND, K_TRACKED, K_OTHER, K_LATE };
+#define BATCH 4096
+#define AHEAD_SLOT 96
+#define AHEAD_REC 48
+#define AHEAD_LIST 16
+
+typedef struct ca_pend {
+	uint64_t hash, okey;
+	int64_t t, amount;
+	uint64_t types;      /* bit k: the event is of --events type k */
+	int32_t day;
+	uint8_t kind;
+	uint32_t klen, koff; /* koff: a long id, in the batch arena */
+	uint32_t cand;       /* index + 1 of the customer its slot names, 0: none */
+	unsigned char key16[16];   /* short ids as in the record */
+} ca_pend;
+
+struct ca_batch {
+	ca_pend ev[BATCH];
+	uint32_t n;
+	uint32_t *cval;      /* BATCH * ncarry (offset, length) pairs into arena */
+	char *arena;
+	size_t used, cap;
 };
 
-static int cap_class(uint32_t cap)
-{
-	int k = 0;
-	while ((1u << k) < cap)
-		k++;
-	return k;
-}
+typedef struct ca_ent {
+	uint64_t okey;
+	int64_t amount;
+	int32_t day;
+} ca_ent;
 
-static uint64_t *pool_get(custagg *a, uint32_t cap)
-{
-	struct ca_pool *p = a->pool;
-	size_t bytes = (size_t)cap * sizeof(uint64_t);
-	if (cap > POOL_MAX_CAP)
-		return xcalloc(cap, sizeof(uint64_t));
-	int k = cap_class(cap);
-	uint64_t *r = p->free[k];
-	if (r) {
-		memcpy(&p->free[k], r, sizeof(void *)); /* free-list link kept in the block */
-		memset(r, 0, bytes);
-		return r;
-	}
-	if (p->left < bytes) {
-		p->blocks = xrealloc(p->blocks, (p->nblocks + 1) * sizeof *p->blocks);
-		/* blocks grow with the pool (1 MiB, 2, 4, ... up to POOL_BLOCK), so
-		 * that sorted input, which reuses its few sets, stays small */
-		size_t size = (size_t)1 << 20;
-		while (size < POOL_BLOCK && size <= p->nblocks * ((size_t)1 << 20))
-			size *= 2;
-		p->cur = p->blocks[p->nblocks++] = xcalloc(1, size);
-		p->left = size;
-	}
-	r = (uint64_t *)(void *)p->cur;
-	p->cur += bytes;
-	p->left -= bytes;
-	return r;
-}
+struct ca_scratch {
+	ca_ent *e;
+	size_t cap;
+	int32_t *days;
+	size_t dcap;
+	unsigned char *buf;  /* a list's bytes */
+	size_t bcap;
+};
 
-static void pool_put(custagg *a, uint64_t *r, uint32_t cap)
+static void scratch_free(struct ca_scratch *s)
 {
-	if (!r)
-		return;
-	if (cap > POOL_MAX_CAP) {
-		free(r);
-		return;
-	}
-	int k = cap_class(cap);
-	memcpy(r, &a->pool->free[k], sizeof(void *));
-	a->pool->free[k] = r;
-}
-
-static void pool_free(custagg *a)
-{
-	for (uint32_t i = 0; i < a->ncust; i++)
-		if (a->cust[i].capkeys > POOL_MAX_CAP)
-			free(a->cust[i].keys);
-	for (size_t i = 0; a->pool && i < a->pool->nblocks; i++)
-		free(a->pool->blocks[i]);
-	if (a->pool)
-		free(a->pool->blocks);
-	free(a->pool);
-}
-
-static int key_insert(custagg *a, ca_cust *c, uint64_t k)
-{
-	if ((uint64_t)(c->nkeys + 1) * 4 > (uint64_t)c->capkeys * 3) {
-		uint64_t *old = c->keys;
-		uint32_t oldcap = c->capkeys, cap = oldcap ? oldcap * 2 : 8;
-		if (!cap)
-			rtn_die(RTN_EXIT_SYSTEM, "too many orders for one customer");
-		c->keys = pool_get(a, cap);
-		c->capkeys = cap;
-		for (uint32_t i = 0; i < oldcap; i++)
-			if (old[i]) {
-				uint32_t j = (uint32_t)mix64(old[i]) & (cap - 1);
-				while (c->keys[j])
-					j = (j + 1) & (cap - 1);
-				c->keys[j] = old[i];
-			}
-		pool_put(a, old, oldcap);
-	}
-	uint32_t m = c->capkeys - 1, i = (uint32_t)mix64(k) & m;
-	while (c->keys[i]) {
-		if (c->keys[i] == k)
-			return 0;
-		i = (i + 1) & m;
-	}
-	c->keys[i] = k;
-	c->nkeys++;
-	return 1;
-}
-
-/* Sorted input: the customer is complete. A small key set is cleared and
- * handed to the next customer (saves an allocation per customer). */
-static void keys_release(custagg *a, ca_cust *c, ca_cust *next)
-{
-	if (next && c->keys && c->capkeys <= 256) {
-		memset(c->keys, 0, c->capkeys * sizeof *c->keys);
-		next->keys = c->keys;
-		next->capkeys = c->capkeys;
-	} else {
-		pool_put(a, c->keys, c->capkeys);
-	}
-	c->keys = NULL;
-	c->nkeys = c->capkeys = 0;
+	free(s->e);
+	free(s->days);
+	free(s->buf);
 }
 
 custagg *ca_new(const ca_opts *o)
 {
 	custagg *a = xcalloc(1, sizeof *a);
 	a->o = *o;
+	a->tz_fixed = !o->tz || tz_is_fixed(o->tz);
+	a->tz_off = o->tz ? tz_offset_utc(o->tz, 0) : 0;
 	a->asof_end_t = INT64_MAX;
 	if (o->have_asof)
 		a->asof_end_t = time_day_start(o->asof_day + 1, o->tz);
 	a->max_t = INT64_MIN;
-	a->pool = xcalloc(1, sizeof *a->pool);
-	a->last_ci = UINT32_MAX;
+	a->type_len = UINT32_MAX;
+	a->last_seen_t = INT64_MIN;
+	a->scratch = xcalloc(1, sizeof *a->scratch);
 	if (!o->sorted) {
 		a->tcap = 1024;
 		a->table = xcalloc(a->tcap, sizeof *a->table);
@@ -208,22 +183,21 @@ void ca_free(custagg *a)
 {
 	if (!a)
 		return;
-	pool_free(a);
-	rtn_big_free(a->cust, a->cust_bytes);
+	rtn_big_free(a->blk, a->blk_bytes);
+	rtn_big_free(a->rec, a->rec_bytes);
+	rtn_big_free(a->cold, a->cold_bytes);
 	rtn_big_free(a->carry, a->carry_bytes);
 	rtn_big_free(a->types, a->types_bytes);
 	rtn_big_free(a->strings, a->capstrings);
 	free(a->table);
 	free(a->order);
-	free(a->last_order);
 	if (a->batch) {
-		free(a->batch->vals);
-		free(a->batch->hash);
-		free(a->batch->okey);
-		free(a->batch->soff);
-		free(a->batch->buf);
+		free(a->batch->cval);
+		free(a->batch->arena);
 		free(a->batch);
 	}
+	scratch_free(a->scratch);
+	free(a->scratch);
 	free(a);
 }
 
@@ -237,26 +211,9 @@ void ca_bind(custagg *a, const rtn_schema *s, const char *what)
 	for (int i = 0; i < a->o.ncarry; i++)
 		a->c_carry[i] = rtn_schema_need(s, a->o.carry[i], RTN_STRING, what);
 	/* --events names types, not columns: nothing to find. */
-	if (!a->o.sorted) {
-		struct ca_batch *b = a->batch = xcalloc(1, sizeof *b);
-		b->ncols = s->n;
-		b->scol[b->nstr++] = a->c_cust;
-		b->scol[b->nstr++] = a->c_order;
-		b->scol[b->nstr++] = a->c_type;
-		for (int i = 0; i < a->o.ncarry; i++)
-			b->scol[b->nstr++] = a->c_carry[i];
-		b->vals = xcalloc((size_t)CA_BATCH * b->ncols, sizeof *b->vals);
-		b->hash = xcalloc(CA_BATCH, sizeof *b->hash);
-		b->okey = xcalloc(CA_BATCH, sizeof *b->okey);
-		b->soff = xcalloc((size_t)CA_BATCH * b->nstr, sizeof *b->soff);
-	}
-}
-
-int64_t ca_day(const custagg *a, int64_t t)
-{
-	if (!a->o.tz)
-		return t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
-	return time_local_day(t, a->o.tz);
+	a->batch = xcalloc(1, sizeof *a->batch);
+	if (a->o.ncarry)
+		a->batch->cval = xcalloc((size_t)BATCH * a->o.ncarry * 2, sizeof *a->batch->cval);
 }
 
 static uint64_t str_store(custagg *a, const char *p, uint32_t n)
@@ -269,15 +226,24 @@ static uint64_t str_store(custagg *a, const char *p, uint32_t n)
 	return off;
 }
 
-static uint32_t cust_new(custagg *a, const char *p, uint32_t n, uint64_t h)
+/* A short id as the record holds it. */
+static void key_short(unsigned char k[16], const char *p, uint32_t n)
+{
+	memset(k, 0, 16);
+	memcpy(k, p, n);
+	k[15] = (unsigned char)n;
+}
+
+static uint32_t cust_new(custagg *a, const char *p, uint32_t n, const unsigned char *k16)
 {
 	if (a->ncust == UINT32_MAX - 1)
 		rtn_die(RTN_EXIT_SYSTEM, "more than %u customers", UINT32_MAX - 1);
 	if (a->ncust == a->capcust) {
-		rtn_big_grow((void **)&a->cust, &a->cust_bytes, ((size_t)a->ncust + 1) * sizeof *a->cust);
-		size_t cap = a->cust_bytes / sizeof *a->cust;
+		rtn_big_grow((void **)&a->rec, &a->rec_bytes, ((size_t)a->ncust + 1) * sizeof *a->rec);
+		size_t cap = a->rec_bytes / sizeof *a->rec;
 		if (cap > UINT32_MAX - 1)
 			cap = UINT32_MAX - 1;
+		rtn_big_grow((void **)&a->cold, &a->cold_bytes, cap * sizeof *a->cold);
 		if (a->o.ncarry)
 			rtn_big_grow((void **)&a->carry, &a->carry_bytes, cap * a->o.ncarry * sizeof *a->carry);
 		if (a->o.nevents)
@@ -285,56 +251,27 @@ static uint32_t cust_new(custagg *a, const char *p, uint32_t n, uint64_t h)
 		a->capcust = (uint32_t)cap;
 	}
 	uint32_t i = a->ncust++;
-	ca_cust *c = &a->cust[i];
+	ca_rec *c = &a->rec[i];
 	memset(c, 0, sizeof *c);
-	c->hash = h;
-	c->name_off = str_store(a, p, n);
-	c->name_len = n;
-	c->first_t = c->last_t = c->last_refund = RTN_NULL;
-	c->first_day = c->last_day = c->prev_day = RTN_NULL;
-	c->last_seen_t = INT64_MIN;
+	if (n <= KEY_INLINE) {
+		if (k16)
+			memcpy(c->key, k16, 16);
+		else
+			key_short(c->key, p, n);
+	} else {
+		uint64_t off = str_store(a, p, n);
+		memcpy(c->key, &off, 8);
+		memcpy(c->key + 8, &n, 4);
+		c->key[15] = KEY_LONG;
+	}
+	c->first_t = INT64_MAX;
+	c->last_t = RTN_NULL;
+	a->cold[i] = (ca_cold){0, RTN_NULL, 0, 0, 0};
 	for (int k = 0; k < a->o.ncarry; k++)
 		a->carry[(size_t)i * a->o.ncarry + k] = (ca_carry){RTN_NULL, 0, 0};
 	for (int k = 0; k < a->o.nevents; k++)
 		a->types[(size_t)i * a->o.nevents + k] = (ca_typecount){0, RTN_NULL};
 	a->st.customers_seen++;
-	return i;
-}
-
-/* Table slot: the high 32 bits of the hash (a tag compared before the
- * customer record is touched) and the customer index + 1. */
-#define SLOT(h, i) ((h) >> 32 << 32 | ((uint64_t)(i) + 1))
-
-static void table_grow(custagg *a)
-{
-	uint64_t cap = a->tcap * 2, m = cap - 1;
-	uint64_t *t = xcalloc(1, cap * sizeof *t);
-	for (uint32_t i = 0; i < a->ncust; i++) {
-		uint64_t s = a->cust[i].hash & m;
-		while (t[s])
-			s = (s + 1) & m;
-		t[s] = SLOT(a->cust[i].hash, i);
-	}
-	free(a->table);
-	a->table = t;
-	a->tcap = cap;
-}
-
-static uint32_t cust_lookup(custagg *a, const char *p, uint32_t n, uint64_t h)
-{
-	uint64_t m = a->tcap - 1, s = h & m, x;
-	while ((x = a->table[s])) {
-		if (x >> 32 == h >> 32) {
-			const ca_cust *c = &a->cust[(uint32_t)x - 1];
-			if (c->hash == h && c->name_len == n && memcmp(a->strings + c->name_off, p, n) == 0)
-				return (uint32_t)x - 1;
-		}
-		s = (s + 1) & m;
-	}
-	uint32_t i = cust_new(a, p, n, h);
-	a->table[s] = SLOT(h, i);
-	if ((uint64_t)a->ncust * 10 > a->tcap * 7)
-		table_grow(a);
 	return i;
 }
 
@@ -347,15 +284,362 @@ static int name_cmp(const char *a, uint32_t na, const char *b, uint32_t nb)
 	return na < nb ? -1 : na > nb;
 }
 
-/* Sorted input: the current customer is the last one; a new id starts the
- * next customer after checking the order. */
+/* ---- the hash table (unsorted input) ------------------------------------ */
+
+/* Table slot: the high 32 bits of the hash (a tag compared before the
+ * customer record is touched) and the customer index + 1. */
+#define SLOT(h, i) ((h) >> 32 << 32 | ((uint64_t)(i) + 1))
+
+static void table_grow(custagg *a)
+{
+	uint64_t cap = a->tcap * 2, m = cap - 1;
+	uint64_t *t = xcalloc(1, cap * sizeof *t);
+	for (uint32_t i = 0; i < a->ncust; i++) {
+		uint32_t n;
+		const char *p = key_bytes(a, a->rec[i].key, &n);
+		uint64_t h = fast_hash(p, n), s = h & m;
+		while (t[s])
+			s = (s + 1) & m;
+		t[s] = SLOT(h, i);
+	}
+	free(a->table);
+	a->table = t;
+	a->tcap = cap;
+}
+
+static int rec_is(const custagg *a, const ca_rec *c, const ca_pend *p, const char *arena)
+{
+	if (p->klen <= KEY_INLINE)
+		return memcmp(c->key, p->key16, 16) == 0;
+	uint32_t n;
+	const char *s = key_bytes(a, c->key, &n);
+	return c->key[15] == KEY_LONG && n == p->klen && memcmp(s, arena + p->koff, n) == 0;
+}
+
+/* The customer of a pending event: the one its slot named when prefetched,
+ * else a search, else a new customer. */
+static uint32_t cust_find(custagg *a, const ca_pend *p, const char *arena)
+{
+	if (p->cand && rec_is(a, &a->rec[p->cand - 1], p, arena))
+		return p->cand - 1;
+	uint64_t m = a->tcap - 1, s = p->hash & m, x;
+	while ((x = a->table[s])) {
+		if (x >> 32 == p->hash >> 32 && rec_is(a, &a->rec[(uint32_t)x - 1], p, arena))
+			return (uint32_t)x - 1;
+		s = (s + 1) & m;
+	}
+	uint32_t i = cust_new(a, arena + p->koff, p->klen, p->key16);
+	a->table[s] = SLOT(p->hash, i);
+	if ((uint64_t)a->ncust * 10 > a->tcap * 7)
+		table_grow(a);
+	return i;
+}
+
+/* ---- adding events ------------------------------------------------------ */
+
+/* Lists of runs are chains of 32-byte blocks (BLK_DATA bytes, then the
+ * index of the next block), numbered from 1 in one array that grows in
+ * place. A new block comes from the end of the array, near the blocks other
+ * customers started lately, so the write that fills it is likely a cache
+ * hit; growing a list never copies it. Sorted input gives a customer's
+ * blocks back when it is complete (a->blk_free). */
+#define BLK 32
+#define BLK_DATA 28
+
+static inline unsigned char *blk(const custagg *a, uint32_t i)
+{
+	return a->blk + (size_t)i * BLK;
+}
+
+static uint32_t blk_new(custagg *a)
+{
+	uint32_t i = a->blk_free;
+	if (i) {
+		memcpy(&a->blk_free, blk(a, i) + BLK_DATA, 4);
+	} else {
+		if (a->nblk == UINT32_MAX)
+			rtn_die(RTN_EXIT_SYSTEM, "more than %u blocks of orders", UINT32_MAX - 1);
+		if (!a->nblk)
+			a->nblk = 1;   /* 0 means none */
+		rtn_big_grow((void **)&a->blk, &a->blk_bytes, ((size_t)a->nblk + 1) * BLK);
+		i = a->nblk++;
+	}
+	memset(blk(a, i) + BLK_DATA, 0, 4);
+	return i;
+}
+
+static void list_append(custagg *a, ca_rec *c, const unsigned char *s, uint32_t n)
+{
+	if (!c->tail) {
+		c->head = c->tail = blk_new(a);
+		c->used = 0;
+	}
+	while (n) {
+		if (c->used == BLK_DATA) {
+			uint32_t nb = blk_new(a);
+			memcpy(blk(a, c->tail) + BLK_DATA, &nb, 4);
+			c->tail = nb;
+			c->used = 0;
+		}
+		uint32_t k = BLK_DATA - c->used < n ? BLK_DATA - c->used : n;
+		memcpy(blk(a, c->tail) + c->used, s, k);
+		c->used += k;
+		s += k;
+		n -= k;
+	}
+}
+
+/* The current run moves to the list, as three varints: the step from its
+ * day to the day of the run after it (zigzag), then the order key (8
+ * bytes) and the amount (zigzag). Events in time order give steps of 0 or
+ * a few days: about 12 bytes a run. */
+static void run_push(custagg *a, ca_rec *c, int32_t next_day)
+{
+	unsigned char tmp[32], *q = tmp;
+	q = put_varint(q, zigzag((int64_t)next_day - c->day));
+	memcpy(q, &c->okey, 8);
+	q += 8;
+	q = put_varint(q, zigzag(c->amount));
+	list_append(a, c, tmp, (uint32_t)(q - tmp));
+}
+
+static void add_purchase(custagg *a, ca_rec *c, int64_t t, int32_t day, uint64_t okey,
+                         int64_t amount)
+{
+	if (t < c->first_t)
+		c->first_t = t;
+	if (t > c->last_t)
+		c->last_t = t;
+	if (c->okey == okey && c->day == day) {
+		c->amount += amount;
+		return;
+	}
+	if (c->okey)
+		run_push(a, c, day);
+	c->okey = okey;
+	c->day = day;
+	c->amount = amount;
+}
+
+/* The parts of an event other than its purchase: --events counts, carried
+ * values and refunds. */
+static void add_rest(custagg *a, uint32_t ci, const ca_pend *p, const uint32_t *cval,
+                     const char *arena)
+{
+	for (uint64_t m = p->types; m; m &= m - 1) {
+		ca_typecount *tc = &a->types[(size_t)ci * a->o.nevents + __builtin_ctzll(m)];
+		tc->count++;
+		if (tc->last == RTN_NULL || p->t > tc->last)
+			tc->last = p->t;
+	}
+	for (int k = 0; k < a->o.ncarry; k++) {
+		uint32_t off = cval[2 * k], len = cval[2 * k + 1];
+		ca_carry *cc = &a->carry[(size_t)ci * a->o.ncarry + k];
+		if (!len)
+			continue;
+		const char *x = arena + off;
+		if (cc->t == RTN_NULL || p->t < cc->t ||
+		    (p->t == cc->t && name_cmp(x, len, a->strings + cc->off, cc->len) < 0)) {
+			cc->off = str_store(a, x, len);
+			cc->len = len;
+			cc->t = p->t;
+		}
+	}
+	if (p->kind == K_REFUND) {
+		ca_cold *cd = &a->cold[ci];
+		if (p->amount != RTN_NULL && p->day >= a->o.window_start_day)
+			cd->win_refunds += p->amount < 0 ? -p->amount : p->amount;
+		if (cd->last_refund == RTN_NULL || p->t > cd->last_refund)
+			cd->last_refund = p->t;
+	}
+}
+
+static void apply(custagg *a, uint32_t ci, const ca_pend *p, const uint32_t *cval,
+                  const char *arena)
+{
+	if (p->kind == K_LATE)
+		return;
+	if (p->types | (uint64_t)a->o.ncarry | (p->kind == K_REFUND))
+		add_rest(a, ci, p, cval, arena);
+	if (p->kind == K_PURCHASE)
+		add_purchase(a, &a->rec[ci], p->t, p->day, p->okey, p->amount);
+}
+
+/* Second stage of the pipeline: the slot is in cache; note the customer it
+ * names and prefetch the record (and what else the event will touch). */
+static void prefetch_rec(const custagg *a, ca_pend *p)
+{
+	uint64_t m = a->tcap - 1, x;
+	p->cand = 0;
+	for (uint64_t s = p->hash & m, k = 0; k < 4 && (x = a->table[s]); k++, s = (s + 1) & m)
+		if (x >> 32 == p->hash >> 32) {
+			uint32_t ci = (uint32_t)x - 1;
+			p->cand = (uint32_t)x;
+			__builtin_prefetch(&a->rec[ci], 1);
+			if (p->kind == K_REFUND)
+				__builtin_prefetch(&a->cold[ci], 1);
+			if (a->o.ncarry)
+				__builtin_prefetch(&a->carry[(size_t)ci * a->o.ncarry], 1);
+			if (p->types)
+				__builtin_prefetch(&a->types[(size_t)ci * a->o.nevents], 1);
+			return;
+		}
+}
+
+/* Third stage: the record is in cache; prefetch the end of its list when
+ * the event starts a run, and a long id. */
+static void prefetch_list(const custagg *a, const ca_pend *p)
+{
+	if (!p->cand)
+		return;
+	const ca_rec *c = &a->rec[p->cand - 1];
+	if (c->key[15] == KEY_LONG) {
+		uint64_t off;
+		memcpy(&off, c->key, 8);
+		__builtin_prefetch(a->strings + off);
+	}
+	if (p->kind == K_PURCHASE && c->tail && (c->okey != p->okey || c->day != p->day))
+		__builtin_prefetch(blk(a, c->tail) + c->used, 1);
+}
+
+/* Applies the batch in order, prefetching ahead: slots AHEAD_SLOT events
+ * ahead, records AHEAD_REC, list ends AHEAD_LIST. */
+static void batch_run(custagg *a)
+{
+	struct ca_batch *b = a->batch;
+	uint32_t n = b->n;
+	ca_pend *ev = b->ev;
+	for (uint32_t i = 0; i < n && i < AHEAD_SLOT; i++)
+		__builtin_prefetch(&a->table[ev[i].hash & (a->tcap - 1)]);
+	for (uint32_t i = 0; i < n && i < AHEAD_REC; i++)
+		prefetch_rec(a, &ev[i]);
+	for (uint32_t i = 0; i < n && i < AHEAD_LIST; i++)
+		prefetch_list(a, &ev[i]);
+	for (uint32_t i = 0; i < n; i++) {
+		if (i + AHEAD_SLOT < n)
+			__builtin_prefetch(&a->table[ev[i + AHEAD_SLOT].hash & (a->tcap - 1)]);
+		if (i + AHEAD_REC < n)
+			prefetch_rec(a, &ev[i + AHEAD_REC]);
+		if (i + AHEAD_LIST < n)
+			prefetch_list(a, &ev[i + AHEAD_LIST]);
+		const uint32_t *cval = b->cval ? b->cval + (size_t)i * a->o.ncarry * 2 : NULL;
+		apply(a, cust_find(a, &ev[i], b->arena), &ev[i], cval, b->arena);
+	}
+	b->n = 0;
+	b->used = 0;
+}
+
+static void arena_put(struct ca_batch *b, const char *s, uint32_t n, uint32_t *off)
+{
+	if (b->used + n > UINT32_MAX)
+		rtn_die(RTN_EXIT_SYSTEM, "ids too long");
+	if (b->used + n > b->cap)
+		xgrow((void **)&b->arena, &b->cap, b->used + n, 1);
+	memcpy(b->arena + b->used, s, n);
+	*off = (uint32_t)b->used;
+	b->used += n;
+}
+
+static int type_is(const rtn_value *v, const char *s, size_t n)
+{
+	return v->len == n && memcmp(v->s, s, n) == 0;
+}
+
+/* What an event of this type is (kind bits: 1 order, 2 refund) and which
+ * --events types it is; most events repeat the type of the one before. */
+static void type_of(custagg *a, const rtn_value *ty, int *kind, uint64_t *mask)
+{
+	if (ty->len == a->type_len && memcmp(ty->s, a->type_last, ty->len) == 0) {
+		*kind = a->type_kind;
+		*mask = a->type_mask;
+		return;
+	}
+	*kind = type_is(ty, "order", 5) | type_is(ty, "refund", 6) << 1;
+	*mask = 0;
+	for (int k = 0; k < a->o.nevents; k++)
+		if (type_is(ty, a->o.events[k], strlen(a->o.events[k])))
+			*mask |= (uint64_t)1 << k;
+	if (ty->len <= sizeof a->type_last) {
+		memcpy(a->type_last, ty->s, ty->len);
+		a->type_len = ty->len;
+		a->type_kind = *kind;
+		a->type_mask = *mask;
+	}
+}
+
+/* Classifies one event, counts it, and fills p (all but the customer). */
+static void classify(custagg *a, const rtn_value *v, ca_pend *p)
+{
+	int64_t t = v[a->c_time].i, amount = v[a->c_amount].i;
+	int kind;
+	uint64_t mask;
+	p->t = t;
+	p->types = 0;
+	if (t >= a->asof_end_t) {
+		a->st.after_asof++;
+		p->kind = K_LATE;
+		return;
+	}
+	if (t > a->max_t)
+		a->max_t = t;
+	type_of(a, &v[a->c_type], &kind, &mask);
+	p->types = mask;
+	p->day = (int32_t)ca_day(a, t);
+	if ((kind & 1) && (amount == RTN_NULL || amount >= 0)) {
+		a->st.purchases++;
+		p->kind = K_PURCHASE;
+		p->amount = amount == RTN_NULL ? 0 : amount;
+		p->okey = order_key(&v[a->c_order], t);
+	} else if (kind) {
+		a->st.refunds++;
+		p->kind = K_REFUND;
+		p->amount = amount;
+	} else {
+		p->kind = mask ? K_TRACKED : K_OTHER;
+		if (mask)
+			a->st.tracked++;
+		else
+			a->st.other++;
+	}
+}
+
+/* Fills the batch's next event from a record (its customer id and carried
+ * values copied to the batch arena). */
+static ca_pend *batch_fill(custagg *a, const rtn_value *v)
+{
+	struct ca_batch *b = a->batch;
+	ca_pend *p = &b->ev[b->n];
+	const rtn_value *cv = &v[a->c_cust];
+	classify(a, v, p);
+	p->klen = cv->len;
+	p->koff = 0;
+	if (cv->len <= KEY_INLINE)
+		key_short(p->key16, cv->s, cv->len);
+	else
+		arena_put(b, cv->s, cv->len, &p->koff);
+	if (a->o.ncarry) {
+		uint32_t *cval = b->cval + (size_t)b->n * a->o.ncarry * 2;
+		for (int k = 0; k < a->o.ncarry; k++) {
+			const rtn_value *x = &v[a->c_carry[k]];
+			cval[2 * k + 1] = x->len;
+			arena_put(b, x->s, x->len, &cval[2 * k]);
+		}
+	}
+	return p;
+}
+
+/* Sorted input: the current customer is the last one; a new id completes
+ * it (see finalize) and starts the next, after checking the order. */
+static void finalize(custagg *a, struct ca_scratch *s, uint32_t ci, int reuse);
+
 static int cust_sorted(custagg *a, const char *p, uint32_t n, int64_t t, uint32_t *out)
 {
 	if (a->ncust) {
-		ca_cust *c = &a->cust[a->ncust - 1];
-		int cmp = name_cmp(a->strings + c->name_off, c->name_len, p, n);
+		uint32_t ln;
+		const char *last = key_bytes(a, a->rec[a->ncust - 1].key, &ln);
+		int cmp = name_cmp(last, ln, p, n);
 		if (cmp == 0) {
-			if (t < c->last_seen_t) {
+			if (t < a->last_seen_t) {
 				snprintf(a->err, sizeof a->err,
 				         "input is flagged sorted but customer '%.*s' has times out of order "
 				         "(record %llu; sort it with dedupe)",
@@ -369,214 +653,14 @@ static int cust_sorted(custagg *a, const char *p, uint32_t n, int64_t t, uint32_
 			snprintf(a->err, sizeof a->err,
 			         "input is flagged sorted but customer '%.*s' comes after '%.*s' "
 			         "(record %llu; sort it with dedupe)",
-			         (int)(n > 64 ? 64 : n), p, (int)(c->name_len > 64 ? 64 : c->name_len),
-			         a->strings + c->name_off, (unsigned long long)a->st.read);
+			         (int)(n > 64 ? 64 : n), p, (int)(ln > 64 ? 64 : ln), last,
+			         (unsigned long long)a->st.read);
 			return -1;
 		}
+		finalize(a, a->scratch, a->ncust - 1, 1);
 	}
-	*out = cust_new(a, p, n, 0);
-	if (a->ncust > 1)
-		keys_release(a, &a->cust[a->ncust - 2], &a->cust[a->ncust - 1]);
+	*out = cust_new(a, p, n, NULL);
 	return 0;
-}
-
-static int is_type(const rtn_value *v, const char *s, uint32_t n)
-{
-	return v->len == n && memcmp(v->s, s, n) == 0;
-}
-
-static void add_purchase(custagg *a, uint32_t ci, ca_cust *c, const rtn_value *v, int64_t t,
-                         int64_t amount, const uint64_t *okey)
-{
-	int64_t day = ca_day(a, t);
-	a->st.purchases++;
-	if (c->first_t == RTN_NULL || t < c->first_t)
-		c->first_t = t;
-	if (c->last_t == RTN_NULL || t > c->last_t)
-		c->last_t = t;
-	c->purchase_amount += amount;
-	/* distinct days, first day's amount, two latest days */
-	int newday;
-	if (day == c->last_day || day == c->first_day || day == c->prev_day)
-		newday = 0;
-	else if (a->o.sorted)
-		newday = 1;   /* days only grow within a customer */
-	else if (c->ndays && (day > c->last_day || day < c->first_day))
-		newday = 1, key_insert(a, c, KEY_DAY | (uint32_t)day);
-	else
-		newday = key_insert(a, c, KEY_DAY | (uint32_t)day);
-	if (newday) {
-		c->ndays++;
-		if (c->first_day == RTN_NULL || day < c->first_day) {
-			c->first_day = day;
-			c->first_day_amount = 0;
-		}
-		if (c->last_day == RTN_NULL || day > c->last_day) {
-			c->prev_day = c->last_day;
-			c->last_day = day;
-		} else if (c->prev_day == RTN_NULL || day > c->prev_day) {
-			c->prev_day = day;
-		}
-	}
-	if (day == c->first_day)
-		c->first_day_amount += amount;
-	int inwin = day >= a->o.window_start_day;
-	if (inwin)
-		c->win_amount += amount;
-	/* distinct orders: order id, else the purchase time; the line items of
-	 * one order usually follow each other, so compare with the last row first */
-	const rtn_value *o = &v[a->c_order];
-	if (ci == a->last_ci && o->len == a->last_olen &&
-	    (o->len ? memcmp(o->s, a->last_order, o->len) == 0 : t == a->last_ot))
-		return;
-	if (o->len > a->last_ocap) {
-		size_t cap = a->last_ocap;
-		xgrow((void **)&a->last_order, &cap, o->len, 1);
-		a->last_ocap = (uint32_t)cap;
-	}
-	if (o->len)
-		memcpy(a->last_order, o->s, o->len);
-	a->last_olen = o->len;
-	a->last_ot = t;
-	a->last_ci = ci;
-	if (!key_insert(a, c, okey ? *okey : order_key(o, t)))
-		return;
-	c->orders++;
-	if (inwin)
-		c->win_orders++;
-	if (a->o.recent_start_day != INT64_MIN) {
-		if (day >= a->o.recent_start_day)
-			c->recent_orders++;
-		else
-			c->prior_orders++;
-	}
-}
-
-/* One record of a known customer (in stream order). */
-/* okey: the record's order key when already known, else NULL */
-static void add_one(custagg *a, uint32_t ci, const rtn_value *v, const uint64_t *okey)
-{
-	int64_t t = v[a->c_time].i;
-	if (t >= a->asof_end_t) {
-		a->st.after_asof++;
-		return;
-	}
-	if (t > a->max_t)
-		a->max_t = t;
-	ca_cust *c = &a->cust[ci];
-	const rtn_value *ty = &v[a->c_type];
-	int64_t amount = v[a->c_amount].i;
-	int tracked = 0;
-	for (int k = 0; k < a->o.nevents; k++) {
-		const char *name = a->o.events[k];
-		if (is_type(ty, name, (uint32_t)strlen(name))) {
-			ca_typecount *tc = &a->types[(size_t)ci * a->o.nevents + k];
-			tc->count++;
-			if (tc->last == RTN_NULL || t > tc->last)
-				tc->last = t;
-			tracked = 1;
-		}
-	}
-	for (int k = 0; k < a->o.ncarry; k++) {
-		const rtn_value *x = &v[a->c_carry[k]];
-		ca_carry *cc = &a->carry[(size_t)ci * a->o.ncarry + k];
-		if (!x->len)
-			continue;
-		if (cc->t == RTN_NULL || t < cc->t ||
-		    (t == cc->t && name_cmp(x->s, x->len, a->strings + cc->off, cc->len) < 0)) {
-			cc->off = str_store(a, x->s, x->len);
-			cc->len = x->len;
-			cc->t = t;
-			c = &a->cust[ci];
-		}
-	}
-	int is_order = is_type(ty, "order", 5);
-	if (is_order && (amount == RTN_NULL || amount >= 0)) {
-		add_purchase(a, ci, c, v, t, amount == RTN_NULL ? 0 : amount, okey);
-	} else if (is_order || is_type(ty, "refund", 6)) {
-		a->st.refunds++;
-		if (amount != RTN_NULL && ca_day(a, t) >= a->o.window_start_day)
-			c->win_refunds += amount < 0 ? -amount : amount;
-		if (c->last_refund == RTN_NULL || t > c->last_refund)
-			c->last_refund = t;
-	} else if (tracked) {
-		a->st.tracked++;
-	} else {
-		a->st.other++;
-	}
-}
-
-/* Unsorted input goes through a batch: the records are copied, their
- * customers' table slots, records, names and key sets are prefetched in
- * passes over the batch, then the records are added in stream order. With
- * customers in random order this turns a chain of cache misses per record
- * into misses that overlap. */
-static void batch_flush(custagg *a)
-{
-	struct ca_batch *b = a->batch;
-	uint32_t cand[CA_BATCH];
-	uint64_t m = a->tcap - 1;
-	for (int i = 0; i < b->n; i++) {
-		rtn_value *v = b->vals + (size_t)i * b->ncols;
-		for (int j = 0; j < b->nstr; j++)
-			v[b->scol[j]].s = b->buf + b->soff[(size_t)i * b->nstr + j];
-		uint64_t x, s = b->hash[i] & m;
-		cand[i] = UINT32_MAX;
-		while ((x = a->table[s])) {
-			if (x >> 32 == b->hash[i] >> 32) {
-				cand[i] = (uint32_t)x - 1;
-				const char *c = (const char *)&a->cust[cand[i]];
-				for (size_t off = 0; off < sizeof(ca_cust) + 63; off += 64)   /* every line */
-					__builtin_prefetch(c + (off < sizeof(ca_cust) ? off : sizeof(ca_cust) - 1));
-				break;
-			}
-			s = (s + 1) & m;
-		}
-	}
-	for (int i = 0; i < b->n; i++) {
-		const rtn_value *v = b->vals + (size_t)i * b->ncols;
-		int64_t t = v[a->c_time].i;
-		b->okey[i] = order_key(&v[a->c_order], t);
-		if (cand[i] == UINT32_MAX)
-			continue;
-		const ca_cust *c = &a->cust[cand[i]];
-		__builtin_prefetch(a->strings + c->name_off);
-		if (a->o.ncarry)
-			__builtin_prefetch(&a->carry[(size_t)cand[i] * a->o.ncarry]);
-		if (a->o.nevents)
-			__builtin_prefetch(&a->types[(size_t)cand[i] * a->o.nevents]);
-		if (c->capkeys) {   /* the slots of this record's day and order keys */
-			uint64_t kd = KEY_DAY | (uint32_t)ca_day(a, t);
-			__builtin_prefetch(c->keys + (mix64(kd) & (c->capkeys - 1)));
-			__builtin_prefetch(c->keys + (mix64(b->okey[i]) & (c->capkeys - 1)));
-		}
-	}
-	for (int i = 0; i < b->n; i++) {
-		rtn_value *v = b->vals + (size_t)i * b->ncols;
-		const rtn_value *cv = &v[a->c_cust];
-		add_one(a, cust_lookup(a, cv->s, cv->len, b->hash[i]), v, &b->okey[i]);
-	}
-	b->n = 0;
-	b->len = 0;
-}
-
-static void batch_push(custagg *a, const rtn_value *v)
-{
-	struct ca_batch *b = a->batch;
-	memcpy(b->vals + (size_t)b->n * b->ncols, v, (size_t)b->ncols * sizeof *v);
-	for (int j = 0; j < b->nstr; j++) {
-		const rtn_value *x = &v[b->scol[j]];
-		if (b->len + x->len > b->cap)
-			xgrow((void **)&b->buf, &b->cap, b->len + x->len, 1);
-		memcpy(b->buf + b->len, x->s, x->len);
-		b->soff[(size_t)b->n * b->nstr + j] = b->len;
-		b->len += x->len;
-	}
-	const rtn_value *cv = &v[a->c_cust];
-	uint64_t h = b->hash[b->n] = fast_hash(cv->s, cv->len);
-	__builtin_prefetch(&a->table[h & (a->tcap - 1)]);
-	if (++b->n == CA_BATCH)
-		batch_flush(a);
 }
 
 int ca_add(custagg *a, const rtn_value *v)
@@ -587,67 +671,302 @@ int ca_add(custagg *a, const rtn_value *v)
 		a->st.no_time++;
 		return 0;
 	}
+	struct ca_batch *b = a->batch;
 	if (!a->o.sorted) {
-		batch_push(a, v);
+		ca_pend *p = batch_fill(a, v);
+		p->hash = fast_hash(v[a->c_cust].s, v[a->c_cust].len);
+		if (++b->n == BATCH)
+			batch_run(a);
 		return 0;
 	}
+	/* sorted: one event at a time through the batch's first entry */
 	const rtn_value *cv = &v[a->c_cust];
 	uint32_t ci;
 	if (cust_sorted(a, cv->s, cv->len, t, &ci) < 0)
 		return -1;
-	a->cust[ci].last_seen_t = t;
-	add_one(a, ci, v, NULL);
+	a->last_seen_t = t;
+	ca_pend *p = batch_fill(a, v);
+	apply(a, ci, p, b->cval, b->arena);
+	b->used = 0;
 	return 0;
 }
 
-/* Sorting customers by name: the first 8 bytes, big-endian and zero-padded,
- * decide most comparisons without touching the names (a zero-padded prefix
- * orders like memcmp with shorter-first); equal prefixes compare in full. */
-typedef struct name_key {
-	uint64_t prefix;
-	uint32_t idx;
-} name_key;
+/* ---- totals ------------------------------------------------------------- */
 
+static void ent_sort_key(ca_ent *e, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		ca_ent x = e[i];
+		size_t j = i;
+		while (j && (e[j - 1].okey > x.okey || (e[j - 1].okey == x.okey && e[j - 1].day > x.day))) {
+			e[j] = e[j - 1];
+			j--;
+		}
+		e[j] = x;
+	}
+}
+
+static int ent_cmp(const void *x, const void *y)
+{
+	const ca_ent *p = x, *q = y;
+	if (p->okey != q->okey)
+		return p->okey < q->okey ? -1 : 1;
+	return (p->day > q->day) - (p->day < q->day);
+}
+
+static int day_cmp(const void *x, const void *y)
+{
+	int32_t p = *(const int32_t *)x, q = *(const int32_t *)y;
+	return (p > q) - (p < q);
+}
+
+/* A customer is complete: its runs become totals, in place of the record
+ * (reuse: its blocks go back to the free list, for sorted input). */
+static void finalize(custagg *a, struct ca_scratch *s, uint32_t ci, int reuse)
+{
+	ca_rec *c = &a->rec[ci];
+	ca_cold *cd = &a->cold[ci];
+	ca_fin f;
+	memcpy(f.key, c->key, 16);
+	memset((char *)&f + 16, 0, sizeof f - 16);
+	f.first_t = f.last_t = RTN_NULL;
+	if (!c->okey) {
+		memcpy(c, &f, sizeof f);
+		return;
+	}
+	/* the chain, joined */
+	size_t len = 0;
+	for (uint32_t b = c->head; b;) {
+		uint32_t k = b == c->tail ? c->used : BLK_DATA;
+		if (len + k > s->bcap)
+			xgrow((void **)&s->buf, &s->bcap, len + k, 1);
+		memcpy(s->buf + len, blk(a, b), k);
+		len += k;
+		uint32_t next;
+		memcpy(&next, blk(a, b) + BLK_DATA, 4);
+		if (b == c->tail)
+			break;
+		b = next;
+	}
+	if (reuse && c->tail) {   /* the blocks go back */
+		memcpy(blk(a, c->tail) + BLK_DATA, &a->blk_free, 4);
+		a->blk_free = c->head;
+	}
+	size_t most = len / 10 + 1;   /* a run takes 10 bytes or more */
+	if (s->cap < most) {
+		s->cap = most > 2 * s->cap ? most : 2 * s->cap;
+		s->e = xrealloc(s->e, s->cap * sizeof *s->e);
+	}
+	ca_ent *e = s->e;
+	size_t n = 0;
+	const unsigned char *p = s->buf, *end = s->buf + len;
+	while (p < end) {
+		uint64_t step, amount;
+		p = get_varint(p, end, &step);
+		if (!p || end - p < 9)
+			rtn_die(RTN_EXIT_SYSTEM, "rfm: internal error: a list of orders is damaged");
+		memcpy(&e[n].okey, p, 8);
+		p = get_varint(p + 8, end, &amount);
+		if (!p)
+			rtn_die(RTN_EXIT_SYSTEM, "rfm: internal error: a list of orders is damaged");
+		e[n].day = (int32_t)unzigzag(step);   /* the step for now */
+		e[n++].amount = unzigzag(amount);
+	}
+	e[n++] = (ca_ent){c->okey, c->amount, c->day};
+	for (size_t i = n - 1; i-- > 0;)
+		e[i].day = e[i + 1].day - e[i].day;
+	/* amounts and days */
+	int64_t total = 0, first_amount = 0;
+	int in_order = 1;
+	for (size_t i = 0; i < n; i++) {
+		total += e[i].amount;
+		if (e[i].day >= a->o.window_start_day)
+			f.win_amount += e[i].amount;
+		if (i && e[i].day < e[i - 1].day)
+			in_order = 0;
+	}
+	int32_t first, prev = 0;
+	uint32_t ndays = 1;
+	int have_prev = 0;
+	if (in_order) {
+		first = e[0].day;
+		for (size_t i = 1; i < n; i++)
+			if (e[i].day != e[i - 1].day) {
+				ndays++;
+				prev = e[i - 1].day;
+				have_prev = 1;
+			}
+	} else {
+		if (s->dcap < n) {
+			s->dcap = n > 2 * s->dcap ? n : 2 * s->dcap;
+			s->days = xrealloc(s->days, s->dcap * sizeof *s->days);
+		}
+		for (size_t i = 0; i < n; i++)
+			s->days[i] = e[i].day;
+		qsort(s->days, n, sizeof *s->days, day_cmp);
+		first = s->days[0];
+		for (size_t i = 1; i < n; i++)
+			if (s->days[i] != s->days[i - 1]) {
+				ndays++;
+				prev = s->days[i - 1];
+				have_prev = 1;
+			}
+	}
+	for (size_t i = 0; i < n; i++)
+		if (e[i].day == first)
+			first_amount += e[i].amount;
+	/* distinct orders, each on the day of its earliest row */
+	if (n <= 32)
+		ent_sort_key(e, n);
+	else
+		qsort(e, n, sizeof *e, ent_cmp);
+	uint32_t orders = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (i && e[i].okey == e[i - 1].okey)
+			continue;
+		orders++;
+		f.win_orders += e[i].day >= a->o.window_start_day;
+		if (a->o.recent_start_day != INT64_MIN) {
+			if (e[i].day >= a->o.recent_start_day)
+				f.recent++;
+			else
+				f.prior++;
+		}
+	}
+	f.first_t = c->first_t;
+	f.last_t = c->last_t;
+	f.repeat_amount = total - first_amount;
+	f.ndays = ndays;
+	cd->first_day_amount = first_amount;
+	cd->prev_day = have_prev ? prev : INT32_MIN;
+	cd->orders = orders;
+	memcpy(c, &f, sizeof f);
+}
+
+/* Finalizes customers lo..hi-1, prefetching their lists: the head block
+ * FIN_AHEAD customers ahead, the second block half as far ahead (the
+ * head is in cache by then, with the link to it). */
+#define FIN_AHEAD 16
+static void finalize_range(custagg *a, struct ca_scratch *s, uint32_t lo, uint32_t hi)
+{
+	for (uint32_t i = lo; i < hi; i++) {
+		if (i + FIN_AHEAD < hi && a->rec[i + FIN_AHEAD].head)
+			__builtin_prefetch(blk(a, a->rec[i + FIN_AHEAD].head));
+		if (i + FIN_AHEAD / 2 < hi) {
+			const ca_rec *c = &a->rec[i + FIN_AHEAD / 2];
+			if (c->head && c->head != c->tail) {
+				uint32_t next;
+				memcpy(&next, blk(a, c->head) + BLK_DATA, 4);
+				__builtin_prefetch(blk(a, next));
+			}
+		}
+		finalize(a, s, i, 0);
+	}
+}
+
+typedef struct fin_job {
+	custagg *a;
+	uint32_t lo, hi;
+	struct ca_scratch s;
+} fin_job;
+
+static void *fin_main(void *arg)
+{
+	fin_job *j = arg;
+	finalize_range(j->a, &j->s, j->lo, j->hi);
+	return NULL;
+}
+
+/* Every customer's totals; the input is all read, so both halves at once
+ * when there are two processors (RETAIN_THREADS=1: one thread). The
+ * customers are independent: the result is the same. */
+static void finalize_all(custagg *a)
+{
+	fin_job j = {a, a->ncust / 2, a->ncust, {0}};
+	pthread_t th;
+	int two = a->ncust >= 4096 && rtn_threads_allowed() &&
+	          pthread_create(&th, NULL, fin_main, &j) == 0;
+	finalize_range(a, a->scratch, 0, two ? j.lo : a->ncust);
+	if (two)
+		pthread_join(th, NULL);
+	scratch_free(&j.s);
+}
+
+void ca_get(const custagg *a, uint32_t ci, ca_cust *c)
+{
+	const ca_fin *f = (const ca_fin *)(const void *)&a->rec[ci];
+	const ca_cold *cd = &a->cold[ci];
+	c->name = key_bytes(a, f->key, &c->name_len);
+	c->first_t = f->first_t;
+	c->last_t = f->last_t;
+	c->ndays = f->ndays;
+	c->first_day = f->ndays ? ca_day(a, f->first_t) : RTN_NULL;
+	c->last_day = f->ndays ? ca_day(a, f->last_t) : RTN_NULL;
+	c->prev_day = cd->prev_day == INT32_MIN ? RTN_NULL : cd->prev_day;
+	c->orders = cd->orders;
+	c->win_orders = f->win_orders;
+	c->recent_orders = f->recent;
+	c->prior_orders = f->prior;
+	c->first_day_amount = cd->first_day_amount;
+	c->purchase_amount = f->repeat_amount + cd->first_day_amount;
+	c->win_amount = f->win_amount;
+	c->win_refunds = cd->win_refunds;
+	c->last_refund = cd->last_refund;
+}
+
+/* Sorting customers by name: the first 8 bytes, big-endian and zero-padded,
+ * order most of them (a zero-padded prefix orders like memcmp with
+ * shorter-first); runs of equal prefixes are then sorted in full. */
 static const custagg *sort_ctx;
 
-static int name_key_cmp(const void *x, const void *y)
+static int idx_name_cmp(const void *x, const void *y)
 {
-	const name_key *p = x, *q = y;
-	if (p->prefix != q->prefix)
-		return p->prefix < q->prefix ? -1 : 1;
-	const ca_cust *a = &sort_ctx->cust[p->idx], *b = &sort_ctx->cust[q->idx];
-	return name_cmp(sort_ctx->strings + a->name_off, a->name_len, sort_ctx->strings + b->name_off,
-	                b->name_len);
+	uint32_t na, nb;
+	const char *pa = key_bytes(sort_ctx, sort_ctx->rec[*(const uint32_t *)x].key, &na);
+	const char *pb = key_bytes(sort_ctx, sort_ctx->rec[*(const uint32_t *)y].key, &nb);
+	return name_cmp(pa, na, pb, nb);
 }
 
 static void sort_by_name(custagg *a, uint32_t *idx, uint32_t n)
 {
-	name_key *k = xmalloc((n ? n : 1) * sizeof *k);
+	uint64_t *k = xmalloc((n ? n : 1) * sizeof *k);
 	for (uint32_t i = 0; i < n; i++) {
-		const ca_cust *c = &a->cust[idx[i]];
-		const unsigned char *p = (const unsigned char *)a->strings + c->name_off;
+		uint32_t len;
+		const unsigned char *p = (const unsigned char *)key_bytes(a, a->rec[idx[i]].key, &len);
 		uint64_t v = 0;
 		for (uint32_t j = 0; j < 8; j++)
-			v = v << 8 | (j < c->name_len ? p[j] : 0);
-		k[i].prefix = v;
-		k[i].idx = idx[i];
+			v = v << 8 | (j < len ? p[j] : 0);
+		k[i] = v;
 	}
+	rtn_radix_sort_u64(k, idx, n);
 	sort_ctx = a;
-	qsort(k, n, sizeof *k, name_key_cmp);
+	for (uint32_t i = 0, j; i < n; i = j) {
+		for (j = i + 1; j < n && k[j] == k[i]; j++)
+			;
+		if (j - i > 1)
+			qsort(idx + i, j - i, sizeof *idx, idx_name_cmp);
+	}
 	sort_ctx = NULL;
-	for (uint32_t i = 0; i < n; i++)
-		idx[i] = k[i].idx;
 	free(k);
 }
 
 void ca_finish(custagg *a)
 {
-	if (a->batch)
-		batch_flush(a);
+	if (!a->o.sorted && a->batch && a->batch->n)
+		batch_run(a);
+	if (a->o.sorted) {
+		if (a->ncust)
+			finalize(a, a->scratch, a->ncust - 1, 0);
+	} else {
+		finalize_all(a);
+	}
+	rtn_big_free(a->blk, a->blk_bytes);
+	a->blk = NULL;
+	a->blk_bytes = 0;
 	a->order = xmalloc(((size_t)a->ncust + 1) * sizeof *a->order);
 	uint32_t n = 0;
 	for (uint32_t i = 0; i < a->ncust; i++) {
-		if (a->cust[i].orders)
+		if (((const ca_fin *)(const void *)&a->rec[i])->ndays)
 			a->order[n++] = i;
 		else
 			a->st.customers_without_purchase++;

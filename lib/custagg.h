@@ -2,23 +2,28 @@
  *
  * Two modes, same results:
  *  - unsorted input: customers live in a hash table keyed by the customer
- *    bytes; each customer keeps a small set of 64-bit keys of its distinct
- *    purchase days and orders;
+ *    bytes, and events reach them in batches, with the table slots, records
+ *    and lists of the events ahead prefetched (a table of millions misses
+ *    the cache on every lookup);
  *  - sorted input (RTN_FLAG_SORTED, after dedupe): customers arrive one at a
- *    time, so there is no hash lookup, days are counted as they change and
- *    the customer's key set is freed when the next customer starts (memory
- *    for keys bounded by the largest customer). The order is verified; a
- *    stream that claims to be sorted but is not is an error.
+ *    time, so there is no hash lookup, and each customer's totals are made
+ *    as soon as the next one starts. The order is verified; a stream that
+ *    claims to be sorted but is not is an error.
  *
  * A purchase is an event of type "order" with an amount >= 0 or null; a
  * refund is an event of type "refund" or an "order" with a negative amount
  * (its magnitude is added to refunds). Every other type only feeds
  * --events counters. Orders are distinct order ids, or distinct purchase
- * times for rows without an order id. Purchase days are calendar days in
- * the zone (NULL = UTC).
+ * times for rows without an order id; an order's day (for --window and
+ * --recent) is the day of its earliest purchase row. Purchase days are
+ * calendar days in the zone (NULL = UTC).
+ *
+ * Memory: one 64-byte record per customer (ids up to 14 bytes inline), 32
+ * bytes of refund and final totals, and a list of the customer's orders
+ * and days (about 12 bytes an order), turned into totals by ca_finish.
  *
  * Usage: ca_new(opts) -> ca_bind(schema) -> ca_add(record)... -> ca_finish
- * -> read agg->cust[agg->order[i]] in customer byte order. */
+ * -> ca_get(agg, agg->order[i], &totals) in customer byte order. */
 #ifndef RETAIN_CUSTAGG_H
 #define RETAIN_CUSTAGG_H
 
@@ -26,6 +31,7 @@
 
 #include "stream.h"
 #include "tz.h"
+#include "util.h"
 
 #define CA_MAX_NAMES 64   /* --carry attributes, --events types */
 
@@ -55,9 +61,9 @@ typedef struct ca_typecount {
 	int64_t last;                /* RTN_NULL when count == 0 */
 } ca_typecount;
 
+/* A customer's totals, after ca_finish (ca_get). */
 typedef struct ca_cust {
-	uint64_t hash;
-	uint64_t name_off;           /* into ca->strings */
+	const char *name;            /* NUL-terminated; name_len bytes */
 	uint32_t name_len;
 	int64_t first_t, last_t;     /* purchase times, RTN_NULL when none */
 	int64_t first_day, last_day, prev_day;  /* prev_day: second latest distinct day */
@@ -69,9 +75,6 @@ typedef struct ca_cust {
 	int64_t first_day_amount;    /* purchases on first_day, money */
 	int64_t win_amount, win_refunds;       /* inside --window, money */
 	int64_t last_refund;         /* time, RTN_NULL */
-	int64_t last_seen_t;         /* any event (sorted check) */
-	uint64_t *keys;              /* distinct days and order keys (custagg.c) */
-	uint32_t nkeys, capkeys;
 } ca_cust;
 
 typedef struct ca_stats {
@@ -84,15 +87,17 @@ typedef struct custagg custagg;
 struct custagg {
 	ca_opts o;
 	int c_cust, c_time, c_amount, c_order, c_type;
-	int c_carry[CA_MAX_NAMES], c_events[CA_MAX_NAMES];
+	int c_carry[CA_MAX_NAMES];
 	int64_t asof_end_t;          /* first instant after --asof; INT64_MAX when none */
 	int64_t max_t;               /* latest event time read (default asof) */
-	ca_cust *cust;
+	int tz_fixed, tz_off;        /* the zone has one offset: days by division */
+	struct ca_rec *rec;          /* customer records, ncust of them */
+	struct ca_cold *cold;        /* refunds and the rest of the totals */
 	uint32_t ncust, capcust;
 	ca_carry *carry;             /* ncust * ncarry */
 	ca_typecount *types;         /* ncust * nevents */
-	size_t cust_bytes, carry_bytes, types_bytes; /* rtn_big_grow capacities */
-	char *strings;
+	size_t rec_bytes, cold_bytes, carry_bytes, types_bytes; /* rtn_big_grow capacities */
+	char *strings;               /* long ids, carried values */
 	uint64_t nstrings;
 	size_t capstrings;
 	uint64_t *table;             /* unsorted: hash tag << 32 | index + 1 */
@@ -100,11 +105,16 @@ struct custagg {
 	uint32_t *order;             /* after ca_finish: customers in byte order */
 	uint32_t ncust_out;          /* entries in order (customers with a purchase) */
 	ca_stats st;
-	struct ca_batch *batch;      /* unsorted: records waiting to be added */
-	struct ca_pool *pool;        /* key set memory */
-	char *last_order;            /* order id of the last purchase row (fast path) */
-	uint32_t last_olen, last_ocap, last_ci;
-	int64_t last_ot;
+	struct ca_batch *batch;      /* unsorted: events waiting to be added */
+	struct ca_scratch *scratch;  /* ca_finish: a customer's orders */
+	unsigned char *blk;          /* the lists of runs (custagg.c) */
+	size_t blk_bytes;
+	uint32_t nblk, blk_free;
+	int64_t last_seen_t;         /* sorted: time of the previous event */
+	char type_last[32];          /* the last event type seen, and what it is */
+	uint32_t type_len;           /* UINT32_MAX: none yet */
+	int type_kind;
+	uint64_t type_mask;
 	char err[512];
 };
 
@@ -115,12 +125,24 @@ void ca_bind(custagg *a, const rtn_schema *s, const char *what);
 /* Adds one record. Returns 0, or -1 with a message in a->err when sorted
  * input is out of order. */
 int ca_add(custagg *a, const rtn_value *v);
-/* Adds what is still batched, then orders the customers by bytes (memcmp, shorter first on a tie) into
- * a->order; customers without a purchase are left out (and counted). */
+/* Adds what is still batched, makes every customer's totals, then orders
+ * the customers by bytes (memcmp, shorter first on a tie) into a->order;
+ * customers without a purchase are left out (and counted). */
 void ca_finish(custagg *a);
+/* The totals of customer ci (an entry of a->order), after ca_finish. */
+void ca_get(const custagg *a, uint32_t ci, ca_cust *c);
+/* Customers are read in name order, which is not the order of their
+ * records: prefetch the one CA_AHEAD ahead. */
+#define CA_AHEAD 16
+#define CA_REC_SIZE 64
+#define CA_COLD_SIZE 32
+static inline void ca_prefetch(const custagg *a, uint32_t ci)
+{
+	__builtin_prefetch((const char *)a->rec + (size_t)ci * CA_REC_SIZE);
+	__builtin_prefetch((const char *)a->cold + (size_t)ci * CA_COLD_SIZE);
+}
 /* Day number of a time in the zone of the options. */
 int64_t ca_day(const custagg *a, int64_t t);
-static inline const char *ca_name(const custagg *a, const ca_cust *c) { return a->strings + c->name_off; }
 void ca_free(custagg *a);
 
 #endif

@@ -174,13 +174,11 @@ static const stage_params *stage_params_for(const custagg *a, const rfm_opts *o,
 /* Row i (in a->order order) from its customer's totals, the breaks and
  * the means: computed when written, so that millions of rows are never
  * held at once. */
-void rfm_row_get(const rfm_result *res, uint32_t i, rfm_row *r)
+static void row_of(const rfm_result *res, uint32_t ci, const ca_cust *c, rfm_row *r)
 {
 	const custagg *a = res->a;
 	const rfm_opts *o = res->o;
 	int64_t asof_day = res->asof_day;
-	uint32_t ci = a->order[i];
-	const ca_cust *c = &a->cust[ci];
 	r->recency = asof_day - c->last_day;
 	r->tenure = asof_day - c->first_day;
 	r->F = c->win_orders;
@@ -212,6 +210,13 @@ void rfm_row_get(const rfm_result *res, uint32_t i, rfm_row *r)
 		r->segment = seg_match(o->rules, r->r, r->f, r->m);
 }
 
+void rfm_row_get(const rfm_result *res, uint32_t i, rfm_row *r)
+{
+	ca_cust c;
+	ca_get(res->a, res->a->order[i], &c);
+	row_of(res, res->a->order[i], &c, r);
+}
+
 void rfm_compute(rfm_result *res, const custagg *a, const rfm_opts *o, int64_t asof_day,
                  int64_t recent_start_day)
 {
@@ -227,7 +232,10 @@ void rfm_compute(rfm_result *res, const custagg *a, const rfm_opts *o, int64_t a
 		vals[d] = xmalloc((n ? n : 1) * sizeof(int64_t));
 	double sum[3] = {0, 0, 0};
 	for (uint32_t i = 0; i < n; i++) {
-		const ca_cust *c = &a->cust[a->order[i]];
+		ca_cust cust, *c = &cust;
+		if (i + CA_AHEAD < n)
+			ca_prefetch(a, a->order[i + CA_AHEAD]);
+		ca_get(a, a->order[i], c);
 		vals[0][i] = asof_day - c->last_day;
 		vals[1][i] = c->win_orders;
 		vals[2][i] = c->win_amount - c->win_refunds;
@@ -308,10 +316,13 @@ void rfm_write(rtn_writer *w, const rfm_result *res)
 	rfm_row row, *r = &row;
 	for (uint32_t i = 0; i < res->n; i++) {
 		uint32_t ci = a->order[i];
-		const ca_cust *c = &a->cust[ci];
-		rfm_row_get(res, i, r);
+		ca_cust cust, *c = &cust;
+		if (i + CA_AHEAD < res->n)
+			ca_prefetch(a, a->order[i + CA_AHEAD]);
+		ca_get(a, ci, c);
+		row_of(res, ci, c, r);
 		int k = 0;
-		v[k].s = a->strings + c->name_off;
+		v[k].s = c->name;
 		v[k++].len = c->name_len;
 		v[k++].i = c->first_t;
 		v[k++].i = c->last_t;
@@ -473,6 +484,8 @@ void rfm_summary(FILE *f, const rfm_result *res)
 		st[i].label = stage_name(i);
 	rfm_row row;
 	for (uint32_t i = 0; i < res->n; i++) {
+		if (i + CA_AHEAD < res->n)
+			ca_prefetch(res->a, res->a->order[i + CA_AHEAD]);
 		rfm_row_get(res, i, &row);
 		for (int k = 0; k < ng; k++)
 			if (g[k].label == row.segment || strcmp(g[k].label, row.segment) == 0) {

@@ -301,6 +301,17 @@ void rtn_big_free(void *p, size_t cap)
 	free(p);
 }
 
+int rtn_threads_env(void)
+{
+	const char *env = getenv("RETAIN_THREADS");
+	return env && *env ? atoi(env) : 0;
+}
+
+int rtn_threads_allowed(void)
+{
+	return rtn_threads_env() != 1 && sysconf(_SC_NPROCESSORS_ONLN) >= 2;
+}
+
 void rtn_radix_sort_u64(uint64_t *key, uint32_t *idx, size_t n)
 {
 	uint64_t *k = key, *k2 = xmalloc((n ? n : 1) * sizeof *k2);

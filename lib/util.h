@@ -57,6 +57,13 @@ void rtn_big_free(void *p, size_t cap);
 /* LSD radix sort of key[0..n-1], 16 bits a pass (a pass whose digit is the
  * same for every key is skipped); stable; idx (or NULL) moves alongside. */
 void rtn_radix_sort_u64(uint64_t *key, uint32_t *idx, size_t n);
+/* RETAIN_THREADS from the environment: 0 when unset (the program's
+ * default), else the number asked for. */
+int rtn_threads_env(void);
+/* 1 when a second thread may run: two or more processors, and
+ * RETAIN_THREADS is not 1. */
+int rtn_threads_allowed(void);
+
 /* When fd is a pipe, asks for a 1 MiB pipe buffer (Linux; a hint), so that
  * the programs of a pipeline hand over blocks with fewer context switches. */
 void rtn_pipe_grow(int fd);
