@@ -223,6 +223,7 @@ int main(int argc, char **argv)
 	a.ca.sorted = (h->flags & RTN_FLAG_SORTED) != 0;
 	custagg *agg = ca_new(&a.ca);
 	ca_bind(agg, &h->schema, "the events stream");
+	ca_threads(agg, rtn_reader_size(r) == 0);   /* size 0: a pipe */
 	rtn_progress prog;
 	rtn_progress_init(&prog, a.progress, 1, rtn_reader_size(r));
 	rtn_value *v;

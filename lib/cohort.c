@@ -7,10 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <pthread.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "handoff.h"
 #include "lifetable.h"
 #include "textout.h"
 #include "util.h"
@@ -570,7 +570,7 @@ typedef struct typelist {
  * a lookup in a table of millions is a cache miss. */
 enum { EV_START = 1, EV_RET = 2, EV_SPLIT = 4 };
 #define BATCH 32768
-#define NBATCH 3
+#define NBATCH RTN_HANDOFF_SLOTS
 #define AHEAD_SLOT 64
 #define AHEAD_CUST 32
 #define AHEAD_ENT 16
@@ -595,12 +595,7 @@ typedef struct evbatch {
 
 struct cohort_acc {
 	evbatch batch[NBATCH];
-	int state[NBATCH];  /* 0: free (the caller fills batch[prod % NBATCH]), 1: ready */
-	unsigned prod, cons;
-	int threaded, stop;
-	pthread_t worker;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	rtn_handoff ho;     /* the caller fills batch[rtn_handoff_slot(&ho)] */
 	cohort_spec spec;
 	tz_zone *tz;
 	int c_cust, c_time, c_amount, c_type, c_by;
@@ -713,15 +708,14 @@ static uint32_t strtab_intern(strtab *t, const char *s, uint32_t len)
 	return t->n - 1;
 }
 
-static void *worker_main(void *arg);
-
 void cohort_acc_threads(cohort_acc *a, int piped)
 {
-	if (!rtn_threads_allowed() || (piped && rtn_threads_env() < 2) || a->threaded || a->prod ||
-	    a->batch[0].n)
+	if (!rtn_threads_allowed() || (piped && rtn_threads_env() < 2) || a->ho.prod || a->batch[0].n)
 		return;
-	a->threaded = pthread_create(&a->worker, NULL, worker_main, a) == 0;
+	rtn_handoff_start(&a->ho);
 }
+
+static void run_slot(void *ctx, int slot);
 
 cohort_acc *cohort_acc_new(const cohort_spec *spec, tz_zone *tz, const rtn_schema *events,
 			   const char *input_name)
@@ -741,8 +735,7 @@ cohort_acc *cohort_acc_new(const cohort_spec *spec, tz_zone *tz, const rtn_schem
 	}
 	for (int i = 0; i < NBATCH; i++)
 		a->batch[i].ev = xmalloc(BATCH * sizeof *a->batch[i].ev);
-	pthread_mutex_init(&a->mu, NULL);
-	pthread_cond_init(&a->cv, NULL);
+	rtn_handoff_init(&a->ho, run_slot, a);
 	a->type_len = UINT32_MAX;
 	a->tz_fixed = tz_is_fixed(tz);
 	a->tz_off = tz_offset_utc(tz, 0);
@@ -1052,62 +1045,18 @@ static void run_batch(cohort_acc *a, evbatch *b)
 	b->used = 0;
 }
 
-static void *worker_main(void *arg)
+static void run_slot(void *ctx, int slot)
 {
-	cohort_acc *a = arg;
-	for (;;) {
-		pthread_mutex_lock(&a->mu);
-		while (a->state[a->cons % NBATCH] != 1 && !a->stop)
-			pthread_cond_wait(&a->cv, &a->mu);
-		int have = a->state[a->cons % NBATCH] == 1;
-		pthread_mutex_unlock(&a->mu);
-		if (!have)
-			return NULL;   /* stopped, nothing left */
-		run_batch(a, &a->batch[a->cons % NBATCH]);
-		pthread_mutex_lock(&a->mu);
-		a->state[a->cons % NBATCH] = 0;
-		a->cons++;
-		pthread_cond_broadcast(&a->cv);
-		pthread_mutex_unlock(&a->mu);
-	}
-}
-
-/* The batch being filled is complete: aggregate it here, or hand it to the
- * worker and wait until the next one is free. */
-static void submit(cohort_acc *a)
-{
-	if (!a->threaded) {
-		run_batch(a, &a->batch[a->prod % NBATCH]);
-		return;
-	}
-	pthread_mutex_lock(&a->mu);
-	a->state[a->prod % NBATCH] = 1;
-	a->prod++;
-	pthread_cond_broadcast(&a->cv);
-	while (a->state[a->prod % NBATCH] != 0)
-		pthread_cond_wait(&a->cv, &a->mu);
-	pthread_mutex_unlock(&a->mu);
-}
-
-/* The worker takes what is ready, then ends. */
-static void worker_stop(cohort_acc *a)
-{
-	if (!a->threaded)
-		return;
-	pthread_mutex_lock(&a->mu);
-	a->stop = 1;
-	pthread_cond_broadcast(&a->cv);
-	pthread_mutex_unlock(&a->mu);
-	pthread_join(a->worker, NULL);
-	a->threaded = 0;
+	cohort_acc *a = ctx;
+	run_batch(a, &a->batch[slot]);
 }
 
 /* All events are in: the last batch is aggregated and the worker ends. */
 static void drain(cohort_acc *a)
 {
-	if (a->batch[a->prod % NBATCH].n)
-		submit(a);
-	worker_stop(a);
+	if (a->batch[rtn_handoff_slot(&a->ho)].n)
+		rtn_handoff_submit(&a->ho);
+	rtn_handoff_stop(&a->ho);
 }
 
 /* Equal bytes, for the few of an event type (a call to memcmp costs more). */
@@ -1153,7 +1102,7 @@ void cohort_acc_add(cohort_acc *a, const rtn_value *v)
 		return;
 	}
 	a->st.used++;
-	evbatch *b = &a->batch[a->prod % NBATCH];
+	evbatch *b = &a->batch[rtn_handoff_slot(&a->ho)];
 	pend *p = &b->ev[b->n++];
 	uint32_t blen = a->c_by >= 0 && (flags & EV_START) ? v[a->c_by].len : 0;
 	if (cv->len > KEY_INLINE || blen) {
@@ -1191,7 +1140,7 @@ void cohort_acc_add(cohort_acc *a, const rtn_value *v)
 	p->flags = flags;
 	p->hash = rtn_hash64(cv->s, cv->len);
 	if (b->n == BATCH)
-		submit(a);
+		rtn_handoff_submit(&a->ho);
 }
 
 /* Adds one customer to its panel. days is scratch space for the life table. */
@@ -1355,9 +1304,7 @@ void cohort_acc_free(cohort_acc *a)
 {
 	if (!a)
 		return;
-	worker_stop(a);
-	pthread_mutex_destroy(&a->mu);
-	pthread_cond_destroy(&a->cv);
+	rtn_handoff_free(&a->ho);
 	pool_destroy(&a->pool);
 	for (size_t i = 0; i < a->nseg; i++)
 		free(a->seg[i]);

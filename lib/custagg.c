@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "custagg.h"
+#include "handoff.h"
 #include "timeparse.h"
 #include "varint.h"
 
@@ -159,6 +160,8 @@ static void scratch_free(struct ca_scratch *s)
 	free(s->buf);
 }
 
+static void run_slot(void *ctx, int slot);
+
 custagg *ca_new(const ca_opts *o)
 {
 	custagg *a = xcalloc(1, sizeof *a);
@@ -172,6 +175,8 @@ custagg *ca_new(const ca_opts *o)
 	a->type_len = UINT32_MAX;
 	a->last_seen_t = INT64_MIN;
 	a->scratch = xcalloc(1, sizeof *a->scratch);
+	a->batch = xcalloc(RTN_HANDOFF_SLOTS, sizeof *a->batch);
+	rtn_handoff_init(&a->ho, run_slot, a);
 	if (!o->sorted) {
 		a->tcap = 1024;
 		a->table = xcalloc(a->tcap, sizeof *a->table);
@@ -191,11 +196,12 @@ void ca_free(custagg *a)
 	rtn_big_free(a->strings, a->capstrings);
 	free(a->table);
 	free(a->order);
-	if (a->batch) {
-		free(a->batch->cval);
-		free(a->batch->arena);
-		free(a->batch);
+	rtn_handoff_free(&a->ho);
+	for (int i = 0; a->batch && i < RTN_HANDOFF_SLOTS; i++) {
+		free(a->batch[i].cval);
+		free(a->batch[i].arena);
 	}
+	free(a->batch);
 	scratch_free(a->scratch);
 	free(a->scratch);
 	free(a);
@@ -211,9 +217,11 @@ void ca_bind(custagg *a, const rtn_schema *s, const char *what)
 	for (int i = 0; i < a->o.ncarry; i++)
 		a->c_carry[i] = rtn_schema_need(s, a->o.carry[i], RTN_STRING, what);
 	/* --events names types, not columns: nothing to find. */
-	a->batch = xcalloc(1, sizeof *a->batch);
-	if (a->o.ncarry)
-		a->batch->cval = xcalloc((size_t)BATCH * a->o.ncarry * 2, sizeof *a->batch->cval);
+	for (int i = 0; i < RTN_HANDOFF_SLOTS; i++) {
+		a->batch[i] = (struct ca_batch){0};
+		if (a->o.ncarry)
+			a->batch[i].cval = xcalloc((size_t)BATCH * a->o.ncarry * 2, sizeof *a->batch[i].cval);
+	}
 }
 
 static uint64_t str_store(custagg *a, const char *p, uint32_t n)
@@ -504,9 +512,8 @@ static void prefetch_list(const custagg *a, const ca_pend *p)
 
 /* Applies the batch in order, prefetching ahead: slots AHEAD_SLOT events
  * ahead, records AHEAD_REC, list ends AHEAD_LIST. */
-static void batch_run(custagg *a)
+static void batch_run(custagg *a, struct ca_batch *b)
 {
-	struct ca_batch *b = a->batch;
 	uint32_t n = b->n;
 	ca_pend *ev = b->ev;
 	for (uint32_t i = 0; i < n && i < AHEAD_SLOT; i++)
@@ -527,6 +534,19 @@ static void batch_run(custagg *a)
 	}
 	b->n = 0;
 	b->used = 0;
+}
+
+static void run_slot(void *ctx, int slot)
+{
+	custagg *a = ctx;
+	batch_run(a, &a->batch[slot]);
+}
+
+void ca_threads(custagg *a, int piped)
+{
+	if (a->o.sorted || !rtn_threads_allowed() || (piped && rtn_threads_env() < 2) || a->st.read)
+		return;
+	rtn_handoff_start(&a->ho);
 }
 
 static void arena_put(struct ca_batch *b, const char *s, uint32_t n, uint32_t *off)
@@ -605,9 +625,8 @@ static void classify(custagg *a, const rtn_value *v, ca_pend *p)
 
 /* Fills the batch's next event from a record (its customer id and carried
  * values copied to the batch arena). */
-static ca_pend *batch_fill(custagg *a, const rtn_value *v)
+static ca_pend *batch_fill(custagg *a, struct ca_batch *b, const rtn_value *v)
 {
-	struct ca_batch *b = a->batch;
 	ca_pend *p = &b->ev[b->n];
 	const rtn_value *cv = &v[a->c_cust];
 	classify(a, v, p);
@@ -671,12 +690,12 @@ int ca_add(custagg *a, const rtn_value *v)
 		a->st.no_time++;
 		return 0;
 	}
-	struct ca_batch *b = a->batch;
+	struct ca_batch *b = &a->batch[rtn_handoff_slot(&a->ho)];
 	if (!a->o.sorted) {
-		ca_pend *p = batch_fill(a, v);
+		ca_pend *p = batch_fill(a, b, v);
 		p->hash = fast_hash(v[a->c_cust].s, v[a->c_cust].len);
 		if (++b->n == BATCH)
-			batch_run(a);
+			rtn_handoff_submit(&a->ho);
 		return 0;
 	}
 	/* sorted: one event at a time through the batch's first entry */
@@ -685,7 +704,7 @@ int ca_add(custagg *a, const rtn_value *v)
 	if (cust_sorted(a, cv->s, cv->len, t, &ci) < 0)
 		return -1;
 	a->last_seen_t = t;
-	ca_pend *p = batch_fill(a, v);
+	ca_pend *p = batch_fill(a, b, v);
 	apply(a, ci, p, b->cval, b->arena);
 	b->used = 0;
 	return 0;
@@ -952,8 +971,9 @@ static void sort_by_name(custagg *a, uint32_t *idx, uint32_t n)
 
 void ca_finish(custagg *a)
 {
-	if (!a->o.sorted && a->batch && a->batch->n)
-		batch_run(a);
+	if (a->batch[rtn_handoff_slot(&a->ho)].n)
+		rtn_handoff_submit(&a->ho);
+	rtn_handoff_stop(&a->ho);
 	if (a->o.sorted) {
 		if (a->ncust)
 			finalize(a, a->scratch, a->ncust - 1, 0);

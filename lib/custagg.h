@@ -29,6 +29,7 @@
 
 #include <stdint.h>
 
+#include "handoff.h"
 #include "stream.h"
 #include "tz.h"
 #include "util.h"
@@ -105,7 +106,8 @@ struct custagg {
 	uint32_t *order;             /* after ca_finish: customers in byte order */
 	uint32_t ncust_out;          /* entries in order (customers with a purchase) */
 	ca_stats st;
-	struct ca_batch *batch;      /* unsorted: events waiting to be added */
+	struct ca_batch *batch;      /* events waiting to be added, RTN_HANDOFF_SLOTS */
+	rtn_handoff ho;              /* hands them to a second thread (ca_threads) */
 	struct ca_scratch *scratch;  /* ca_finish: a customer's orders */
 	unsigned char *blk;          /* the lists of runs (custagg.c) */
 	size_t blk_bytes;
@@ -122,6 +124,11 @@ custagg *ca_new(const ca_opts *o);
 /* Finds the events columns (customer, time, amount, order, type and the
  * named attributes). Dies with exit 2 naming what is missing. */
 void ca_bind(custagg *a, const rtn_schema *s, const char *what);
+/* Adds events in a second thread while the caller reads and decodes (call
+ * before the first ca_add), with two or more processors, unsorted input
+ * and, when piped, RETAIN_THREADS=2 or more (see rfm(1)). RETAIN_THREADS=1:
+ * never. The results are the same. */
+void ca_threads(custagg *a, int piped);
 /* Adds one record. Returns 0, or -1 with a message in a->err when sorted
  * input is out of order. */
 int ca_add(custagg *a, const rtn_value *v);

@@ -120,6 +120,28 @@ cdnow_events() {
 	done
 }
 
+@test "rfm: the aggregation thread gives the same records as one thread, from a file and a pipe (RETAIN_THREADS)" {
+	# 300,000 events: many batches of 4,096, customers interleaved in time order
+	synth --customers 100000 --seed 11 --start 2023-01-01 --end 2023-12-31 --order time --format stream -u -o "$T/ev.rtn"
+	run inspect --count "$T/ev.rtn"
+	[ "$output" -gt 250000 ]
+	# the stream's header names its input (a file or a pipe): compare the records
+	for opts in "" "--asof 2023-12-31 --window 26w --recent 60d --carry channel --events refund"; do
+		# shellcheck disable=SC2086
+		rfm $opts "$T/ev.rtn" | inspect >"$T/two"
+		# shellcheck disable=SC2086
+		RETAIN_THREADS=1 rfm $opts "$T/ev.rtn" | inspect >"$T/one"
+		# shellcheck disable=SC2086
+		cat "$T/ev.rtn" | rfm $opts | inspect >"$T/pipe"
+		# shellcheck disable=SC2086
+		cat "$T/ev.rtn" | RETAIN_THREADS=2 rfm $opts | inspect >"$T/pipe2"
+		[ "$(wc -l <"$T/two")" -gt 50000 ]
+		cmp "$T/two" "$T/one"
+		cmp "$T/two" "$T/pipe"
+		cmp "$T/two" "$T/pipe2"
+	done
+}
+
 @test "rfm: the tie rule never splits equal values" {
 	cdnow_events
 	rfm --asof 1997-09-30 "$T/cd.rtn" | inspect --format csv --no-names | cut -d, -f4,9,6,19-21 >"$T/s"
