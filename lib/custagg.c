@@ -238,7 +238,8 @@ static uint64_t str_store(custagg *a, const char *p, uint32_t n)
 static void key_short(unsigned char k[16], const char *p, uint32_t n)
 {
 	memset(k, 0, 16);
-	memcpy(k, p, n);
+	if (n)
+		memcpy(k, p, n);
 	k[15] = (unsigned char)n;
 }
 
@@ -336,7 +337,7 @@ static uint32_t cust_find(custagg *a, const ca_pend *p, const char *arena)
 			return (uint32_t)x - 1;
 		s = (s + 1) & m;
 	}
-	uint32_t i = cust_new(a, arena + p->koff, p->klen, p->key16);
+	uint32_t i = cust_new(a, p->klen > KEY_INLINE ? arena + p->koff : NULL, p->klen, p->key16);
 	a->table[s] = SLOT(p->hash, i);
 	if ((uint64_t)a->ncust * 10 > a->tcap * 7)
 		table_grow(a);
@@ -551,6 +552,9 @@ void ca_threads(custagg *a, int piped)
 
 static void arena_put(struct ca_batch *b, const char *s, uint32_t n, uint32_t *off)
 {
+	*off = (uint32_t)b->used;
+	if (!n)
+		return;   /* an empty value: nothing to copy (s may be NULL) */
 	if (b->used + n > UINT32_MAX)
 		rtn_die(RTN_EXIT_SYSTEM, "ids too long");
 	if (b->used + n > b->cap)
