@@ -32,7 +32,7 @@ typedef struct ca_rec {
 	int32_t day;         /* its day */
 	uint32_t used;       /* bytes used in the tail block */
 } ca_rec;
-_Static_assert(sizeof(ca_rec) == CA_REC_SIZE, "a customer record is one cache line");
+_Static_assert(sizeof(ca_rec) == 64, "a customer record is one cache line");
 
 /* The same line after finalize: the customer's totals. */
 typedef struct ca_fin {
@@ -50,7 +50,6 @@ typedef struct ca_cold {
 	int32_t prev_day;
 	uint32_t orders;
 } ca_cold;
-_Static_assert(sizeof(ca_cold) == CA_COLD_SIZE, "ca_prefetch knows the size");
 
 static inline const char *key_bytes(const custagg *a, const unsigned char *k, uint32_t *len)
 {
@@ -217,11 +216,8 @@ void ca_bind(custagg *a, const rtn_schema *s, const char *what)
 	for (int i = 0; i < a->o.ncarry; i++)
 		a->c_carry[i] = rtn_schema_need(s, a->o.carry[i], RTN_STRING, what);
 	/* --events names types, not columns: nothing to find. */
-	for (int i = 0; i < RTN_HANDOFF_SLOTS; i++) {
-		a->batch[i] = (struct ca_batch){0};
-		if (a->o.ncarry)
-			a->batch[i].cval = xcalloc((size_t)BATCH * a->o.ncarry * 2, sizeof *a->batch[i].cval);
-	}
+	for (int i = 0; a->o.ncarry && i < RTN_HANDOFF_SLOTS; i++)
+		a->batch[i].cval = xcalloc((size_t)BATCH * a->o.ncarry * 2, sizeof *a->batch[i].cval);
 }
 
 static uint64_t str_store(custagg *a, const char *p, uint32_t n)
@@ -560,7 +556,6 @@ static void arena_put(struct ca_batch *b, const char *s, uint32_t n, uint32_t *o
 	if (b->used + n > b->cap)
 		xgrow((void **)&b->arena, &b->cap, b->used + n, 1);
 	memcpy(b->arena + b->used, s, n);
-	*off = (uint32_t)b->used;
 	b->used += n;
 }
 
@@ -573,7 +568,7 @@ static int type_is(const rtn_value *v, const char *s, size_t n)
  * --events types it is; most events repeat the type of the one before. */
 static void type_of(custagg *a, const rtn_value *ty, int *kind, uint64_t *mask)
 {
-	if (ty->len == a->type_len && memcmp(ty->s, a->type_last, ty->len) == 0) {
+	if (ty->len == a->type_len && (!ty->len || memcmp(ty->s, a->type_last, ty->len) == 0)) {
 		*kind = a->type_kind;
 		*mask = a->type_mask;
 		return;
@@ -584,7 +579,8 @@ static void type_of(custagg *a, const rtn_value *ty, int *kind, uint64_t *mask)
 		if (type_is(ty, a->o.events[k], strlen(a->o.events[k])))
 			*mask |= (uint64_t)1 << k;
 	if (ty->len <= sizeof a->type_last) {
-		memcpy(a->type_last, ty->s, ty->len);
+		if (ty->len)
+			memcpy(a->type_last, ty->s, ty->len);
 		a->type_len = ty->len;
 		a->type_kind = *kind;
 		a->type_mask = *mask;
@@ -716,25 +712,29 @@ int ca_add(custagg *a, const rtn_value *v)
 
 /* ---- totals ------------------------------------------------------------- */
 
-static void ent_sort_key(ca_ent *e, size_t n)
-{
-	for (size_t i = 1; i < n; i++) {
-		ca_ent x = e[i];
-		size_t j = i;
-		while (j && (e[j - 1].okey > x.okey || (e[j - 1].okey == x.okey && e[j - 1].day > x.day))) {
-			e[j] = e[j - 1];
-			j--;
-		}
-		e[j] = x;
-	}
-}
-
+/* Runs by order key, then day. */
 static int ent_cmp(const void *x, const void *y)
 {
 	const ca_ent *p = x, *q = y;
 	if (p->okey != q->okey)
 		return p->okey < q->okey ? -1 : 1;
 	return (p->day > q->day) - (p->day < q->day);
+}
+
+/* Most customers have a few runs: insertion sort, qsort past 32. */
+static void ent_sort(ca_ent *e, size_t n)
+{
+	if (n > 32) {
+		qsort(e, n, sizeof *e, ent_cmp);
+		return;
+	}
+	for (size_t i = 1; i < n; i++) {
+		ca_ent x = e[i];
+		size_t j = i;
+		for (; j && ent_cmp(&e[j - 1], &x) > 0; j--)
+			e[j] = e[j - 1];
+		e[j] = x;
+	}
 }
 
 static int day_cmp(const void *x, const void *y)
@@ -760,16 +760,15 @@ static void finalize(custagg *a, struct ca_scratch *s, uint32_t ci, int reuse)
 	/* the chain, joined */
 	size_t len = 0;
 	for (uint32_t b = c->head; b;) {
-		uint32_t k = b == c->tail ? c->used : BLK_DATA;
+		int last = b == c->tail;
+		uint32_t k = last ? c->used : BLK_DATA;
 		if (len + k > s->bcap)
 			xgrow((void **)&s->buf, &s->bcap, len + k, 1);
 		memcpy(s->buf + len, blk(a, b), k);
 		len += k;
-		uint32_t next;
-		memcpy(&next, blk(a, b) + BLK_DATA, 4);
-		if (b == c->tail)
+		if (last)
 			break;
-		b = next;
+		memcpy(&b, blk(a, b) + BLK_DATA, 4);
 	}
 	if (reuse && c->tail) {   /* the blocks go back */
 		memcpy(blk(a, c->tail) + BLK_DATA, &a->blk_free, 4);
@@ -798,51 +797,36 @@ static void finalize(custagg *a, struct ca_scratch *s, uint32_t ci, int reuse)
 	e[n++] = (ca_ent){c->okey, c->amount, c->day};
 	for (size_t i = n - 1; i-- > 0;)
 		e[i].day = e[i + 1].day - e[i].day;
-	/* amounts and days */
+	/* amounts and days (sorted when they came out of order) */
+	if (s->dcap < n) {
+		s->dcap = n > 2 * s->dcap ? n : 2 * s->dcap;
+		s->days = xrealloc(s->days, s->dcap * sizeof *s->days);
+	}
+	int32_t *d = s->days;
 	int64_t total = 0, first_amount = 0;
 	int in_order = 1;
 	for (size_t i = 0; i < n; i++) {
 		total += e[i].amount;
 		if (e[i].day >= a->o.window_start_day)
 			f.win_amount += e[i].amount;
-		if (i && e[i].day < e[i - 1].day)
+		d[i] = e[i].day;
+		if (i && d[i] < d[i - 1])
 			in_order = 0;
 	}
-	int32_t first, prev = 0;
+	if (!in_order)
+		qsort(d, n, sizeof *d, day_cmp);
+	int32_t first = d[0], prev = INT32_MIN;   /* prev: the second latest day, none yet */
 	uint32_t ndays = 1;
-	int have_prev = 0;
-	if (in_order) {
-		first = e[0].day;
-		for (size_t i = 1; i < n; i++)
-			if (e[i].day != e[i - 1].day) {
-				ndays++;
-				prev = e[i - 1].day;
-				have_prev = 1;
-			}
-	} else {
-		if (s->dcap < n) {
-			s->dcap = n > 2 * s->dcap ? n : 2 * s->dcap;
-			s->days = xrealloc(s->days, s->dcap * sizeof *s->days);
+	for (size_t i = 1; i < n; i++)
+		if (d[i] != d[i - 1]) {
+			ndays++;
+			prev = d[i - 1];
 		}
-		for (size_t i = 0; i < n; i++)
-			s->days[i] = e[i].day;
-		qsort(s->days, n, sizeof *s->days, day_cmp);
-		first = s->days[0];
-		for (size_t i = 1; i < n; i++)
-			if (s->days[i] != s->days[i - 1]) {
-				ndays++;
-				prev = s->days[i - 1];
-				have_prev = 1;
-			}
-	}
 	for (size_t i = 0; i < n; i++)
 		if (e[i].day == first)
 			first_amount += e[i].amount;
 	/* distinct orders, each on the day of its earliest row */
-	if (n <= 32)
-		ent_sort_key(e, n);
-	else
-		qsort(e, n, sizeof *e, ent_cmp);
+	ent_sort(e, n);
 	uint32_t orders = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (i && e[i].okey == e[i - 1].okey)
@@ -861,7 +845,7 @@ static void finalize(custagg *a, struct ca_scratch *s, uint32_t ci, int reuse)
 	f.repeat_amount = total - first_amount;
 	f.ndays = ndays;
 	cd->first_day_amount = first_amount;
-	cd->prev_day = have_prev ? prev : INT32_MIN;
+	cd->prev_day = prev;
 	cd->orders = orders;
 	memcpy(c, &f, sizeof f);
 }
@@ -913,6 +897,15 @@ static void finalize_all(custagg *a)
 	if (two)
 		pthread_join(th, NULL);
 	scratch_free(&j.s);
+}
+
+void ca_get_nth(const custagg *a, uint32_t i, ca_cust *c)
+{
+	if (i + CA_AHEAD < a->ncust_out) {
+		__builtin_prefetch(&a->rec[a->order[i + CA_AHEAD]]);
+		__builtin_prefetch(&a->cold[a->order[i + CA_AHEAD]]);
+	}
+	ca_get(a, a->order[i], c);
 }
 
 void ca_get(const custagg *a, uint32_t ci, ca_cust *c)

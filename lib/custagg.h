@@ -138,16 +138,11 @@ int ca_add(custagg *a, const rtn_value *v);
 void ca_finish(custagg *a);
 /* The totals of customer ci (an entry of a->order), after ca_finish. */
 void ca_get(const custagg *a, uint32_t ci, ca_cust *c);
-/* Customers are read in name order, which is not the order of their
- * records: prefetch the one CA_AHEAD ahead. */
+/* The totals of the i-th customer in name order (a->order[i]). Name order
+ * is not the order of the records: reading them in turn, this fetches the
+ * one CA_AHEAD further ahead. */
 #define CA_AHEAD 16
-#define CA_REC_SIZE 64
-#define CA_COLD_SIZE 32
-static inline void ca_prefetch(const custagg *a, uint32_t ci)
-{
-	__builtin_prefetch((const char *)a->rec + (size_t)ci * CA_REC_SIZE);
-	__builtin_prefetch((const char *)a->cold + (size_t)ci * CA_COLD_SIZE);
-}
+void ca_get_nth(const custagg *a, uint32_t i, ca_cust *c);
 /* Day number of a time in the zone of the options. */
 int64_t ca_day(const custagg *a, int64_t t);
 void ca_free(custagg *a);

@@ -213,7 +213,7 @@ static void row_of(const rfm_result *res, uint32_t ci, const ca_cust *c, rfm_row
 void rfm_row_get(const rfm_result *res, uint32_t i, rfm_row *r)
 {
 	ca_cust c;
-	ca_get(res->a, res->a->order[i], &c);
+	ca_get_nth(res->a, i, &c);
 	row_of(res, res->a->order[i], &c, r);
 }
 
@@ -233,9 +233,7 @@ void rfm_compute(rfm_result *res, const custagg *a, const rfm_opts *o, int64_t a
 	double sum[3] = {0, 0, 0};
 	for (uint32_t i = 0; i < n; i++) {
 		ca_cust cust, *c = &cust;
-		if (i + CA_AHEAD < n)
-			ca_prefetch(a, a->order[i + CA_AHEAD]);
-		ca_get(a, a->order[i], c);
+		ca_get_nth(a, i, c);
 		vals[0][i] = asof_day - c->last_day;
 		vals[1][i] = c->win_orders;
 		vals[2][i] = c->win_amount - c->win_refunds;
@@ -317,9 +315,7 @@ void rfm_write(rtn_writer *w, const rfm_result *res)
 	for (uint32_t i = 0; i < res->n; i++) {
 		uint32_t ci = a->order[i];
 		ca_cust cust, *c = &cust;
-		if (i + CA_AHEAD < res->n)
-			ca_prefetch(a, a->order[i + CA_AHEAD]);
-		ca_get(a, ci, c);
+		ca_get_nth(a, i, c);
 		row_of(res, ci, c, r);
 		int k = 0;
 		v[k].s = c->name;
@@ -484,8 +480,6 @@ void rfm_summary(FILE *f, const rfm_result *res)
 		st[i].label = stage_name(i);
 	rfm_row row;
 	for (uint32_t i = 0; i < res->n; i++) {
-		if (i + CA_AHEAD < res->n)
-			ca_prefetch(res->a, res->a->order[i + CA_AHEAD]);
 		rfm_row_get(res, i, &row);
 		for (int k = 0; k < ng; k++)
 			if (g[k].label == row.segment || strcmp(g[k].label, row.segment) == 0) {
