@@ -6,7 +6,6 @@
 #include "custagg.h"
 #include "handoff.h"
 #include "timeparse.h"
-#include "varint.h"
 
 /* ---- records ------------------------------------------------------------ */
 
@@ -17,20 +16,21 @@
 #define KEY_INLINE 14
 #define KEY_LONG 0xff
 
-/* A customer while events come in: one cache line. Purchases are kept as
- * runs: rows of one order on one day (the line items of an order, which
- * exports write one after the other) add to the current run; another order
- * or day moves the run to the list h (see run_push), which ca_finish turns
- * into totals (see finalize). */
+/* A customer while events come in: one cache line. Amounts are summed as
+ * they come; purchases are kept as runs: rows of one order on one day (the
+ * line items of an order, which exports write one after the other) make
+ * the current run; another order or day moves the run to the log (see
+ * run_push), which ca_finish turns into distinct days and orders (see
+ * finalize). */
 typedef struct ca_rec {
 	unsigned char key[16];
-	uint32_t head, tail; /* earlier runs, encoded, in a chain of blocks (0: none) */
 	int64_t first_t;     /* earliest purchase, INT64_MAX: none */
 	int64_t last_t;      /* latest purchase, RTN_NULL: none */
 	uint64_t okey;       /* the current run: order key, 0: no purchase yet */
-	int64_t amount;      /* its amount */
-	int32_t day;         /* its day */
-	uint32_t used;       /* bytes used in the tail block */
+	int64_t total;       /* all purchases */
+	int64_t first_day_amount;   /* purchases on first_day */
+	int32_t day;         /* the current run's day */
+	int32_t first_day;   /* the earliest purchase day, INT32_MAX: none */
 } ca_rec;
 _Static_assert(sizeof(ca_rec) == 64, "a customer record is one cache line");
 
@@ -38,18 +38,27 @@ _Static_assert(sizeof(ca_rec) == 64, "a customer record is one cache line");
 typedef struct ca_fin {
 	unsigned char key[16];
 	int64_t first_t, last_t;
-	int64_t win_amount, repeat_amount;   /* repeat: all purchases less the first day's */
+	int64_t total, first_day_amount;
 	uint32_t ndays, win_orders, recent, prior;
 } ca_fin;
 _Static_assert(sizeof(ca_fin) == sizeof(ca_rec), "totals replace the record");
 
-/* Refunds (while events come in) and the totals that do not fit the line. */
+/* Refunds and, with --window, purchases inside it (while events come in),
+ * and the totals that do not fit the line. */
 typedef struct ca_cold {
 	int64_t win_refunds, last_refund;
-	int64_t first_day_amount;
+	int64_t win_amount;
 	int32_t prev_day;
 	uint32_t orders;
 } ca_cold;
+
+/* A run in the log: order key, day and the customer (index / NPART; the
+ * log of partition ci % NPART holds it). */
+typedef struct ca_run {
+	uint64_t okey;
+	int32_t day;
+	uint32_t j;
+} ca_run;
 
 static inline const char *key_bytes(const custagg *a, const unsigned char *k, uint32_t *len)
 {
@@ -116,7 +125,6 @@ enum { K_PURCHASE, K_REFUND, K_TRACKED, K_OTHER, K_LATE };
 #define BATCH 4096
 #define AHEAD_SLOT 96
 #define AHEAD_REC 48
-#define AHEAD_LIST 16
 
 typedef struct ca_pend {
 	uint64_t hash, okey;
@@ -137,19 +145,27 @@ struct ca_batch {
 	size_t used, cap;
 };
 
-typedef struct ca_ent {
-	uint64_t okey;
-	int64_t amount;
-	int32_t day;
-} ca_ent;
+/* The log of runs (unsorted input): NPART partitions by customer index,
+ * each a chain of chunks of CHUNK_RUNS runs in one array (a->runs) that
+ * grows in place; chunk 0 is none. Appending is sequential in each of the
+ * NPART chunks being filled, so it does not miss the cache; ca_finish
+ * takes one partition at a time, whose runs and customers fit the cache. */
+#define NPART 256
+#define CHUNK_RUNS 512
+
+struct ca_part {
+	uint32_t first, last;   /* chunks */
+	uint32_t fill;          /* runs in the last chunk */
+};
 
 struct ca_scratch {
-	ca_ent *e;
+	ca_run *e;           /* a customer's runs */
 	size_t cap;
 	int32_t *days;
-	size_t dcap;
-	unsigned char *buf;  /* a list's bytes */
+	ca_run *buf;         /* a partition's runs, by customer */
 	size_t bcap;
+	uint32_t *cnt;       /* where each customer's runs start in buf */
+	size_t ccap;
 };
 
 static void scratch_free(struct ca_scratch *s)
@@ -157,6 +173,7 @@ static void scratch_free(struct ca_scratch *s)
 	free(s->e);
 	free(s->days);
 	free(s->buf);
+	free(s->cnt);
 }
 
 static void run_slot(void *ctx, int slot);
@@ -179,6 +196,9 @@ custagg *ca_new(const ca_opts *o)
 	if (!o->sorted) {
 		a->tcap = 1024;
 		a->table = xcalloc(a->tcap, sizeof *a->table);
+		a->part = xcalloc(NPART, sizeof *a->part);
+		for (int p = 0; p < NPART; p++)
+			a->part[p].fill = CHUNK_RUNS;   /* full: the first run takes a chunk */
 	}
 	return a;
 }
@@ -187,7 +207,10 @@ void ca_free(custagg *a)
 {
 	if (!a)
 		return;
-	rtn_big_free(a->blk, a->blk_bytes);
+	rtn_big_free(a->runs, a->runs_bytes);
+	free(a->chunk_next);
+	free(a->part);
+	free(a->cur);
 	rtn_big_free(a->rec, a->rec_bytes);
 	rtn_big_free(a->cold, a->cold_bytes);
 	rtn_big_free(a->carry, a->carry_bytes);
@@ -271,6 +294,7 @@ static uint32_t cust_new(custagg *a, const char *p, uint32_t n, const unsigned c
 	}
 	c->first_t = INT64_MAX;
 	c->last_t = RTN_NULL;
+	c->first_day = INT32_MAX;
 	a->cold[i] = (ca_cold){0, RTN_NULL, 0, 0, 0};
 	for (int k = 0; k < a->o.ncarry; k++)
 		a->carry[(size_t)i * a->o.ncarry + k] = (ca_carry){RTN_NULL, 0, 0};
@@ -342,88 +366,66 @@ static uint32_t cust_find(custagg *a, const ca_pend *p, const char *arena)
 
 /* ---- adding events ------------------------------------------------------ */
 
-/* Lists of runs are chains of 32-byte blocks (BLK_DATA bytes, then the
- * index of the next block), numbered from 1 in one array that grows in
- * place. A new block comes from the end of the array, near the blocks other
- * customers started lately, so the write that fills it is likely a cache
- * hit; growing a list never copies it. Sorted input gives a customer's
- * blocks back when it is complete (a->blk_free). */
-#define BLK 32
-#define BLK_DATA 28
-
-static inline unsigned char *blk(const custagg *a, uint32_t i)
+static uint32_t chunk_new(custagg *a)
 {
-	return a->blk + (size_t)i * BLK;
+	if (a->nchunk == UINT32_MAX)
+		rtn_die(RTN_EXIT_SYSTEM, "more than %u chunks of orders", UINT32_MAX - 1);
+	if (!a->nchunk)
+		a->nchunk = 1;   /* 0 means none */
+	rtn_big_grow((void **)&a->runs, &a->runs_bytes,
+	             ((size_t)a->nchunk + 1) * CHUNK_RUNS * sizeof *a->runs);
+	if (a->nchunk >= a->cap_next)
+		xgrow((void **)&a->chunk_next, &a->cap_next, (size_t)a->nchunk + 1,
+		      sizeof *a->chunk_next);
+	a->chunk_next[a->nchunk] = 0;
+	return a->nchunk++;
 }
 
-static uint32_t blk_new(custagg *a)
+/* The current run of customer ci ends: to its partition's log, or with
+ * sorted input to the list of the customer being read. */
+static void run_push(custagg *a, uint32_t ci, uint64_t okey, int32_t day)
 {
-	uint32_t i = a->blk_free;
-	if (i) {
-		memcpy(&a->blk_free, blk(a, i) + BLK_DATA, 4);
-	} else {
-		if (a->nblk == UINT32_MAX)
-			rtn_die(RTN_EXIT_SYSTEM, "more than %u blocks of orders", UINT32_MAX - 1);
-		if (!a->nblk)
-			a->nblk = 1;   /* 0 means none */
-		rtn_big_grow((void **)&a->blk, &a->blk_bytes, ((size_t)a->nblk + 1) * BLK);
-		i = a->nblk++;
-	}
-	memset(blk(a, i) + BLK_DATA, 0, 4);
-	return i;
-}
-
-static void list_append(custagg *a, ca_rec *c, const unsigned char *s, uint32_t n)
-{
-	if (!c->tail) {
-		c->head = c->tail = blk_new(a);
-		c->used = 0;
-	}
-	while (n) {
-		if (c->used == BLK_DATA) {
-			uint32_t nb = blk_new(a);
-			memcpy(blk(a, c->tail) + BLK_DATA, &nb, 4);
-			c->tail = nb;
-			c->used = 0;
-		}
-		uint32_t k = BLK_DATA - c->used < n ? BLK_DATA - c->used : n;
-		memcpy(blk(a, c->tail) + c->used, s, k);
-		c->used += k;
-		s += k;
-		n -= k;
-	}
-}
-
-/* The current run moves to the list, as three varints: the step from its
- * day to the day of the run after it (zigzag), then the order key (8
- * bytes) and the amount (zigzag). Events in time order give steps of 0 or
- * a few days: about 12 bytes a run. */
-static void run_push(custagg *a, ca_rec *c, int32_t next_day)
-{
-	unsigned char tmp[32], *q = tmp;
-	q = put_varint(q, zigzag((int64_t)next_day - c->day));
-	memcpy(q, &c->okey, 8);
-	q += 8;
-	q = put_varint(q, zigzag(c->amount));
-	list_append(a, c, tmp, (uint32_t)(q - tmp));
-}
-
-static void add_purchase(custagg *a, ca_rec *c, int64_t t, int32_t day, uint64_t okey,
-                         int64_t amount)
-{
-	if (t < c->first_t)
-		c->first_t = t;
-	if (t > c->last_t)
-		c->last_t = t;
-	if (c->okey == okey && c->day == day) {
-		c->amount += amount;
+	if (a->o.sorted) {
+		if (a->ncur == a->capcur)
+			xgrow((void **)&a->cur, &a->capcur, a->ncur + 1, sizeof *a->cur);
+		a->cur[a->ncur++] = (ca_run){okey, day, 0};
 		return;
 	}
+	struct ca_part *pt = &a->part[ci % NPART];
+	if (pt->fill == CHUNK_RUNS) {
+		uint32_t c = chunk_new(a);
+		if (pt->last)
+			a->chunk_next[pt->last] = c;
+		else
+			pt->first = c;
+		pt->last = c;
+		pt->fill = 0;
+	}
+	a->runs[(size_t)pt->last * CHUNK_RUNS + pt->fill++] = (ca_run){okey, day, ci / NPART};
+}
+
+static void add_purchase(custagg *a, uint32_t ci, const ca_pend *p)
+{
+	ca_rec *c = &a->rec[ci];
+	if (p->t < c->first_t)
+		c->first_t = p->t;
+	if (p->t > c->last_t)
+		c->last_t = p->t;
+	c->total += p->amount;
+	if (p->day < c->first_day) {
+		c->first_day = p->day;
+		c->first_day_amount = p->amount;
+	} else if (p->day == c->first_day) {
+		c->first_day_amount += p->amount;
+	}
+	if (a->o.window_start_day != INT64_MIN && p->day >= a->o.window_start_day)
+		a->cold[ci].win_amount += p->amount;
+	if (c->okey == p->okey && c->day == p->day)
+		return;
 	if (c->okey)
-		run_push(a, c, day);
-	c->okey = okey;
-	c->day = day;
-	c->amount = amount;
+		run_push(a, ci, c->okey, c->day);
+	c->okey = p->okey;
+	c->day = p->day;
 }
 
 /* The parts of an event other than its purchase: --events counts, carried
@@ -467,7 +469,7 @@ static void apply(custagg *a, uint32_t ci, const ca_pend *p, const uint32_t *cva
 	if (p->types | (uint64_t)a->o.ncarry | (p->kind == K_REFUND))
 		add_rest(a, ci, p, cval, arena);
 	if (p->kind == K_PURCHASE)
-		add_purchase(a, &a->rec[ci], p->t, p->day, p->okey, p->amount);
+		add_purchase(a, ci, p);
 }
 
 /* Second stage of the pipeline: the slot is in cache; note the customer it
@@ -481,7 +483,9 @@ static void prefetch_rec(const custagg *a, ca_pend *p)
 			uint32_t ci = (uint32_t)x - 1;
 			p->cand = (uint32_t)x;
 			__builtin_prefetch(&a->rec[ci], 1);
-			if (p->kind == K_REFUND)
+			if (p->kind == K_REFUND ||
+			    (p->kind == K_PURCHASE && a->o.window_start_day != INT64_MIN &&
+			     p->day >= a->o.window_start_day))
 				__builtin_prefetch(&a->cold[ci], 1);
 			if (a->o.ncarry)
 				__builtin_prefetch(&a->carry[(size_t)ci * a->o.ncarry], 1);
@@ -491,24 +495,8 @@ static void prefetch_rec(const custagg *a, ca_pend *p)
 		}
 }
 
-/* Third stage: the record is in cache; prefetch the end of its list when
- * the event starts a run, and a long id. */
-static void prefetch_list(const custagg *a, const ca_pend *p)
-{
-	if (!p->cand)
-		return;
-	const ca_rec *c = &a->rec[p->cand - 1];
-	if (c->key[15] == KEY_LONG) {
-		uint64_t off;
-		memcpy(&off, c->key, 8);
-		__builtin_prefetch(a->strings + off);
-	}
-	if (p->kind == K_PURCHASE && c->tail && (c->okey != p->okey || c->day != p->day))
-		__builtin_prefetch(blk(a, c->tail) + c->used, 1);
-}
-
 /* Applies the batch in order, prefetching ahead: slots AHEAD_SLOT events
- * ahead, records AHEAD_REC, list ends AHEAD_LIST. */
+ * ahead, records AHEAD_REC. */
 static void batch_run(custagg *a, struct ca_batch *b)
 {
 	uint32_t n = b->n;
@@ -517,15 +505,11 @@ static void batch_run(custagg *a, struct ca_batch *b)
 		__builtin_prefetch(&a->table[ev[i].hash & (a->tcap - 1)]);
 	for (uint32_t i = 0; i < n && i < AHEAD_REC; i++)
 		prefetch_rec(a, &ev[i]);
-	for (uint32_t i = 0; i < n && i < AHEAD_LIST; i++)
-		prefetch_list(a, &ev[i]);
 	for (uint32_t i = 0; i < n; i++) {
 		if (i + AHEAD_SLOT < n)
 			__builtin_prefetch(&a->table[ev[i + AHEAD_SLOT].hash & (a->tcap - 1)]);
 		if (i + AHEAD_REC < n)
 			prefetch_rec(a, &ev[i + AHEAD_REC]);
-		if (i + AHEAD_LIST < n)
-			prefetch_list(a, &ev[i + AHEAD_LIST]);
 		const uint32_t *cval = b->cval ? b->cval + (size_t)i * a->o.ncarry * 2 : NULL;
 		apply(a, cust_find(a, &ev[i], b->arena), &ev[i], cval, b->arena);
 	}
@@ -649,7 +633,7 @@ static ca_pend *batch_fill(custagg *a, struct ca_batch *b, const rtn_value *v)
 
 /* Sorted input: the current customer is the last one; a new id completes
  * it (see finalize) and starts the next, after checking the order. */
-static void finalize(custagg *a, struct ca_scratch *s, uint32_t ci, int reuse);
+static void finalize(custagg *a, struct ca_scratch *s, uint32_t ci, const ca_run *runs, size_t nr);
 
 static int cust_sorted(custagg *a, const char *p, uint32_t n, int64_t t, uint32_t *out)
 {
@@ -676,7 +660,8 @@ static int cust_sorted(custagg *a, const char *p, uint32_t n, int64_t t, uint32_
 			         (unsigned long long)a->st.read);
 			return -1;
 		}
-		finalize(a, a->scratch, a->ncust - 1, 1);
+		finalize(a, a->scratch, a->ncust - 1, a->cur, a->ncur);
+		a->ncur = 0;
 	}
 	*out = cust_new(a, p, n, NULL);
 	return 0;
@@ -715,21 +700,21 @@ int ca_add(custagg *a, const rtn_value *v)
 /* Runs by order key, then day. */
 static int ent_cmp(const void *x, const void *y)
 {
-	const ca_ent *p = x, *q = y;
+	const ca_run *p = x, *q = y;
 	if (p->okey != q->okey)
 		return p->okey < q->okey ? -1 : 1;
 	return (p->day > q->day) - (p->day < q->day);
 }
 
 /* Most customers have a few runs: insertion sort, qsort past 32. */
-static void ent_sort(ca_ent *e, size_t n)
+static void ent_sort(ca_run *e, size_t n)
 {
 	if (n > 32) {
 		qsort(e, n, sizeof *e, ent_cmp);
 		return;
 	}
 	for (size_t i = 1; i < n; i++) {
-		ca_ent x = e[i];
+		ca_run x = e[i];
 		size_t j = i;
 		for (; j && ent_cmp(&e[j - 1], &x) > 0; j--)
 			e[j] = e[j - 1];
@@ -743,89 +728,48 @@ static int day_cmp(const void *x, const void *y)
 	return (p > q) - (p < q);
 }
 
-/* A customer is complete: its runs become totals, in place of the record
- * (reuse: its blocks go back to the free list, for sorted input). */
-static void finalize(custagg *a, struct ca_scratch *s, uint32_t ci, int reuse)
+/* A customer is complete: its earlier runs (nr, in the order they ended)
+ * and the current one become totals, in place of the record. The key
+ * bytes are not written: the sort by name may read them meanwhile. */
+static void finalize(custagg *a, struct ca_scratch *s, uint32_t ci, const ca_run *runs, size_t nr)
 {
 	ca_rec *c = &a->rec[ci];
 	ca_cold *cd = &a->cold[ci];
 	ca_fin f;
-	memcpy(f.key, c->key, 16);
-	memset((char *)&f + 16, 0, sizeof f - 16);
+	memset(&f, 0, sizeof f);
 	f.first_t = f.last_t = RTN_NULL;
 	if (!c->okey) {
-		memcpy(c, &f, sizeof f);
+		memcpy((char *)c + 16, (char *)&f + 16, sizeof f - 16);
 		return;
 	}
-	/* the chain, joined */
-	size_t len = 0;
-	for (uint32_t b = c->head; b;) {
-		int last = b == c->tail;
-		uint32_t k = last ? c->used : BLK_DATA;
-		if (len + k > s->bcap)
-			xgrow((void **)&s->buf, &s->bcap, len + k, 1);
-		memcpy(s->buf + len, blk(a, b), k);
-		len += k;
-		if (last)
-			break;
-		memcpy(&b, blk(a, b) + BLK_DATA, 4);
-	}
-	if (reuse && c->tail) {   /* the blocks go back */
-		memcpy(blk(a, c->tail) + BLK_DATA, &a->blk_free, 4);
-		a->blk_free = c->head;
-	}
-	size_t most = len / 10 + 1;   /* a run takes 10 bytes or more */
-	if (s->cap < most) {
-		s->cap = most > 2 * s->cap ? most : 2 * s->cap;
+	size_t n = nr + 1;
+	if (s->cap < n) {
+		s->cap = n > 2 * s->cap ? n : 2 * s->cap;
 		s->e = xrealloc(s->e, s->cap * sizeof *s->e);
+		s->days = xrealloc(s->days, s->cap * sizeof *s->days);
 	}
-	ca_ent *e = s->e;
-	size_t n = 0;
-	const unsigned char *p = s->buf, *end = s->buf + len;
-	while (p < end) {
-		uint64_t step, amount;
-		p = get_varint(p, end, &step);
-		if (!p || end - p < 9)
-			rtn_die(RTN_EXIT_SYSTEM, "rfm: internal error: a list of orders is damaged");
-		memcpy(&e[n].okey, p, 8);
-		p = get_varint(p + 8, end, &amount);
-		if (!p)
-			rtn_die(RTN_EXIT_SYSTEM, "rfm: internal error: a list of orders is damaged");
-		e[n].day = (int32_t)unzigzag(step);   /* the step for now */
-		e[n++].amount = unzigzag(amount);
-	}
-	e[n++] = (ca_ent){c->okey, c->amount, c->day};
-	for (size_t i = n - 1; i-- > 0;)
-		e[i].day = e[i + 1].day - e[i].day;
-	/* amounts and days (sorted when they came out of order) */
-	if (s->dcap < n) {
-		s->dcap = n > 2 * s->dcap ? n : 2 * s->dcap;
-		s->days = xrealloc(s->days, s->dcap * sizeof *s->days);
-	}
+	ca_run *e = s->e;
+	if (nr)
+		memcpy(e, runs, nr * sizeof *e);
+	e[nr] = (ca_run){c->okey, c->day, 0};
+	/* distinct days (sorted when they came out of order) */
 	int32_t *d = s->days;
-	int64_t total = 0, first_amount = 0;
 	int in_order = 1;
 	for (size_t i = 0; i < n; i++) {
-		total += e[i].amount;
-		if (e[i].day >= a->o.window_start_day)
-			f.win_amount += e[i].amount;
 		d[i] = e[i].day;
 		if (i && d[i] < d[i - 1])
 			in_order = 0;
 	}
 	if (!in_order)
 		qsort(d, n, sizeof *d, day_cmp);
-	int32_t first = d[0], prev = INT32_MIN;   /* prev: the second latest day, none yet */
+	int32_t prev = INT32_MIN;   /* the second latest day, none yet */
 	uint32_t ndays = 1;
 	for (size_t i = 1; i < n; i++)
 		if (d[i] != d[i - 1]) {
 			ndays++;
 			prev = d[i - 1];
 		}
-	for (size_t i = 0; i < n; i++)
-		if (e[i].day == first)
-			first_amount += e[i].amount;
-	/* distinct orders, each on the day of its earliest row */
+	/* distinct orders, each on the day of its earliest run */
 	ent_sort(e, n);
 	uint32_t orders = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -842,32 +786,63 @@ static void finalize(custagg *a, struct ca_scratch *s, uint32_t ci, int reuse)
 	}
 	f.first_t = c->first_t;
 	f.last_t = c->last_t;
-	f.repeat_amount = total - first_amount;
+	f.total = c->total;
+	f.first_day_amount = c->first_day_amount;
 	f.ndays = ndays;
-	cd->first_day_amount = first_amount;
+	if (a->o.window_start_day == INT64_MIN)
+		cd->win_amount = c->total;
 	cd->prev_day = prev;
 	cd->orders = orders;
-	memcpy(c, &f, sizeof f);
+	memcpy((char *)c + 16, (char *)&f + 16, sizeof f - 16);
 }
 
-/* Finalizes customers lo..hi-1, prefetching their lists: the head block
- * FIN_AHEAD customers ahead, the second block half as far ahead (the
- * head is in cache by then, with the link to it). */
-#define FIN_AHEAD 16
-static void finalize_range(custagg *a, struct ca_scratch *s, uint32_t lo, uint32_t hi)
+static void *grow_to(void *p, size_t *cap, size_t n, size_t size)
 {
-	for (uint32_t i = lo; i < hi; i++) {
-		if (i + FIN_AHEAD < hi && a->rec[i + FIN_AHEAD].head)
-			__builtin_prefetch(blk(a, a->rec[i + FIN_AHEAD].head));
-		if (i + FIN_AHEAD / 2 < hi) {
-			const ca_rec *c = &a->rec[i + FIN_AHEAD / 2];
-			if (c->head && c->head != c->tail) {
-				uint32_t next;
-				memcpy(&next, blk(a, c->head) + BLK_DATA, 4);
-				__builtin_prefetch(blk(a, next));
-			}
+	if (*cap < n) {
+		*cap = n > 2 * *cap ? n : 2 * *cap;
+		p = xrealloc(p, *cap * size);
+	}
+	return p;
+}
+
+/* Finalizes the customers of partition p (indexes p, p + NPART, ...): its
+ * runs are counted and then placed by customer (a counting sort, in
+ * cache), and the records, NPART apart, are prefetched FIN_AHEAD ahead. */
+#define FIN_AHEAD 8
+static void finalize_part(custagg *a, struct ca_scratch *s, uint32_t p)
+{
+	if (p >= a->ncust)
+		return;
+	uint32_t m = (a->ncust - p + NPART - 1) / NPART;
+	const struct ca_part *pt = &a->part[p];
+	s->cnt = grow_to(s->cnt, &s->ccap, (size_t)m + 1, sizeof *s->cnt);
+	memset(s->cnt, 0, ((size_t)m + 1) * sizeof *s->cnt);
+	size_t total = 0;
+	for (uint32_t k = pt->first; k; k = a->chunk_next[k]) {
+		uint32_t nk = k == pt->last ? pt->fill : CHUNK_RUNS;
+		const ca_run *r = &a->runs[(size_t)k * CHUNK_RUNS];
+		for (uint32_t i = 0; i < nk; i++)
+			s->cnt[r[i].j + 1]++;
+		total += nk;
+	}
+	for (uint32_t j = 1; j <= m; j++)
+		s->cnt[j] += s->cnt[j - 1];   /* cnt[j]: where customer j's runs start */
+	s->buf = grow_to(s->buf, &s->bcap, total ? total : 1, sizeof *s->buf);
+	for (uint32_t k = pt->first; k; k = a->chunk_next[k]) {
+		uint32_t nk = k == pt->last ? pt->fill : CHUNK_RUNS;
+		const ca_run *r = &a->runs[(size_t)k * CHUNK_RUNS];
+		for (uint32_t i = 0; i < nk; i++)
+			s->buf[s->cnt[r[i].j]++] = r[i];
+	}
+	/* now cnt[j] is where customer j's runs end */
+	for (uint32_t j = 0; j < m; j++) {
+		if (j + FIN_AHEAD < m) {
+			size_t ahead = (size_t)(j + FIN_AHEAD) * NPART + p;
+			__builtin_prefetch(&a->rec[ahead], 1);
+			__builtin_prefetch(&a->cold[ahead], 1);
 		}
-		finalize(a, s, i, 0);
+		uint32_t lo = j ? s->cnt[j - 1] : 0;
+		finalize(a, s, j * NPART + p, s->buf + lo, s->cnt[j] - lo);
 	}
 }
 
@@ -880,20 +855,22 @@ typedef struct fin_job {
 static void *fin_main(void *arg)
 {
 	fin_job *j = arg;
-	finalize_range(j->a, &j->s, j->lo, j->hi);
+	for (uint32_t p = j->lo; p < j->hi; p++)
+		finalize_part(j->a, &j->s, p);
 	return NULL;
 }
 
-/* Every customer's totals; the input is all read, so both halves at once
- * when there are two processors (RETAIN_THREADS=1: one thread). The
- * customers are independent: the result is the same. */
+/* Every customer's totals; the input is all read, so half the partitions
+ * in a second thread when there are two processors (RETAIN_THREADS=1: one
+ * thread). The customers are independent: the result is the same. */
 static void finalize_all(custagg *a)
 {
-	fin_job j = {a, a->ncust / 2, a->ncust, {0}};
+	fin_job j = {a, NPART / 2, NPART, {0}};
 	pthread_t th;
 	int two = a->ncust >= 4096 && rtn_threads_allowed() &&
 	          pthread_create(&th, NULL, fin_main, &j) == 0;
-	finalize_range(a, a->scratch, 0, two ? j.lo : a->ncust);
+	for (uint32_t p = 0; p < (two ? j.lo : NPART); p++)
+		finalize_part(a, a->scratch, p);
 	if (two)
 		pthread_join(th, NULL);
 	scratch_free(&j.s);
@@ -923,9 +900,9 @@ void ca_get(const custagg *a, uint32_t ci, ca_cust *c)
 	c->win_orders = f->win_orders;
 	c->recent_orders = f->recent;
 	c->prior_orders = f->prior;
-	c->first_day_amount = cd->first_day_amount;
-	c->purchase_amount = f->repeat_amount + cd->first_day_amount;
-	c->win_amount = f->win_amount;
+	c->first_day_amount = f->first_day_amount;
+	c->purchase_amount = f->total;
+	c->win_amount = cd->win_amount;
 	c->win_refunds = cd->win_refunds;
 	c->last_refund = cd->last_refund;
 }
@@ -973,13 +950,14 @@ void ca_finish(custagg *a)
 	rtn_handoff_stop(&a->ho);
 	if (a->o.sorted) {
 		if (a->ncust)
-			finalize(a, a->scratch, a->ncust - 1, 0);
+			finalize(a, a->scratch, a->ncust - 1, a->cur, a->ncur);
+		a->ncur = 0;
 	} else {
 		finalize_all(a);
 	}
-	rtn_big_free(a->blk, a->blk_bytes);
-	a->blk = NULL;
-	a->blk_bytes = 0;
+	rtn_big_free(a->runs, a->runs_bytes);
+	a->runs = NULL;
+	a->runs_bytes = 0;
 	a->order = xmalloc(((size_t)a->ncust + 1) * sizeof *a->order);
 	uint32_t n = 0;
 	for (uint32_t i = 0; i < a->ncust; i++) {

@@ -19,8 +19,9 @@
  * calendar days in the zone (NULL = UTC).
  *
  * Memory: one 64-byte record per customer (ids up to 14 bytes inline), 32
- * bytes of refund and final totals, and a list of the customer's orders
- * and days (about 12 bytes an order), turned into totals by ca_finish.
+ * bytes of refund and final totals, and a log of orders and days (16
+ * bytes an order and day, kept by customer index in partitions that each
+ * fit the cache), turned into totals by ca_finish.
  *
  * Usage: ca_new(opts) -> ca_bind(schema) -> ca_add(record)... -> ca_finish
  * -> ca_get(agg, agg->order[i], &totals) in customer byte order. */
@@ -109,9 +110,14 @@ struct custagg {
 	struct ca_batch *batch;      /* events waiting to be added, RTN_HANDOFF_SLOTS */
 	rtn_handoff ho;              /* hands them to a second thread (ca_threads) */
 	struct ca_scratch *scratch;  /* ca_finish: a customer's orders */
-	unsigned char *blk;          /* the lists of runs (custagg.c) */
-	size_t blk_bytes;
-	uint32_t nblk, blk_free;
+	struct ca_run *runs;         /* unsorted: the log of runs, in chunks (custagg.c) */
+	size_t runs_bytes;
+	uint32_t nchunk;
+	uint32_t *chunk_next;        /* the chunk after each in its partition */
+	size_t cap_next;
+	struct ca_part *part;        /* the partitions of the log */
+	struct ca_run *cur;          /* sorted: the current customer's runs */
+	size_t ncur, capcur;
 	int64_t last_seen_t;         /* sorted: time of the previous event */
 	char type_last[32];          /* the last event type seen, and what it is */
 	uint32_t type_len;           /* UINT32_MAX: none yet */
