@@ -158,13 +158,12 @@ static int64_t mdiv(int64_t total, int64_t count)
 	return q;
 }
 
-static const stage_params *stage_params_for(const custagg *a, const rfm_opts *o, uint32_t ci)
+static const stage_params *stage_params_for(const rfm_result *res, uint32_t ci)
 {
-	static stage_params def;
-	if (!o->stages) {
-		stage_defaults(&def);
-		return &def;
-	}
+	const custagg *a = res->a;
+	const rfm_opts *o = res->o;
+	if (!o->stages)
+		return &res->stage_def;
 	if (o->stage_carry < 0)
 		return &o->stages->def;
 	const ca_carry *cc = &a->carry[(size_t)ci * a->o.ncarry + o->stage_carry];
@@ -176,7 +175,6 @@ static const stage_params *stage_params_for(const custagg *a, const rfm_opts *o,
  * held at once. */
 static void row_of(const rfm_result *res, uint32_t ci, const ca_cust *c, rfm_row *r)
 {
-	const custagg *a = res->a;
 	const rfm_opts *o = res->o;
 	int64_t asof_day = res->asof_day;
 	r->recency = asof_day - c->last_day;
@@ -196,7 +194,7 @@ static void row_of(const rfm_result *res, uint32_t ci, const ca_cust *c, rfm_row
 	r->t_x = (double)(c->last_day - c->first_day) / o->unit_days;
 	r->T = (double)(asof_day - c->first_day) / o->unit_days;
 	r->mean_spend = r->x ? mdiv(c->purchase_amount - c->first_day_amount, r->x) : 0;
-	r->stage = stage_of(stage_params_for(a, o, ci), c->ndays, c->first_day, c->prev_day,
+	r->stage = stage_of(stage_params_for(res, ci), c->ndays, c->first_day, c->prev_day,
 	                    c->last_day, asof_day);
 	r->r = rfm_score(r->recency, 0, o->bins, res->breaks[0]);
 	r->f = rfm_score(r->F, 1, o->bins, res->breaks[1]);
@@ -224,6 +222,7 @@ void rfm_compute(rfm_result *res, const custagg *a, const rfm_opts *o, int64_t a
 	res->a = a;
 	res->o = o;
 	res->asof_day = asof_day;
+	stage_defaults(&res->stage_def);
 	res->recent_days = recent_start_day == INT64_MIN ? 0 : asof_day + 1 - recent_start_day;
 	uint32_t n = res->n = a->ncust_out;
 	/* R, F and M of every customer: the means, and the breaks by quantile */
@@ -305,64 +304,64 @@ rtn_header *rfm_header(const rtn_header *in, const rfm_result *res, int argc, ch
 	return h;
 }
 
+/* Row i of the customers record (called from two threads at once). */
+static void rfm_row_values(void *ctx, uint64_t i, rtn_value *v, char *scratch)
+{
+	const rfm_result *res = ctx;
+	const custagg *a = res->a;
+	uint32_t ci = a->order[i];
+	ca_cust cust, *c = &cust;
+	rfm_row row, *r = &row;
+	ca_get_nth(a, (uint32_t)i, c);
+	row_of(res, ci, c, r);
+	int k = 0;
+	v[k].s = c->name;
+	v[k++].len = c->name_len;
+	v[k++].i = c->first_t;
+	v[k++].i = c->last_t;
+	v[k++].i = r->F;
+	v[k++].i = c->ndays;
+	v[k++].i = r->revenue;
+	v[k++].i = r->refunds;
+	v[k++].i = r->aov;
+	v[k++].i = r->recency;
+	v[k++].i = r->tenure;
+	v[k++].f = r->mean_gap;
+	for (int j = 0; j < a->o.ncarry; j++) {
+		const ca_carry *cc = &a->carry[(size_t)ci * a->o.ncarry + j];
+		v[k].s = a->strings + cc->off;
+		v[k++].len = cc->len;
+	}
+	v[k++].i = c->last_refund;
+	v[k++].i = res->recent_days ? c->recent_orders : RTN_NULL;
+	v[k++].f = r->prior_rate;
+	for (int j = 0; j < a->o.nevents; j++) {
+		const ca_typecount *tc = &a->types[(size_t)ci * a->o.nevents + j];
+		v[k++].i = tc->count;
+		v[k++].i = tc->last;
+	}
+	v[k++].i = r->x;
+	v[k++].f = r->t_x;
+	v[k++].f = r->T;
+	v[k++].i = r->mean_spend;
+	v[k++].i = r->r;
+	v[k++].i = r->f;
+	v[k++].i = r->m;
+	scratch[0] = (char)('0' + r->r);
+	scratch[1] = (char)('0' + r->f);
+	scratch[2] = (char)('0' + r->m);
+	v[k].s = scratch;
+	v[k++].len = 3;
+	v[k++].i = r->r + r->f + r->m;
+	v[k].s = r->segment;
+	v[k++].len = (uint32_t)strlen(r->segment);
+	v[k].s = stage_name(r->stage);
+	v[k].len = (uint32_t)strlen(v[k].s);
+}
+
 void rfm_write(rtn_writer *w, const rfm_result *res)
 {
-	const custagg *a = res->a;
-	int ncol = 11 + a->o.ncarry + 3 + 2 * a->o.nevents + 11;
-	rtn_value *v = xcalloc((size_t)ncol, sizeof *v);
-	char cell[4] = {0};
-	rfm_row row, *r = &row;
-	for (uint32_t i = 0; i < res->n; i++) {
-		uint32_t ci = a->order[i];
-		ca_cust cust, *c = &cust;
-		ca_get_nth(a, i, c);
-		row_of(res, ci, c, r);
-		int k = 0;
-		v[k].s = c->name;
-		v[k++].len = c->name_len;
-		v[k++].i = c->first_t;
-		v[k++].i = c->last_t;
-		v[k++].i = r->F;
-		v[k++].i = c->ndays;
-		v[k++].i = r->revenue;
-		v[k++].i = r->refunds;
-		v[k++].i = r->aov;
-		v[k++].i = r->recency;
-		v[k++].i = r->tenure;
-		v[k++].f = r->mean_gap;
-		for (int j = 0; j < a->o.ncarry; j++) {
-			const ca_carry *cc = &a->carry[(size_t)ci * a->o.ncarry + j];
-			v[k].s = a->strings + cc->off;
-			v[k++].len = cc->len;
-		}
-		v[k++].i = c->last_refund;
-		v[k++].i = res->recent_days ? c->recent_orders : RTN_NULL;
-		v[k++].f = r->prior_rate;
-		for (int j = 0; j < a->o.nevents; j++) {
-			const ca_typecount *tc = &a->types[(size_t)ci * a->o.nevents + j];
-			v[k++].i = tc->count;
-			v[k++].i = tc->last;
-		}
-		v[k++].i = r->x;
-		v[k++].f = r->t_x;
-		v[k++].f = r->T;
-		v[k++].i = r->mean_spend;
-		v[k++].i = r->r;
-		v[k++].i = r->f;
-		v[k++].i = r->m;
-		cell[0] = (char)('0' + r->r);
-		cell[1] = (char)('0' + r->f);
-		cell[2] = (char)('0' + r->m);
-		v[k].s = cell;
-		v[k++].len = 3;
-		v[k++].i = r->r + r->f + r->m;
-		v[k].s = r->segment;
-		v[k++].len = (uint32_t)strlen(r->segment);
-		v[k].s = stage_name(r->stage);
-		v[k].len = (uint32_t)strlen(v[k].s);
-		rtn_write(w, v);
-	}
-	free(v);
+	rtn_write_rows(w, res->n, rfm_row_values, (void *)res);
 }
 
 /* ---- summary ---- */

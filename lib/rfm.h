@@ -53,6 +53,7 @@ typedef struct rfm_result {
 	uint32_t n;
 	int64_t breaks[3][RFM_BINS_MAX];
 	double mean[3];            /* mean recency, F, M (classic8) */
+	stage_params stage_def;    /* the stage thresholds without --stage-rules */
 } rfm_result;
 
 /* Derives every column, the breaks, scores, segments and stages. */

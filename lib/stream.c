@@ -31,6 +31,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -841,6 +842,8 @@ struct rtn_writer {
 	uint32_t nrec;
 	uint64_t kmin, kmax;
 	uint64_t records, blocks;
+	unsigned char *mem;   /* writer_mem: the encoded blocks, in memory */
+	size_t mlen, mcap;
 	z_stream z;
 	int zinit;
 	int finished;
@@ -854,6 +857,12 @@ static void wfail(rtn_writer *w, const char *what)
 
 static void wbytes(rtn_writer *w, const void *p, size_t n)
 {
+	if (!w->f) {   /* writer_mem */
+		ensure(&w->mem, &w->mcap, w->mlen + n);
+		memcpy(w->mem + w->mlen, p, n);
+		w->mlen += n;
+		return;
+	}
 	errno = 0;
 	if (rtn_fwrite(p, n, w->f) != 0)
 		wfail(w, "write error");
@@ -1079,6 +1088,7 @@ static void writer_free(rtn_writer *w)
 	free(w->strcols);
 	free(w->buf);
 	free(w->zbuf);
+	free(w->mem);
 	free(w);
 }
 
@@ -1100,6 +1110,119 @@ void rtn_writer_abort(rtn_writer *w)
 }
 
 uint64_t rtn_writer_records(const rtn_writer *w) { return w->records; }
+
+/* ---- rows in parallel ---- */
+
+/* A writer like w that encodes blocks into memory (no header, no end), for
+ * a second thread; writer_take moves them to w. */
+static rtn_writer *writer_mem(const rtn_writer *w)
+{
+	rtn_writer *m = xcalloc(1, sizeof *m);
+	m->name = xstrdup(w->name);
+	m->level = w->level;
+	m->ncols = w->ncols;
+	m->types = xmalloc((size_t)w->ncols * sizeof *m->types);
+	memcpy(m->types, w->types, (size_t)w->ncols * sizeof *m->types);
+	m->nstr = w->nstr;
+	m->strcols = xmalloc((size_t)w->ncols * sizeof *m->strcols);
+	memcpy(m->strcols, w->strcols, (size_t)w->ncols * sizeof *m->strcols);
+	m->cust = w->cust;
+	m->cap = w->cap;
+	m->buf = xmalloc(m->cap);
+	return m;
+}
+
+static void writer_take(rtn_writer *w, rtn_writer *m)
+{
+	flush_block(m);
+	flush_block(w);
+	wbytes(w, m->mem, m->mlen);
+	w->records += m->records;
+	w->blocks += m->blocks;
+	m->mlen = 0;
+	m->records = m->blocks = 0;
+}
+
+typedef struct rows_job {
+	rtn_writer *w;
+	uint64_t n, nchunks;
+	rtn_row_fn row;
+	void *ctx;
+	rtn_writer *mem[2];
+	uint64_t held[2];     /* the chunk mem[k] holds, encoded; UINT64_MAX: free */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+} rows_job;
+
+static void encode_chunk(rows_job *j, rtn_writer *w, uint64_t c, rtn_value *v, char *scratch)
+{
+	uint64_t hi = (c + 1) * RTN_ROWS_CHUNK < j->n ? (c + 1) * RTN_ROWS_CHUNK : j->n;
+	for (uint64_t i = c * RTN_ROWS_CHUNK; i < hi; i++) {
+		j->row(j->ctx, i, v, scratch);
+		rtn_write(w, v);
+	}
+	flush_block(w);
+}
+
+/* The second thread: the odd chunks, into mem[0] and mem[1] in turn. */
+static void *rows_main(void *arg)
+{
+	rows_job *j = arg;
+	rtn_value *v = xcalloc((size_t)j->w->ncols, sizeof *v);
+	char scratch[RTN_ROW_SCRATCH];
+	for (uint64_t c = 1, k = 0; c < j->nchunks; c += 2, k ^= 1) {
+		pthread_mutex_lock(&j->mu);
+		while (j->held[k] != UINT64_MAX)
+			pthread_cond_wait(&j->cv, &j->mu);
+		pthread_mutex_unlock(&j->mu);
+		encode_chunk(j, j->mem[k], c, v, scratch);
+		pthread_mutex_lock(&j->mu);
+		j->held[k] = c;
+		pthread_cond_broadcast(&j->cv);
+		pthread_mutex_unlock(&j->mu);
+	}
+	free(v);
+	return NULL;
+}
+
+void rtn_write_rows(rtn_writer *w, uint64_t n, rtn_row_fn row, void *ctx)
+{
+	rows_job j = {w, n, (n + RTN_ROWS_CHUNK - 1) / RTN_ROWS_CHUNK, row, ctx, {NULL, NULL},
+	              {UINT64_MAX, UINT64_MAX}, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER};
+	rtn_value *v = xcalloc((size_t)w->ncols, sizeof *v);
+	char scratch[RTN_ROW_SCRATCH];
+	pthread_t th;
+	int two = 0;
+	if (j.nchunks > 1 && rtn_threads_allowed()) {
+		j.mem[0] = writer_mem(w);
+		j.mem[1] = writer_mem(w);
+		two = pthread_create(&th, NULL, rows_main, &j) == 0;
+	}
+	for (uint64_t c = 0; c < j.nchunks; c++) {
+		if (!two || c % 2 == 0) {
+			encode_chunk(&j, w, c, v, scratch);
+			continue;
+		}
+		int k = (int)(c / 2 % 2);
+		pthread_mutex_lock(&j.mu);
+		while (j.held[k] != c)
+			pthread_cond_wait(&j.cv, &j.mu);
+		pthread_mutex_unlock(&j.mu);
+		writer_take(w, j.mem[k]);
+		pthread_mutex_lock(&j.mu);
+		j.held[k] = UINT64_MAX;
+		pthread_cond_broadcast(&j.cv);
+		pthread_mutex_unlock(&j.mu);
+	}
+	if (two)
+		pthread_join(th, NULL);
+	for (int k = 0; k < 2; k++)
+		if (j.mem[k])
+			writer_free(j.mem[k]);
+	pthread_mutex_destroy(&j.mu);
+	pthread_cond_destroy(&j.cv);
+	free(v);
+}
 
 /* ---- values ---- */
 

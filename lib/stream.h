@@ -179,6 +179,17 @@ void rtn_writer_close(rtn_writer *w);
 int rtn_writer_finish(rtn_writer *w);
 void rtn_writer_abort(rtn_writer *w);
 uint64_t rtn_writer_records(const rtn_writer *w);
+/* Writes rows 0..n-1, row i's values filled by row(ctx, i, vals, scratch);
+ * the values may point into scratch (RTN_ROW_SCRATCH bytes) and into
+ * memory that outlives the call. Rows go in chunks of RTN_ROWS_CHUNK, each
+ * ending its block, so the stream is the same byte for byte however it
+ * was made: with two processors (rtn_threads_allowed) a second thread
+ * encodes (and compresses) every other chunk while the first writes. row
+ * is then called from both threads, for different rows. */
+#define RTN_ROWS_CHUNK 16384
+#define RTN_ROW_SCRATCH 256
+typedef void (*rtn_row_fn)(void *ctx, uint64_t i, rtn_value *vals, char *scratch);
+void rtn_write_rows(rtn_writer *w, uint64_t n, rtn_row_fn row, void *ctx);
 
 /* ---- values ---- */
 /* Formats a value as text (no quoting): ints decimal, floats shortest

@@ -396,6 +396,65 @@ static void test_write_after(void)
 	free(db);
 }
 
+/* rtn_write_rows: every row back in order, from one thread or two, and
+ * the same bytes either way (chunks end blocks alike). */
+static void rows_fill(void *ctx, uint64_t i, rtn_value *v, char *scratch)
+{
+	(void)ctx;
+	int n = snprintf(scratch, RTN_ROW_SCRATCH, "row%08llu", (unsigned long long)i);
+	v[0].s = scratch;
+	v[0].len = (uint32_t)n;
+	v[1].i = 852076800 + (int64_t)i * 60;
+	v[2].i = i % 11 == 0 ? RTN_NULL : (int64_t)i * 100;
+	v[3].i = -(int64_t)i;
+	v[4].f = (double)i / 7;
+}
+
+static void test_write_rows(void)
+{
+	static const uint64_t sizes[] = {0, 1, RTN_ROWS_CHUNK, 5 * RTN_ROWS_CHUNK + 17};
+	rtn_header *h = events_header();
+	for (int level = 0; level <= 1; level++)
+		for (size_t si = 0; si < sizeof sizes / sizeof *sizes; si++) {
+			char path[2][256];
+			for (int t = 0; t < 2; t++) {
+				snprintf(path[t], sizeof path[t], "%s/rows-%d.rtn", tmpdir, t);
+				if (t == 1)
+					setenv("RETAIN_THREADS", "1", 1);
+				FILE *f = fopen(path[t], "wb");
+				rtn_writer *w = rtn_writer_open_file(f, path[t], h, level);
+				rtn_write_rows(w, sizes[si], rows_fill, NULL);
+				rtn_writer_close(w);
+				fclose(f);
+				unsetenv("RETAIN_THREADS");
+			}
+			size_t na, nb;
+			unsigned char *da = slurp(path[0], &na), *db = slurp(path[1], &nb);
+			CHECK(na == nb && memcmp(da, db, na) == 0,
+			      "rows: %llu rows, level %d: the same bytes from one thread and two",
+			      (unsigned long long)sizes[si], level);
+			free(da);
+			free(db);
+			char *p = path[0];
+			rtn_reader *r = rtn_reader_open(&p, 1);
+			rtn_value *v, want[5];
+			char scratch[RTN_ROW_SCRATCH];
+			uint64_t i = 0, bad = 0;
+			int rc;
+			while ((rc = rtn_read(r, &v)) == RTN_RECORD) {
+				rows_fill(NULL, i++, want, scratch);
+				bad += v[0].len != want[0].len || memcmp(v[0].s, want[0].s, want[0].len) != 0 ||
+				       v[1].i != want[1].i || v[2].i != want[2].i || v[3].i != want[3].i ||
+				       v[4].f != want[4].f;
+			}
+			CHECK(rc == RTN_END && i == sizes[si] && bad == 0,
+			      "rows: %llu of %llu rows read back, %llu differ", (unsigned long long)i,
+			      (unsigned long long)sizes[si], (unsigned long long)bad);
+			rtn_reader_close(r);
+		}
+	rtn_header_free(h);
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmpdir))
@@ -405,6 +464,7 @@ int main(void)
 	test_roundtrip(6);
 	test_varint_lengths();
 	test_write_after();
+	test_write_rows();
 	test_determinism();
 	test_concat_and_damage();
 	test_bounds();
