@@ -1,5 +1,6 @@
 /* Per-customer aggregation: see custagg.h. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -846,34 +847,25 @@ static void finalize_part(custagg *a, struct ca_scratch *s, uint32_t p)
 	}
 }
 
+/* Partitions are taken in turn by both threads (next). */
 typedef struct fin_job {
 	custagg *a;
-	uint32_t lo, hi;
+	atomic_uint next;
 	struct ca_scratch s;
 } fin_job;
+
+static void finalize_parts(fin_job *j, struct ca_scratch *s)
+{
+	unsigned p;
+	while ((p = atomic_fetch_add(&j->next, 1)) < NPART)
+		finalize_part(j->a, s, p);
+}
 
 static void *fin_main(void *arg)
 {
 	fin_job *j = arg;
-	for (uint32_t p = j->lo; p < j->hi; p++)
-		finalize_part(j->a, &j->s, p);
+	finalize_parts(j, &j->s);
 	return NULL;
-}
-
-/* Every customer's totals; the input is all read, so half the partitions
- * in a second thread when there are two processors (RETAIN_THREADS=1: one
- * thread). The customers are independent: the result is the same. */
-static void finalize_all(custagg *a)
-{
-	fin_job j = {a, NPART / 2, NPART, {0}};
-	pthread_t th;
-	int two = a->ncust >= 4096 && rtn_threads_allowed() &&
-	          pthread_create(&th, NULL, fin_main, &j) == 0;
-	for (uint32_t p = 0; p < (two ? j.lo : NPART); p++)
-		finalize_part(a, a->scratch, p);
-	if (two)
-		pthread_join(th, NULL);
-	scratch_free(&j.s);
 }
 
 void ca_get_nth(const custagg *a, uint32_t i, ca_cust *c)
@@ -920,17 +912,20 @@ static int idx_name_cmp(const void *x, const void *y)
 	return name_cmp(pa, na, pb, nb);
 }
 
-static void sort_by_name(custagg *a, uint32_t *idx, uint32_t n)
+static uint64_t name_prefix(const custagg *a, uint32_t ci)
 {
-	uint64_t *k = xmalloc((n ? n : 1) * sizeof *k);
-	for (uint32_t i = 0; i < n; i++) {
-		uint32_t len;
-		const unsigned char *p = (const unsigned char *)key_bytes(a, a->rec[idx[i]].key, &len);
-		uint64_t v = 0;
-		for (uint32_t j = 0; j < 8; j++)
-			v = v << 8 | (j < len ? p[j] : 0);
-		k[i] = v;
-	}
+	uint32_t len;
+	const unsigned char *p = (const unsigned char *)key_bytes(a, a->rec[ci].key, &len);
+	uint64_t v = 0;
+	for (uint32_t j = 0; j < 8; j++)
+		v = v << 8 | (j < len ? p[j] : 0);
+	return v;
+}
+
+/* idx (n customers) by name, k their prefixes (sorted with them). Reads
+ * only the key bytes of the records, which finalize leaves alone. */
+static void sort_by_name(custagg *a, uint64_t *k, uint32_t *idx, uint32_t n)
+{
 	rtn_radix_sort_u64(k, idx, n);
 	sort_ctx = a;
 	for (uint32_t i = 0, j; i < n; i = j) {
@@ -940,7 +935,35 @@ static void sort_by_name(custagg *a, uint32_t *idx, uint32_t n)
 			qsort(idx + i, j - i, sizeof *idx, idx_name_cmp);
 	}
 	sort_ctx = NULL;
+}
+
+/* Unsorted input, all read: the customers with a purchase are sorted by
+ * name while every customer's totals are made, half the partitions in a
+ * second thread when there are two processors (RETAIN_THREADS=1: one
+ * thread). The customers are independent: the result is the same. */
+static uint32_t finish_unsorted(custagg *a)
+{
+	uint64_t *k = xmalloc(((size_t)a->ncust + 1) * sizeof *k);
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < a->ncust; i++) {
+		if (a->rec[i].okey) {
+			a->order[n] = i;
+			k[n++] = name_prefix(a, i);
+		} else {
+			a->st.customers_without_purchase++;
+		}
+	}
+	fin_job j = {a, 0, {0}};
+	pthread_t th;
+	int two = a->ncust >= 4096 && rtn_threads_allowed() &&
+	          pthread_create(&th, NULL, fin_main, &j) == 0;
+	sort_by_name(a, k, a->order, n);
+	finalize_parts(&j, a->scratch);
+	if (two)
+		pthread_join(th, NULL);
+	scratch_free(&j.s);
 	free(k);
+	return n;
 }
 
 void ca_finish(custagg *a)
@@ -948,25 +971,23 @@ void ca_finish(custagg *a)
 	if (a->batch[rtn_handoff_slot(&a->ho)].n)
 		rtn_handoff_submit(&a->ho);
 	rtn_handoff_stop(&a->ho);
-	if (a->o.sorted) {
+	a->order = xmalloc(((size_t)a->ncust + 1) * sizeof *a->order);
+	uint32_t n = 0;
+	if (a->o.sorted) {   /* the others are complete, and in order */
 		if (a->ncust)
 			finalize(a, a->scratch, a->ncust - 1, a->cur, a->ncur);
 		a->ncur = 0;
+		for (uint32_t i = 0; i < a->ncust; i++) {
+			if (((const ca_fin *)(const void *)&a->rec[i])->ndays)
+				a->order[n++] = i;
+			else
+				a->st.customers_without_purchase++;
+		}
 	} else {
-		finalize_all(a);
+		n = finish_unsorted(a);
 	}
 	rtn_big_free(a->runs, a->runs_bytes);
 	a->runs = NULL;
 	a->runs_bytes = 0;
-	a->order = xmalloc(((size_t)a->ncust + 1) * sizeof *a->order);
-	uint32_t n = 0;
-	for (uint32_t i = 0; i < a->ncust; i++) {
-		if (((const ca_fin *)(const void *)&a->rec[i])->ndays)
-			a->order[n++] = i;
-		else
-			a->st.customers_without_purchase++;
-	}
-	if (!a->o.sorted)
-		sort_by_name(a, a->order, n);
 	a->ncust_out = n;
 }

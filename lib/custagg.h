@@ -147,7 +147,7 @@ void ca_get(const custagg *a, uint32_t ci, ca_cust *c);
 /* The totals of the i-th customer in name order (a->order[i]). Name order
  * is not the order of the records: reading them in turn, this fetches the
  * one CA_AHEAD further ahead. */
-#define CA_AHEAD 16
+#define CA_AHEAD 48
 void ca_get_nth(const custagg *a, uint32_t i, ca_cust *c);
 /* Day number of a time in the zone of the options. */
 int64_t ca_day(const custagg *a, int64_t t);

@@ -1,6 +1,7 @@
 /* RFM scores, segments, stages, the customers record and the summary:
  * see rfm.h. */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,14 +22,12 @@ static void sort_i64(int64_t *v, uint32_t n)
 }
 
 /* See the tie rule in rfm.h. dim 0 (recency) is better when lower. */
-void rfm_breaks_from_values(const int64_t *v, uint32_t n, int dim, int bins, int64_t *out)
+void rfm_breaks_from_values(int64_t *s, uint32_t n, int dim, int bins, int64_t *out)
 {
 	for (int j = 0; j < bins - 1; j++)
 		out[j] = RFM_INF;
 	if (!n)
 		return;
-	int64_t *s = xmalloc((size_t)n * sizeof *s);
-	memcpy(s, v, (size_t)n * sizeof *s);
 	sort_i64(s, n);
 	int next = 0;   /* next break to place */
 	for (uint32_t i = 0; i < n && next < bins - 1;) {
@@ -48,7 +47,6 @@ void rfm_breaks_from_values(const int64_t *v, uint32_t n, int dim, int bins, int
 		}
 		i = e;
 	}
-	free(s);
 }
 
 int rfm_score(int64_t v, int dim, int bins, const int64_t *b)
@@ -215,6 +213,20 @@ void rfm_row_get(const rfm_result *res, uint32_t i, rfm_row *r)
 	row_of(res, res->a->order[i], &c, r);
 }
 
+typedef struct breaks_job {
+	int64_t *v;
+	uint32_t n;
+	int dim, bins;
+	int64_t *out;
+} breaks_job;
+
+static void *breaks_main(void *arg)
+{
+	breaks_job *j = arg;
+	rfm_breaks_from_values(j->v, j->n, j->dim, j->bins, j->out);
+	return NULL;
+}
+
 void rfm_compute(rfm_result *res, const custagg *a, const rfm_opts *o, int64_t asof_day,
                  int64_t recent_start_day)
 {
@@ -225,28 +237,40 @@ void rfm_compute(rfm_result *res, const custagg *a, const rfm_opts *o, int64_t a
 	stage_defaults(&res->stage_def);
 	res->recent_days = recent_start_day == INT64_MIN ? 0 : asof_day + 1 - recent_start_day;
 	uint32_t n = res->n = a->ncust_out;
-	/* R, F and M of every customer: the means, and the breaks by quantile */
-	int64_t *vals[3];
+	/* R, F and M of every customer (in the order of the records, which is
+	 * the order of memory): the means, exact, and the breaks by quantile,
+	 * M's in a second thread when there are many */
+	breaks_job j[3];
+	__extension__ __int128 sum[3] = {0, 0, 0};
 	for (int d = 0; d < 3; d++)
-		vals[d] = xmalloc((n ? n : 1) * sizeof(int64_t));
-	double sum[3] = {0, 0, 0};
-	for (uint32_t i = 0; i < n; i++) {
-		ca_cust cust, *c = &cust;
-		ca_get_nth(a, i, c);
-		vals[0][i] = asof_day - c->last_day;
-		vals[1][i] = c->win_orders;
-		vals[2][i] = c->win_amount - c->win_refunds;
+		j[d] = (breaks_job){xmalloc((n ? n : 1) * sizeof(int64_t)), n, d, o->bins, res->breaks[d]};
+	uint32_t i = 0;
+	for (uint32_t ci = 0; ci < a->ncust && i < n; ci++) {
+		ca_cust c;
+		ca_get(a, ci, &c);
+		if (!c.ndays)
+			continue;
+		j[0].v[i] = asof_day - c.last_day;
+		j[1].v[i] = c.win_orders;
+		j[2].v[i] = c.win_amount - c.win_refunds;
 		for (int d = 0; d < 3; d++)
-			sum[d] += (double)vals[d][i];
+			sum[d] += j[d].v[i];
+		i++;
 	}
+	pthread_t th;
+	int two = !o->have_breaks && n >= 65536 && rtn_threads_allowed() &&
+	          pthread_create(&th, NULL, breaks_main, &j[2]) == 0;
 	for (int d = 0; d < 3; d++) {
-		res->mean[d] = n ? sum[d] / n : 0;
+		res->mean[d] = n ? (double)sum[d] / n : 0;
 		if (o->have_breaks)
 			memcpy(res->breaks[d], o->breaks[d], sizeof res->breaks[d]);
-		else
-			rfm_breaks_from_values(vals[d], n, d, o->bins, res->breaks[d]);
-		free(vals[d]);
+		else if (d < 2 || !two)
+			breaks_main(&j[d]);
 	}
+	if (two)
+		pthread_join(th, NULL);
+	for (int d = 0; d < 3; d++)
+		free(j[d].v);
 }
 
 /* ---- the customers record ---- */

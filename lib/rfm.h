@@ -62,8 +62,9 @@ void rfm_compute(rfm_result *res, const custagg *a, const rfm_opts *o, int64_t a
 /* Row i, in a->order order (by customer id). */
 void rfm_row_get(const rfm_result *res, uint32_t i, rfm_row *r);
 
-/* Breaks from data for one dimension (0 r, 1 f, 2 m) of n values. */
-void rfm_breaks_from_values(const int64_t *v, uint32_t n, int dim, int bins, int64_t *out);
+/* Breaks from data for one dimension (0 r, 1 f, 2 m) of n values (sorted
+ * in place). */
+void rfm_breaks_from_values(int64_t *v, uint32_t n, int dim, int bins, int64_t *out);
 int rfm_score(int64_t v, int dim, int bins, const int64_t *b);
 /* "r=30,90,180,365;f=2,3,5,8;m=20.00,50.00,100.00,inf" <-> breaks. Parse
  * accepts ';' or newlines between dimensions; each needs bins-1 non-
