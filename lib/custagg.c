@@ -89,19 +89,47 @@ static uint64_t fast_hash(const void *p, size_t n)
 {
 	const unsigned char *b = p;
 	uint64_t h = 0x9e3779b97f4a7c15ULL ^ (n * 0xff51afd7ed558ccdULL), w;
-	while (n >= 8) {
-		memcpy(&w, b, 8);
-		h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
-		h ^= h >> 29;
-		b += 8;
-		n -= 8;
+	if (n >= 8) {   /* whole words, the last one overlapping the one before */
+		const unsigned char *last = b + n - 8;
+		for (; b < last; b += 8) {
+			memcpy(&w, b, 8);
+			h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
+			h ^= h >> 29;
+		}
+		memcpy(&w, last, 8);
+	} else if (n >= 4) {   /* two overlapping halves */
+		uint32_t x, y;
+		memcpy(&x, b, 4);
+		memcpy(&y, b + n - 4, 4);
+		w = (uint64_t)x << 32 | y;
+	} else {   /* 0, n / 2 and n - 1 cover 1 to 3 bytes */
+		w = n ? (uint64_t)b[0] << 16 | (uint64_t)b[n / 2] << 8 | b[n - 1] : 0;
 	}
-	if (n) {
-		w = 0;
-		memcpy(&w, b, n);
-		h = (h ^ w) * 0x94d049bb133111ebULL;
-	}
+	h = (h ^ w) * 0x94d049bb133111ebULL;
 	return mix64(h);   /* multiplication only carries upwards: mix the high bits down */
+}
+
+/* a[0..n) == b[0..n), without a call for short strings. */
+static inline int bytes_eq(const void *a, const void *b, size_t n)
+{
+	const unsigned char *x = a, *y = b;
+	uint64_t p, q, r, t;
+	if (n >= 8 && n <= 16) {
+		memcpy(&p, x, 8);
+		memcpy(&q, y, 8);
+		memcpy(&r, x + n - 8, 8);
+		memcpy(&t, y + n - 8, 8);
+		return ((p ^ q) | (r ^ t)) == 0;
+	}
+	if (n >= 4 && n < 8) {
+		uint32_t p4, q4, r4, t4;
+		memcpy(&p4, x, 4);
+		memcpy(&q4, y, 4);
+		memcpy(&r4, x + n - 4, 4);
+		memcpy(&t4, y + n - 4, 4);
+		return ((p4 ^ q4) | (r4 ^ t4)) == 0;
+	}
+	return n == 0 || memcmp(x, y, n) == 0;
 }
 
 /* The key of an order: a hash of its id, or of the purchase time for rows
@@ -196,6 +224,7 @@ custagg *ca_new(const ca_opts *o)
 	rtn_handoff_init(&a->ho, run_slot, a);
 	if (!o->sorted) {
 		a->tcap = 1024;
+		a->tbits = 10;
 		a->table = xcalloc(a->tcap, sizeof *a->table);
 		a->part = xcalloc(NPART, sizeof *a->part);
 		for (int p = 0; p < NPART; p++)
@@ -317,24 +346,46 @@ static int name_cmp(const char *a, uint32_t na, const char *b, uint32_t nb)
 /* ---- the hash table (unsorted input) ------------------------------------ */
 
 /* Table slot: the high 32 bits of the hash (a tag compared before the
- * customer record is touched) and the customer index + 1. */
+ * customer record is touched) and the customer index + 1. A customer's
+ * home slot is the top tbits bits of its hash, so the tag holds it: the
+ * table doubles in one pass over the old slots, in order, without the
+ * records (up to 2^32 slots). */
 #define SLOT(h, i) ((h) >> 32 << 32 | ((uint64_t)(i) + 1))
+
+static inline uint64_t home(const custagg *a, uint64_t h)
+{
+	return h >> (64 - a->tbits);
+}
 
 static void table_grow(custagg *a)
 {
 	uint64_t cap = a->tcap * 2, m = cap - 1;
+	int bits = a->tbits + 1;
 	uint64_t *t = xcalloc(1, cap * sizeof *t);
-	for (uint32_t i = 0; i < a->ncust; i++) {
-		uint32_t n;
-		const char *p = key_bytes(a, a->rec[i].key, &n);
-		uint64_t h = fast_hash(p, n), s = h & m;
-		while (t[s])
-			s = (s + 1) & m;
-		t[s] = SLOT(h, i);
+	if (bits <= 32) {
+		for (uint64_t k = 0; k < a->tcap; k++) {
+			uint64_t x = a->table[k];
+			if (!x)
+				continue;
+			uint64_t s = x >> 32 >> (32 - bits);
+			while (t[s])
+				s = (s + 1) & m;
+			t[s] = x;
+		}
+	} else {
+		for (uint32_t i = 0; i < a->ncust; i++) {
+			uint32_t n;
+			const char *p = key_bytes(a, a->rec[i].key, &n);
+			uint64_t h = fast_hash(p, n), s = h >> (64 - bits);
+			while (t[s])
+				s = (s + 1) & m;
+			t[s] = SLOT(h, i);
+		}
 	}
 	free(a->table);
 	a->table = t;
 	a->tcap = cap;
+	a->tbits = bits;
 }
 
 static int rec_is(const custagg *a, const ca_rec *c, const ca_pend *p, const char *arena)
@@ -352,7 +403,7 @@ static uint32_t cust_find(custagg *a, const ca_pend *p, const char *arena)
 {
 	if (p->cand && rec_is(a, &a->rec[p->cand - 1], p, arena))
 		return p->cand - 1;
-	uint64_t m = a->tcap - 1, s = p->hash & m, x;
+	uint64_t m = a->tcap - 1, s = home(a, p->hash), x;
 	while ((x = a->table[s])) {
 		if (x >> 32 == p->hash >> 32 && rec_is(a, &a->rec[(uint32_t)x - 1], p, arena))
 			return (uint32_t)x - 1;
@@ -479,7 +530,7 @@ static void prefetch_rec(const custagg *a, ca_pend *p)
 {
 	uint64_t m = a->tcap - 1, x;
 	p->cand = 0;
-	for (uint64_t s = p->hash & m, k = 0; k < 4 && (x = a->table[s]); k++, s = (s + 1) & m)
+	for (uint64_t s = home(a, p->hash), k = 0; k < 4 && (x = a->table[s]); k++, s = (s + 1) & m)
 		if (x >> 32 == p->hash >> 32) {
 			uint32_t ci = (uint32_t)x - 1;
 			p->cand = (uint32_t)x;
@@ -503,12 +554,12 @@ static void batch_run(custagg *a, struct ca_batch *b)
 	uint32_t n = b->n;
 	ca_pend *ev = b->ev;
 	for (uint32_t i = 0; i < n && i < AHEAD_SLOT; i++)
-		__builtin_prefetch(&a->table[ev[i].hash & (a->tcap - 1)]);
+		__builtin_prefetch(&a->table[home(a, ev[i].hash)]);
 	for (uint32_t i = 0; i < n && i < AHEAD_REC; i++)
 		prefetch_rec(a, &ev[i]);
 	for (uint32_t i = 0; i < n; i++) {
 		if (i + AHEAD_SLOT < n)
-			__builtin_prefetch(&a->table[ev[i + AHEAD_SLOT].hash & (a->tcap - 1)]);
+			__builtin_prefetch(&a->table[home(a, ev[i + AHEAD_SLOT].hash)]);
 		if (i + AHEAD_REC < n)
 			prefetch_rec(a, &ev[i + AHEAD_REC]);
 		const uint32_t *cval = b->cval ? b->cval + (size_t)i * a->o.ncarry * 2 : NULL;
@@ -553,7 +604,7 @@ static int type_is(const rtn_value *v, const char *s, size_t n)
  * --events types it is; most events repeat the type of the one before. */
 static void type_of(custagg *a, const rtn_value *ty, int *kind, uint64_t *mask)
 {
-	if (ty->len == a->type_len && (!ty->len || memcmp(ty->s, a->type_last, ty->len) == 0)) {
+	if (ty->len == a->type_len && bytes_eq(ty->s, a->type_last, ty->len)) {
 		*kind = a->type_kind;
 		*mask = a->type_mask;
 		return;

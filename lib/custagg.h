@@ -104,6 +104,7 @@ struct custagg {
 	size_t capstrings;
 	uint64_t *table;             /* unsorted: hash tag << 32 | index + 1 */
 	uint64_t tcap;
+	int tbits;                   /* tcap = 2^tbits */
 	uint32_t *order;             /* after ca_finish: customers in byte order */
 	uint32_t ncust_out;          /* entries in order (customers with a purchase) */
 	ca_stats st;

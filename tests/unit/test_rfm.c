@@ -492,7 +492,7 @@ static void test_random_sorted_unsorted(void)
 	static const char *chans[] = {"", "ads", "mail", "shop"};
 	for (int i = 0; i < N; i++) {
 		rev *e = &evs[i];
-		int c = (int)(rnd() % 300);
+		int c = (int)(rnd() % 3000);   /* the table doubles twice */
 		if (i % 6 == 0)
 			c = 7;   /* one customer with thousands of runs */
 		/* ids of every length around the inline limit (14 bytes) */
