@@ -40,18 +40,34 @@ typedef struct ca_fin {
 	unsigned char key[16];
 	int64_t first_t, last_t;
 	int64_t total, first_day_amount;
-	uint32_t ndays, win_orders, recent, prior;
+	uint32_t ndays, orders, win_orders;
+	int32_t prev_day;    /* the second latest purchase day, INT32_MIN: none */
 } ca_fin;
 _Static_assert(sizeof(ca_fin) == sizeof(ca_rec), "totals replace the record");
 
-/* Refunds and, with --window, purchases inside it (while events come in),
- * and the totals that do not fit the line. */
+/* Refunds, beside the records (a->cold, a->cold_size bytes a customer),
+ * and with --window or --recent what they add (ca_cold_win): purchases
+ * inside the window (while events come in) and the order counts. Memory
+ * is time: without those options a customer takes 16 bytes here. */
 typedef struct ca_cold {
 	int64_t win_refunds, last_refund;
-	int64_t win_amount;
-	int32_t prev_day;
-	uint32_t orders;
 } ca_cold;
+
+typedef struct ca_cold_win {
+	ca_cold c;
+	int64_t win_amount;
+	uint32_t recent, prior;
+} ca_cold_win;
+
+static inline ca_cold *cold(const custagg *a, uint32_t ci)
+{
+	return (ca_cold *)(void *)(a->cold + (size_t)ci * a->cold_size);
+}
+
+static inline ca_cold_win *cold_win(const custagg *a, uint32_t ci)
+{
+	return (ca_cold_win *)(void *)(a->cold + (size_t)ci * a->cold_size);
+}
 
 /* A run in the log: order key, day and the customer (index / NPART; the
  * log of partition ci % NPART holds it). */
@@ -219,6 +235,8 @@ custagg *ca_new(const ca_opts *o)
 	a->max_t = INT64_MIN;
 	a->type_len = UINT32_MAX;
 	a->last_seen_t = INT64_MIN;
+	a->has_win = o->window_start_day != INT64_MIN || o->recent_start_day != INT64_MIN;
+	a->cold_size = a->has_win ? sizeof(ca_cold_win) : sizeof(ca_cold);
 	a->scratch = xcalloc(1, sizeof *a->scratch);
 	a->batch = xcalloc(RTN_HANDOFF_SLOTS, sizeof *a->batch);
 	rtn_handoff_init(&a->ho, run_slot, a);
@@ -301,7 +319,7 @@ static uint32_t cust_new(custagg *a, const char *p, uint32_t n, const unsigned c
 		size_t cap = a->rec_bytes / sizeof *a->rec;
 		if (cap > UINT32_MAX - 1)
 			cap = UINT32_MAX - 1;
-		rtn_big_grow((void **)&a->cold, &a->cold_bytes, cap * sizeof *a->cold);
+		rtn_big_grow((void **)&a->cold, &a->cold_bytes, cap * a->cold_size);
 		if (a->o.ncarry)
 			rtn_big_grow((void **)&a->carry, &a->carry_bytes, cap * a->o.ncarry * sizeof *a->carry);
 		if (a->o.nevents)
@@ -325,7 +343,8 @@ static uint32_t cust_new(custagg *a, const char *p, uint32_t n, const unsigned c
 	c->first_t = INT64_MAX;
 	c->last_t = RTN_NULL;
 	c->first_day = INT32_MAX;
-	a->cold[i] = (ca_cold){0, RTN_NULL, 0, 0, 0};
+	memset(cold(a, i), 0, a->cold_size);
+	cold(a, i)->last_refund = RTN_NULL;
 	for (int k = 0; k < a->o.ncarry; k++)
 		a->carry[(size_t)i * a->o.ncarry + k] = (ca_carry){RTN_NULL, 0, 0};
 	for (int k = 0; k < a->o.nevents; k++)
@@ -471,7 +490,7 @@ static void add_purchase(custagg *a, uint32_t ci, const ca_pend *p)
 		c->first_day_amount += p->amount;
 	}
 	if (a->o.window_start_day != INT64_MIN && p->day >= a->o.window_start_day)
-		a->cold[ci].win_amount += p->amount;
+		cold_win(a, ci)->win_amount += p->amount;
 	if (c->okey == p->okey && c->day == p->day)
 		return;
 	if (c->okey)
@@ -505,7 +524,7 @@ static void add_rest(custagg *a, uint32_t ci, const ca_pend *p, const uint32_t *
 		}
 	}
 	if (p->kind == K_REFUND) {
-		ca_cold *cd = &a->cold[ci];
+		ca_cold *cd = cold(a, ci);
 		if (p->amount != RTN_NULL && p->day >= a->o.window_start_day)
 			cd->win_refunds += p->amount < 0 ? -p->amount : p->amount;
 		if (cd->last_refund == RTN_NULL || p->t > cd->last_refund)
@@ -538,7 +557,7 @@ static void prefetch_rec(const custagg *a, ca_pend *p)
 			if (p->kind == K_REFUND ||
 			    (p->kind == K_PURCHASE && a->o.window_start_day != INT64_MIN &&
 			     p->day >= a->o.window_start_day))
-				__builtin_prefetch(&a->cold[ci], 1);
+				__builtin_prefetch(cold(a, ci), 1);
 			if (a->o.ncarry)
 				__builtin_prefetch(&a->carry[(size_t)ci * a->o.ncarry], 1);
 			if (p->types)
@@ -786,8 +805,8 @@ static int day_cmp(const void *x, const void *y)
 static void finalize(custagg *a, struct ca_scratch *s, uint32_t ci, const ca_run *runs, size_t nr)
 {
 	ca_rec *c = &a->rec[ci];
-	ca_cold *cd = &a->cold[ci];
 	ca_fin f;
+	uint32_t recent = 0, prior = 0;
 	memset(&f, 0, sizeof f);
 	f.first_t = f.last_t = RTN_NULL;
 	if (!c->okey) {
@@ -831,9 +850,9 @@ static void finalize(custagg *a, struct ca_scratch *s, uint32_t ci, const ca_run
 		f.win_orders += e[i].day >= a->o.window_start_day;
 		if (a->o.recent_start_day != INT64_MIN) {
 			if (e[i].day >= a->o.recent_start_day)
-				f.recent++;
+				recent++;
 			else
-				f.prior++;
+				prior++;
 		}
 	}
 	f.first_t = c->first_t;
@@ -841,10 +860,15 @@ static void finalize(custagg *a, struct ca_scratch *s, uint32_t ci, const ca_run
 	f.total = c->total;
 	f.first_day_amount = c->first_day_amount;
 	f.ndays = ndays;
-	if (a->o.window_start_day == INT64_MIN)
-		cd->win_amount = c->total;
-	cd->prev_day = prev;
-	cd->orders = orders;
+	f.orders = orders;
+	f.prev_day = prev;
+	if (a->has_win) {
+		ca_cold_win *cw = cold_win(a, ci);
+		if (a->o.window_start_day == INT64_MIN)
+			cw->win_amount = c->total;
+		cw->recent = recent;
+		cw->prior = prior;
+	}
 	memcpy((char *)c + 16, (char *)&f + 16, sizeof f - 16);
 }
 
@@ -891,7 +915,8 @@ static void finalize_part(custagg *a, struct ca_scratch *s, uint32_t p)
 		if (j + FIN_AHEAD < m) {
 			size_t ahead = (size_t)(j + FIN_AHEAD) * NPART + p;
 			__builtin_prefetch(&a->rec[ahead], 1);
-			__builtin_prefetch(&a->cold[ahead], 1);
+			if (a->has_win)
+				__builtin_prefetch(cold(a, (uint32_t)ahead), 1);
 		}
 		uint32_t lo = j ? s->cnt[j - 1] : 0;
 		finalize(a, s, j * NPART + p, s->buf + lo, s->cnt[j] - lo);
@@ -923,7 +948,7 @@ void ca_get_nth(const custagg *a, uint32_t i, ca_cust *c)
 {
 	if (i + CA_AHEAD < a->ncust_out) {
 		__builtin_prefetch(&a->rec[a->order[i + CA_AHEAD]]);
-		__builtin_prefetch(&a->cold[a->order[i + CA_AHEAD]]);
+		__builtin_prefetch(cold(a, a->order[i + CA_AHEAD]));
 	}
 	ca_get(a, a->order[i], c);
 }
@@ -931,21 +956,21 @@ void ca_get_nth(const custagg *a, uint32_t i, ca_cust *c)
 void ca_get(const custagg *a, uint32_t ci, ca_cust *c)
 {
 	const ca_fin *f = (const ca_fin *)(const void *)&a->rec[ci];
-	const ca_cold *cd = &a->cold[ci];
+	const ca_cold *cd = cold(a, ci);
 	c->name = key_bytes(a, f->key, &c->name_len);
 	c->first_t = f->first_t;
 	c->last_t = f->last_t;
 	c->ndays = f->ndays;
 	c->first_day = f->ndays ? ca_day(a, f->first_t) : RTN_NULL;
 	c->last_day = f->ndays ? ca_day(a, f->last_t) : RTN_NULL;
-	c->prev_day = cd->prev_day == INT32_MIN ? RTN_NULL : cd->prev_day;
-	c->orders = cd->orders;
+	c->prev_day = f->prev_day == INT32_MIN ? RTN_NULL : f->prev_day;
+	c->orders = f->orders;
 	c->win_orders = f->win_orders;
-	c->recent_orders = f->recent;
-	c->prior_orders = f->prior;
+	c->recent_orders = a->has_win ? cold_win(a, ci)->recent : 0;
+	c->prior_orders = a->has_win ? cold_win(a, ci)->prior : 0;
 	c->first_day_amount = f->first_day_amount;
 	c->purchase_amount = f->total;
-	c->win_amount = cd->win_amount;
+	c->win_amount = a->has_win ? cold_win(a, ci)->win_amount : f->total;
 	c->win_refunds = cd->win_refunds;
 	c->last_refund = cd->last_refund;
 }

@@ -18,8 +18,8 @@
  * --recent) is the day of its earliest purchase row. Purchase days are
  * calendar days in the zone (NULL = UTC).
  *
- * Memory: one 64-byte record per customer (ids up to 14 bytes inline), 32
- * bytes of refund and final totals, and a log of orders and days (16
+ * Memory: one 64-byte record per customer (ids up to 14 bytes inline), 16
+ * bytes of refunds (32 with a window), and a log of orders and days (16
  * bytes an order and day, kept by customer index in partitions that each
  * fit the cache), turned into totals by ca_finish.
  *
@@ -94,7 +94,9 @@ struct custagg {
 	int64_t max_t;               /* latest event time read (default asof) */
 	int tz_fixed, tz_off;        /* the zone has one offset: days by division */
 	struct ca_rec *rec;          /* customer records, ncust of them */
-	struct ca_cold *cold;        /* refunds and the rest of the totals */
+	unsigned char *cold;         /* refunds, and --window and --recent totals */
+	size_t cold_size;            /* bytes a customer in cold */
+	int has_win;                 /* --window or --recent */
 	uint32_t ncust, capcust;
 	ca_carry *carry;             /* ncust * ncarry */
 	ca_typecount *types;         /* ncust * nevents */
