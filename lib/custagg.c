@@ -1019,7 +1019,7 @@ static void sort_by_name(custagg *a, uint64_t *k, uint32_t *idx, uint32_t n)
  * thread). The customers are independent: the result is the same. */
 static uint32_t finish_unsorted(custagg *a)
 {
-	uint64_t *k = xmalloc(((size_t)a->ncust + 1) * sizeof *k);
+	uint64_t *k = a->table;   /* no longer needed, and larger than ncust */
 	uint32_t n = 0;
 	for (uint32_t i = 0; i < a->ncust; i++) {
 		if (a->rec[i].okey) {
@@ -1038,7 +1038,9 @@ static uint32_t finish_unsorted(custagg *a)
 	if (two)
 		pthread_join(th, NULL);
 	scratch_free(&j.s);
-	free(k);
+	free(a->table);
+	a->table = NULL;
+	a->tcap = 0;
 	return n;
 }
 
@@ -1062,8 +1064,12 @@ void ca_finish(custagg *a)
 	} else {
 		n = finish_unsorted(a);
 	}
-	rtn_big_free(a->runs, a->runs_bytes);
-	a->runs = NULL;
-	a->runs_bytes = 0;
 	a->ncust_out = n;
+}
+
+void *ca_spare(const custagg *a, size_t *bytes)
+{
+	/* the pages of the log that were written: the rest would be fresh */
+	*bytes = a->runs ? (size_t)a->nchunk * CHUNK_RUNS * sizeof *a->runs : 0;
+	return a->runs;
 }

@@ -145,6 +145,10 @@ int ca_add(custagg *a, const rtn_value *v);
  * the customers by bytes (memcmp, shorter first on a tie) into a->order;
  * customers without a purchase are left out (and counted). */
 void ca_finish(custagg *a);
+/* Memory the aggregation no longer needs after ca_finish (*bytes of it,
+ * maybe 0), for the caller's temporary arrays until ca_free: on this kind
+ * of machine fresh memory is slow to touch the first time. */
+void *ca_spare(const custagg *a, size_t *bytes);
 /* The totals of customer ci (an entry of a->order), after ca_finish. */
 void ca_get(const custagg *a, uint32_t ci, ca_cust *c);
 /* The totals of the i-th customer in name order (a->order[i]). Name order

@@ -10,25 +10,26 @@
 #include "timeparse.h"
 #include "util.h"
 
-/* int64 values in order: the unsigned sort with the sign bit flipped. */
-static void sort_i64(int64_t *v, uint32_t n)
+/* int64 values in order: the unsigned sort with the sign bit flipped
+ * (scratch: n values, or NULL). */
+static void sort_i64(int64_t *v, uint32_t n, uint64_t *scratch)
 {
 	uint64_t *a = (uint64_t *)v;
 	for (uint32_t i = 0; i < n; i++)
 		a[i] ^= 1ULL << 63;
-	rtn_radix_sort_u64(a, NULL, n);
+	rtn_radix_sort_u64_buf(a, NULL, n, scratch, NULL);
 	for (uint32_t i = 0; i < n; i++)
 		a[i] ^= 1ULL << 63;
 }
 
 /* See the tie rule in rfm.h. dim 0 (recency) is better when lower. */
-void rfm_breaks_from_values(int64_t *s, uint32_t n, int dim, int bins, int64_t *out)
+static void breaks_of(int64_t *s, uint32_t n, int dim, int bins, int64_t *out, uint64_t *scratch)
 {
 	for (int j = 0; j < bins - 1; j++)
 		out[j] = RFM_INF;
 	if (!n)
 		return;
-	sort_i64(s, n);
+	sort_i64(s, n, scratch);
 	int next = 0;   /* next break to place */
 	for (uint32_t i = 0; i < n && next < bins - 1;) {
 		uint32_t e = i;
@@ -47,6 +48,11 @@ void rfm_breaks_from_values(int64_t *s, uint32_t n, int dim, int bins, int64_t *
 		}
 		i = e;
 	}
+}
+
+void rfm_breaks_from_values(int64_t *v, uint32_t n, int dim, int bins, int64_t *out)
+{
+	breaks_of(v, n, dim, bins, out, NULL);
 }
 
 int rfm_score(int64_t v, int dim, int bins, const int64_t *b)
@@ -218,12 +224,13 @@ typedef struct breaks_job {
 	uint32_t n;
 	int dim, bins;
 	int64_t *out;
+	uint64_t *scratch;   /* n values, or NULL */
 } breaks_job;
 
 static void *breaks_main(void *arg)
 {
 	breaks_job *j = arg;
-	rfm_breaks_from_values(j->v, j->n, j->dim, j->bins, j->out);
+	breaks_of(j->v, j->n, j->dim, j->bins, j->out, j->scratch);
 	return NULL;
 }
 
@@ -242,8 +249,17 @@ void rfm_compute(rfm_result *res, const custagg *a, const rfm_opts *o, int64_t a
 	 * M's in a second thread when there are many */
 	breaks_job j[3];
 	__extension__ __int128 sum[3] = {0, 0, 0};
+	size_t spare_bytes, per = (size_t)(n ? n : 1) * sizeof(int64_t);
+	int64_t *spare = ca_spare(a, &spare_bytes);   /* values and sort scratch: 5 arrays */
+	if (spare_bytes < 5 * per)
+		spare = NULL;
 	for (int d = 0; d < 3; d++)
-		j[d] = (breaks_job){xmalloc((n ? n : 1) * sizeof(int64_t)), n, d, o->bins, res->breaks[d]};
+		j[d] = (breaks_job){spare ? spare + (size_t)d * (per / 8) : xmalloc(per), n, d, o->bins,
+		                    res->breaks[d], NULL};
+	if (spare) {   /* dimension 2 may be sorted in a second thread, beside 0 and 1 */
+		j[0].scratch = j[1].scratch = (uint64_t *)(spare + 3 * (per / 8));
+		j[2].scratch = (uint64_t *)(spare + 4 * (per / 8));
+	}
 	uint32_t i = 0;
 	for (uint32_t ci = 0; ci < a->ncust && i < n; ci++) {
 		ca_cust c;
@@ -269,7 +285,7 @@ void rfm_compute(rfm_result *res, const custagg *a, const rfm_opts *o, int64_t a
 	}
 	if (two)
 		pthread_join(th, NULL);
-	for (int d = 0; d < 3; d++)
+	for (int d = 0; d < 3 && !spare; d++)
 		free(j[d].v);
 }
 

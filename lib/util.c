@@ -314,8 +314,15 @@ int rtn_threads_allowed(void)
 
 void rtn_radix_sort_u64(uint64_t *key, uint32_t *idx, size_t n)
 {
-	uint64_t *k = key, *k2 = xmalloc((n ? n : 1) * sizeof *k2);
-	uint32_t *i1 = idx, *i2 = idx ? xmalloc((n ? n : 1) * sizeof *i2) : NULL;
+	rtn_radix_sort_u64_buf(key, idx, n, NULL, NULL);
+}
+
+void rtn_radix_sort_u64_buf(uint64_t *key, uint32_t *idx, size_t n, uint64_t *kbuf, uint32_t *ibuf)
+{
+	uint64_t *own_k = kbuf ? NULL : xmalloc((n ? n : 1) * sizeof *own_k);
+	uint32_t *own_i = idx && !ibuf ? xmalloc((n ? n : 1) * sizeof *own_i) : NULL;
+	uint64_t *k = key, *k2 = kbuf ? kbuf : own_k;
+	uint32_t *i1 = idx, *i2 = idx ? (ibuf ? ibuf : own_i) : NULL;
 	size_t *cnt = xmalloc(65536 * sizeof *cnt);
 	for (int sh = 0; sh < 64; sh += 16) {
 		memset(cnt, 0, 65536 * sizeof *cnt);
@@ -346,11 +353,9 @@ void rtn_radix_sort_u64(uint64_t *key, uint32_t *idx, size_t n)
 		memcpy(key, k, n * sizeof *key);
 		if (idx)
 			memcpy(idx, i1, n * sizeof *idx);
-		k2 = k;
-		i2 = i1;
 	}
-	free(k2);
-	free(i2);
+	free(own_k);
+	free(own_i);
 	free(cnt);
 }
 

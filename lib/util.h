@@ -57,6 +57,9 @@ void rtn_big_free(void *p, size_t cap);
 /* LSD radix sort of key[0..n-1], 16 bits a pass (a pass whose digit is the
  * same for every key is skipped); stable; idx (or NULL) moves alongside. */
 void rtn_radix_sort_u64(uint64_t *key, uint32_t *idx, size_t n);
+/* Same, with scratch space from the caller (n keys, and n indexes when idx
+ * is given; NULL: allocated here). */
+void rtn_radix_sort_u64_buf(uint64_t *key, uint32_t *idx, size_t n, uint64_t *kbuf, uint32_t *ibuf);
 /* RETAIN_THREADS from the environment: 0 when unset (the program's
  * default), else the number asked for. */
 int rtn_threads_env(void);
