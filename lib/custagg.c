@@ -69,13 +69,20 @@ static inline ca_cold_win *cold_win(const custagg *a, uint32_t ci)
 	return (ca_cold_win *)(void *)(a->cold + (size_t)ci * a->cold_size);
 }
 
-/* A run in the log: order key, day and the customer (index / NPART; the
- * log of partition ci % NPART holds it). */
+/* A run: order key, day and the customer (index / NPART; the log of
+ * partition ci % NPART holds it). In the log a run takes 12 bytes while
+ * the day is within 32767 of a->base_day and j < 65536 (narrow: the order
+ * key, then the day less base_day and j, 16 bits each), and 16 bytes (as
+ * ca_run) once one is not: the log is converted then. */
 typedef struct ca_run {
 	uint64_t okey;
 	int32_t day;
 	uint32_t j;
 } ca_run;
+
+#define RUN_NARROW 12
+#define RUN_WIDE 16
+_Static_assert(sizeof(ca_run) == RUN_WIDE, "a wide run is a ca_run");
 
 static inline const char *key_bytes(const custagg *a, const unsigned char *k, uint32_t *len)
 {
@@ -235,6 +242,8 @@ custagg *ca_new(const ca_opts *o)
 	a->max_t = INT64_MIN;
 	a->type_len = UINT32_MAX;
 	a->last_seen_t = INT64_MIN;
+	a->run_size = RUN_NARROW;
+	a->narrow_j_max = UINT16_MAX;
 	a->has_win = o->window_start_day != INT64_MIN || o->recent_start_day != INT64_MIN;
 	a->cold_size = a->has_win ? sizeof(ca_cold_win) : sizeof(ca_cold);
 	a->scratch = xcalloc(1, sizeof *a->scratch);
@@ -437,6 +446,65 @@ static uint32_t cust_find(custagg *a, const ca_pend *p, const char *arena)
 
 /* ---- adding events ------------------------------------------------------ */
 
+static void run_put(custagg *a, size_t pos, const ca_run *r)
+{
+	unsigned char *q = a->runs + pos * a->run_size;
+	if (a->run_size == RUN_WIDE) {
+		memcpy(q, r, sizeof *r);
+		return;
+	}
+	int16_t d = (int16_t)(r->day - a->base_day);
+	uint16_t j = (uint16_t)r->j;
+	memcpy(q, &r->okey, 8);
+	memcpy(q + 8, &d, 2);
+	memcpy(q + 10, &j, 2);
+}
+
+static inline void run_get(const custagg *a, size_t pos, ca_run *r)
+{
+	const unsigned char *q = a->runs + pos * a->run_size;
+	if (a->run_size == RUN_WIDE) {
+		memcpy(r, q, sizeof *r);
+		return;
+	}
+	int16_t d;
+	uint16_t j;
+	memcpy(&r->okey, q, 8);
+	memcpy(&d, q + 8, 2);
+	memcpy(&j, q + 10, 2);
+	r->day = a->base_day + d;
+	r->j = j;
+}
+
+static inline uint32_t run_j(const custagg *a, size_t pos)
+{
+	const unsigned char *q = a->runs + pos * a->run_size;
+	if (a->run_size == RUN_WIDE)
+		return ((const ca_run *)(const void *)q)->j;
+	uint16_t j;
+	memcpy(&j, q + 10, 2);
+	return j;
+}
+
+/* A run does not fit the narrow form: the log becomes wide, chunk for
+ * chunk (the chunks keep their numbers). */
+static void log_widen(custagg *a)
+{
+	unsigned char *wide = NULL;
+	size_t bytes = 0;
+	if (a->nchunk)
+		rtn_big_grow((void **)&wide, &bytes, (size_t)a->nchunk * CHUNK_RUNS * RUN_WIDE);
+	for (size_t pos = CHUNK_RUNS; pos < (size_t)a->nchunk * CHUNK_RUNS; pos++) {
+		ca_run r;
+		run_get(a, pos, &r);
+		memcpy(wide + pos * RUN_WIDE, &r, sizeof r);
+	}
+	rtn_big_free(a->runs, a->runs_bytes);
+	a->runs = wide;
+	a->runs_bytes = bytes;
+	a->run_size = RUN_WIDE;
+}
+
 static uint32_t chunk_new(custagg *a)
 {
 	if (a->nchunk == UINT32_MAX)
@@ -444,7 +512,7 @@ static uint32_t chunk_new(custagg *a)
 	if (!a->nchunk)
 		a->nchunk = 1;   /* 0 means none */
 	rtn_big_grow((void **)&a->runs, &a->runs_bytes,
-	             ((size_t)a->nchunk + 1) * CHUNK_RUNS * sizeof *a->runs);
+	             ((size_t)a->nchunk + 1) * CHUNK_RUNS * a->run_size);
 	if (a->nchunk >= a->cap_next)
 		xgrow((void **)&a->chunk_next, &a->cap_next, (size_t)a->nchunk + 1,
 		      sizeof *a->chunk_next);
@@ -462,6 +530,14 @@ static void run_push(custagg *a, uint32_t ci, uint64_t okey, int32_t day)
 		a->cur[a->ncur++] = (ca_run){okey, day, 0};
 		return;
 	}
+	ca_run r = {okey, day, ci / NPART};
+	if (a->run_size == RUN_NARROW) {
+		if (!a->nchunk)
+			a->base_day = day;   /* the first run */
+		if (r.j > a->narrow_j_max || (int64_t)day - a->base_day < INT16_MIN ||
+		    (int64_t)day - a->base_day > INT16_MAX)
+			log_widen(a);
+	}
 	struct ca_part *pt = &a->part[ci % NPART];
 	if (pt->fill == CHUNK_RUNS) {
 		uint32_t c = chunk_new(a);
@@ -472,7 +548,7 @@ static void run_push(custagg *a, uint32_t ci, uint64_t okey, int32_t day)
 		pt->last = c;
 		pt->fill = 0;
 	}
-	a->runs[(size_t)pt->last * CHUNK_RUNS + pt->fill++] = (ca_run){okey, day, ci / NPART};
+	run_put(a, (size_t)pt->last * CHUNK_RUNS + pt->fill++, &r);
 }
 
 static void add_purchase(custagg *a, uint32_t ci, const ca_pend *p)
@@ -896,9 +972,8 @@ static void finalize_part(custagg *a, struct ca_scratch *s, uint32_t p)
 	size_t total = 0;
 	for (uint32_t k = pt->first; k; k = a->chunk_next[k]) {
 		uint32_t nk = k == pt->last ? pt->fill : CHUNK_RUNS;
-		const ca_run *r = &a->runs[(size_t)k * CHUNK_RUNS];
-		for (uint32_t i = 0; i < nk; i++)
-			s->cnt[r[i].j + 1]++;
+		for (size_t i = (size_t)k * CHUNK_RUNS, e = i + nk; i < e; i++)
+			s->cnt[run_j(a, i) + 1]++;
 		total += nk;
 	}
 	for (uint32_t j = 1; j <= m; j++)
@@ -906,9 +981,11 @@ static void finalize_part(custagg *a, struct ca_scratch *s, uint32_t p)
 	s->buf = grow_to(s->buf, &s->bcap, total ? total : 1, sizeof *s->buf);
 	for (uint32_t k = pt->first; k; k = a->chunk_next[k]) {
 		uint32_t nk = k == pt->last ? pt->fill : CHUNK_RUNS;
-		const ca_run *r = &a->runs[(size_t)k * CHUNK_RUNS];
-		for (uint32_t i = 0; i < nk; i++)
-			s->buf[s->cnt[r[i].j]++] = r[i];
+		for (size_t i = (size_t)k * CHUNK_RUNS, e = i + nk; i < e; i++) {
+			ca_run r;
+			run_get(a, i, &r);
+			s->buf[s->cnt[r.j]++] = r;
+		}
 	}
 	/* now cnt[j] is where customer j's runs end */
 	for (uint32_t j = 0; j < m; j++) {
@@ -1070,6 +1147,6 @@ void ca_finish(custagg *a)
 void *ca_spare(const custagg *a, size_t *bytes)
 {
 	/* the pages of the log that were written: the rest would be fresh */
-	*bytes = a->runs ? (size_t)a->nchunk * CHUNK_RUNS * sizeof *a->runs : 0;
+	*bytes = a->runs ? (size_t)a->nchunk * CHUNK_RUNS * a->run_size : 0;
 	return a->runs;
 }

@@ -19,9 +19,10 @@
  * calendar days in the zone (NULL = UTC).
  *
  * Memory: one 64-byte record per customer (ids up to 14 bytes inline), 16
- * bytes of refunds (32 with a window), and a log of orders and days (16
- * bytes an order and day, kept by customer index in partitions that each
- * fit the cache), turned into totals by ca_finish.
+ * bytes of refunds (32 with a window), and a log of orders and days (12
+ * bytes an order and day, 16 past 89 years of days or 16 million
+ * customers; kept by customer index in partitions that each fit the
+ * cache), turned into totals by ca_finish.
  *
  * Usage: ca_new(opts) -> ca_bind(schema) -> ca_add(record)... -> ca_finish
  * -> ca_get(agg, agg->order[i], &totals) in customer byte order. */
@@ -113,7 +114,10 @@ struct custagg {
 	struct ca_batch *batch;      /* events waiting to be added, RTN_HANDOFF_SLOTS */
 	rtn_handoff ho;              /* hands them to a second thread (ca_threads) */
 	struct ca_scratch *scratch;  /* ca_finish: a customer's orders */
-	struct ca_run *runs;         /* unsorted: the log of runs, in chunks (custagg.c) */
+	unsigned char *runs;         /* unsorted: the log of runs, in chunks (custagg.c) */
+	size_t run_size;             /* bytes a run in it: 12 (narrow) or 16 */
+	int64_t base_day;            /* narrow runs: days from this one */
+	uint32_t narrow_j_max;       /* narrow runs: the largest j (tests lower it) */
 	size_t runs_bytes;
 	uint32_t nchunk;
 	uint32_t *chunk_next;        /* the chunk after each in its partition */

@@ -404,6 +404,12 @@ static void feed_rev(custagg *a, const rev *e)
 
 /* The totals of every customer recomputed the slow way: for each
  * customer, each purchase row compared with all of them. */
+/* The UTC day of a time, rounding down before 1970 too. */
+static int64_t day_of(int64_t t)
+{
+	return t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
+}
+
 static int brute_check(const custagg *a, const rev *evs, int n)
 {
 	int bad = 0;
@@ -418,7 +424,7 @@ static int brute_check(const custagg *a, const rev *evs, int n)
 			const rev *e = &evs[j];
 			if (strcmp(e->cust, c.name) || e->t >= asof_end)
 				continue;
-			int64_t day = e->t / 86400;
+			int64_t day = day_of(e->t);
 			if (strcmp(e->type, "refund") == 0 || (strcmp(e->type, "order") == 0 && e->amount < 0)) {
 				if (day >= a->o.window_start_day)
 					refunds += e->amount < 0 ? -e->amount : e->amount;
@@ -438,12 +444,12 @@ static int brute_check(const custagg *a, const rev *evs, int n)
 					continue;
 				int same = f->order[0] ? strcmp(f->order, e->order) == 0 : !e->order[0] && f->t == e->t;
 				int earlier = f->t < e->t || (f->t == e->t && k < j);
-				if (earlier && f->t / 86400 == day)
+				if (earlier && day_of(f->t) == day)
 					newday = 0;
 				if (same && earlier)
 					neworder = 0;
-				if (same && f->t / 86400 < oday)
-					oday = f->t / 86400;
+				if (same && day_of(f->t) < oday)
+					oday = day_of(f->t);
 			}
 			ndays += newday;
 			if (newday && day > dlast) {   /* the two latest distinct days */
@@ -467,7 +473,7 @@ static int brute_check(const custagg *a, const rev *evs, int n)
 		for (int j = 0; j < n; j++) {
 			const rev *e = &evs[j];
 			if (!strcmp(e->cust, c.name) && e->t < asof_end && !strcmp(e->type, "order") &&
-			    e->amount >= 0 && e->t / 86400 == first)
+			    e->amount >= 0 && day_of(e->t) == first)
 				first_amount += e->amount;
 		}
 		if (c.ndays != ndays || c.orders != orders || c.win_orders != win_orders ||
@@ -500,6 +506,8 @@ static void test_random_sorted_unsorted(void)
 		                            "0000000000000000000000000000"};
 		snprintf(e->cust, sizeof e->cust, "c%s%d", pad[c % 5], c * c % 997);
 		int64_t day = 19000 + (int64_t)(rnd() % (c % 7 == 0 ? 30 : 700));
+		if (i == 5 || i == 6)
+			day -= 40000;   /* 110 years before: too far for a narrow run */
 		e->t = day * 86400 + (int64_t)(rnd() % 4) * 3600;
 		int k = (int)(rnd() % 20);
 		e->type = k < 15 ? "order" : k < 17 ? "refund" : "visit";
@@ -522,8 +530,9 @@ static void test_random_sorted_unsorted(void)
 	o.carry[0] = "channel";
 	o.nevents = 1;
 	o.events[0] = "visit";
-	custagg *ag[2];
-	for (int mode = 0; mode < 2; mode++) {
+	custagg *ag[3];
+	/* mode 2: shuffled again, and the log of runs turns wide once j > 2 */
+	for (int mode = 0; mode < 3; mode++) {
 		if (mode == 0) {
 			qsort(evs, N, sizeof *evs, rev_cmp);
 		} else {
@@ -536,6 +545,8 @@ static void test_random_sorted_unsorted(void)
 		}
 		o.sorted = mode == 0;
 		ag[mode] = ca_new(&o);
+		if (mode == 2)
+			ag[mode]->narrow_j_max = 2;
 		ca_bind(ag[mode], &s, "test");
 		for (int i = 0; i < N; i++)
 			feed_rev(ag[mode], &evs[i]);
@@ -568,12 +579,16 @@ static void test_random_sorted_unsorted(void)
 	CHECK(maxorders > 30, "random: some customer has many orders (%lld): its list spans many blocks",
 	      (long long)maxorders);
 	CHECK(brute_check(ag[1], evs, N) == 0, "random: totals equal a brute-force count");
+	CHECK(ag[1]->run_size == 16, "random: a purchase 110 years away made the log wide");
+	CHECK(ag[2]->run_size == 16 && brute_check(ag[2], evs, N) == 0,
+	      "random: totals equal a brute-force count when the log turns wide mid-way");
 	CHECK(memcmp(&ag[0]->st, &ag[1]->st, sizeof ag[0]->st) == 0, "random: same accounting");
 	const ca_stats *st = &ag[1]->st;
 	CHECK(st->read == N && st->purchases + st->refunds + st->tracked + st->other + st->after_asof +
 	      st->no_time == N, "random: accounting adds up");
 	ca_free(ag[0]);
 	ca_free(ag[1]);
+	ca_free(ag[2]);
 	for (int i = 0; i < s.n; i++)
 		free(s.cols[i].name);
 	free(s.cols);
