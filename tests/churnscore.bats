@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# churnscore: published CDNOW results end to end, rule model, reasons, CLV,
+# churnscore (cmd/churnscore.c): published CDNOW results end to end, rule model, reasons, CLV,
 # parameters round trip, holdout validation, errors.
 load helpers
 

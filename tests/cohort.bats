@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# cohort: hand-computed retention and life tables, formats, combine, bad input.
+# cohort (cmd/cohort.c): hand-computed retention and life tables, formats, combine, bad input.
 load helpers
 
 # Fixture A (asof defaults to 2023-04-15). Month cohorts: Jan = a, b; Feb = c, d.

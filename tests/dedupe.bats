@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# dedupe: each mode, aliases, sorting in bounded memory with spills, temporary
+# dedupe (cmd/dedupe.c): each mode, aliases, sorting in bounded memory with spills, temporary
 # file cleanup, accounting, bad and damaged input, output errors.
 
 load helpers

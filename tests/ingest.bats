@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# ingest: formats, column mapping, values, rejects and accounting, output
+# ingest (cmd/ingest.c): formats, column mapping, values, rejects and accounting, output
 # safety, and the bad-input catalogue in tests/bad/ingest.tsv.
 
 load helpers

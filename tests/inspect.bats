@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# inspect: text views of a stream, and the integrity check against damage.
+# inspect (cmd/inspect.c): text views of a stream, and the integrity check against damage.
 
 load helpers
 

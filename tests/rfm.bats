@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# rfm: customers records, scores, segments, stages, summary, errors.
+# rfm (cmd/rfm.c): customers records, scores, segments, stages, summary, errors.
 load helpers
 
 # Hand-computed fixture (asof 2023-01-31, --unit day):

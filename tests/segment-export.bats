@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# segment-export: selection, output formats and safety, campaigns, control
+# segment-export (cmd/segment-export.c): selection, output formats and safety, campaigns, control
 # groups, suppression, contact cost, summary. Customer streams are built from
 # TSV by tests/unit/mkcustomers.c so these tests do not depend on rfm.
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# synth: determinism, counts, mess rates, channels, formats, errors.
+# synth (cmd/synth.c): determinism, counts, mess rates, channels, formats, errors.
 load helpers
 
 CH='ads:0.5:a=3,b=2;loyal:0.3:a=0.2,b=5;organic:0.2'
