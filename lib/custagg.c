@@ -214,6 +214,7 @@ struct ca_scratch {
 	ca_run *e;           /* a customer's runs */
 	size_t cap;
 	int32_t *days;
+	size_t dcap;
 	ca_run *buf;         /* a partition's runs, by customer */
 	size_t bcap;
 	uint32_t *cnt;       /* where each customer's runs start in buf */
@@ -534,8 +535,8 @@ static void run_push(custagg *a, uint32_t ci, uint64_t okey, int32_t day)
 	if (a->run_size == RUN_NARROW) {
 		if (!a->nchunk)
 			a->base_day = day;   /* the first run */
-		if (r.j > a->narrow_j_max || (int64_t)day - a->base_day < INT16_MIN ||
-		    (int64_t)day - a->base_day > INT16_MAX)
+		int64_t d = (int64_t)day - a->base_day;
+		if (r.j > a->narrow_j_max || d < INT16_MIN || d > INT16_MAX)
 			log_widen(a);
 	}
 	struct ca_part *pt = &a->part[ci % NPART];
@@ -549,6 +550,13 @@ static void run_push(custagg *a, uint32_t ci, uint64_t okey, int32_t day)
 		pt->fill = 0;
 	}
 	run_put(a, (size_t)pt->last * CHUNK_RUNS + pt->fill++, &r);
+}
+
+/* A purchase inside --window: it adds to the window amount (cold_win). */
+static inline int win_purchase(const custagg *a, const ca_pend *p)
+{
+	return p->kind == K_PURCHASE && a->o.window_start_day != INT64_MIN &&
+	       p->day >= a->o.window_start_day;
 }
 
 static void add_purchase(custagg *a, uint32_t ci, const ca_pend *p)
@@ -565,7 +573,7 @@ static void add_purchase(custagg *a, uint32_t ci, const ca_pend *p)
 	} else if (p->day == c->first_day) {
 		c->first_day_amount += p->amount;
 	}
-	if (a->o.window_start_day != INT64_MIN && p->day >= a->o.window_start_day)
+	if (win_purchase(a, p))
 		cold_win(a, ci)->win_amount += p->amount;
 	if (c->okey == p->okey && c->day == p->day)
 		return;
@@ -630,9 +638,7 @@ static void prefetch_rec(const custagg *a, ca_pend *p)
 			uint32_t ci = (uint32_t)x - 1;
 			p->cand = (uint32_t)x;
 			__builtin_prefetch(&a->rec[ci], 1);
-			if (p->kind == K_REFUND ||
-			    (p->kind == K_PURCHASE && a->o.window_start_day != INT64_MIN &&
-			     p->day >= a->o.window_start_day))
+			if (p->kind == K_REFUND || win_purchase(a, p))
 				__builtin_prefetch(cold(a, ci), 1);
 			if (a->o.ncarry)
 				__builtin_prefetch(&a->carry[(size_t)ci * a->o.ncarry], 1);
@@ -890,11 +896,8 @@ static void finalize(custagg *a, struct ca_scratch *s, uint32_t ci, const ca_run
 		return;
 	}
 	size_t n = nr + 1;
-	if (s->cap < n) {
-		s->cap = n > 2 * s->cap ? n : 2 * s->cap;
-		s->e = xrealloc(s->e, s->cap * sizeof *s->e);
-		s->days = xrealloc(s->days, s->cap * sizeof *s->days);
-	}
+	xgrow((void **)&s->e, &s->cap, n, sizeof *s->e);
+	xgrow((void **)&s->days, &s->dcap, n, sizeof *s->days);
 	ca_run *e = s->e;
 	if (nr)
 		memcpy(e, runs, nr * sizeof *e);
@@ -948,15 +951,6 @@ static void finalize(custagg *a, struct ca_scratch *s, uint32_t ci, const ca_run
 	memcpy((char *)c + 16, (char *)&f + 16, sizeof f - 16);
 }
 
-static void *grow_to(void *p, size_t *cap, size_t n, size_t size)
-{
-	if (*cap < n) {
-		*cap = n > 2 * *cap ? n : 2 * *cap;
-		p = xrealloc(p, *cap * size);
-	}
-	return p;
-}
-
 /* Finalizes the customers of partition p (indexes p, p + NPART, ...): its
  * runs are counted and then placed by customer (a counting sort, in
  * cache), and the records, NPART apart, are prefetched FIN_AHEAD ahead. */
@@ -967,7 +961,7 @@ static void finalize_part(custagg *a, struct ca_scratch *s, uint32_t p)
 		return;
 	uint32_t m = (a->ncust - p + NPART - 1) / NPART;
 	const struct ca_part *pt = &a->part[p];
-	s->cnt = grow_to(s->cnt, &s->ccap, (size_t)m + 1, sizeof *s->cnt);
+	xgrow((void **)&s->cnt, &s->ccap, (size_t)m + 1, sizeof *s->cnt);
 	memset(s->cnt, 0, ((size_t)m + 1) * sizeof *s->cnt);
 	size_t total = 0;
 	for (uint32_t k = pt->first; k; k = a->chunk_next[k]) {
@@ -978,7 +972,7 @@ static void finalize_part(custagg *a, struct ca_scratch *s, uint32_t p)
 	}
 	for (uint32_t j = 1; j <= m; j++)
 		s->cnt[j] += s->cnt[j - 1];   /* cnt[j]: where customer j's runs start */
-	s->buf = grow_to(s->buf, &s->bcap, total ? total : 1, sizeof *s->buf);
+	xgrow((void **)&s->buf, &s->bcap, total ? total : 1, sizeof *s->buf);
 	for (uint32_t k = pt->first; k; k = a->chunk_next[k]) {
 		uint32_t nk = k == pt->last ? pt->fill : CHUNK_RUNS;
 		for (size_t i = (size_t)k * CHUNK_RUNS, e = i + nk; i < e; i++) {
@@ -1091,9 +1085,9 @@ static void sort_by_name(custagg *a, uint64_t *k, uint32_t *idx, uint32_t n)
 }
 
 /* Unsorted input, all read: the customers with a purchase are sorted by
- * name while every customer's totals are made, half the partitions in a
- * second thread when there are two processors (RETAIN_THREADS=1: one
- * thread). The customers are independent: the result is the same. */
+ * name while a second thread makes totals, partition by partition; then
+ * this one takes partitions too (one thread with RETAIN_THREADS=1 or one
+ * processor). The customers are independent: the result is the same. */
 static uint32_t finish_unsorted(custagg *a)
 {
 	uint64_t *k = a->table;   /* no longer needed, and larger than ncust */
