@@ -366,20 +366,12 @@ size_t csv_utf8_check(const void *vp, size_t n)
 	return n;
 }
 
-/* Copies the record text once and turns the spans into NUL-terminated
- * fields (doubled quotes undone in place). */
-static void csv_build(csv_reader *r, const unsigned char *p, size_t ke, size_t nf)
+/* Room for nf fields in fptr and flen. */
+static void fields_room(csv_reader *r, size_t nf)
 {
-	void *t;
-	size_t i;
-	if (ke + 1 > r->fbcap) {
-		t = r->fbuf;
-		xgrow(&t, &r->fbcap, ke + 1, 1);
-		r->fbuf = t;
-	}
 	if (nf > r->fcap) {
 		size_t c = r->fcap;
-		t = (void *)r->fptr;
+		void *t = (void *)r->fptr;
 		xgrow(&t, &c, nf, sizeof *r->fptr);
 		r->fptr = t;
 		c = r->fcap;
@@ -388,6 +380,19 @@ static void csv_build(csv_reader *r, const unsigned char *p, size_t ke, size_t n
 		r->flen = t;
 		r->fcap = c;
 	}
+}
+
+/* Copies the record text once and turns the spans into NUL-terminated
+ * fields (doubled quotes undone in place). */
+static void csv_build(csv_reader *r, const unsigned char *p, size_t ke, size_t nf)
+{
+	size_t i;
+	if (ke + 1 > r->fbcap) {
+		void *t = r->fbuf;
+		xgrow(&t, &r->fbcap, ke + 1, 1);
+		r->fbuf = t;
+	}
+	fields_room(r, nf);
 	memcpy(r->fbuf, p, ke);
 	r->fbuf[ke] = 0;
 	for (i = 0; i < nf; i++) {
@@ -435,11 +440,13 @@ static int csv_simple(csv_reader *r, csv_row *row, const unsigned char *p, size_
 	              q = r->qc < 256 ? _mm_set1_epi8((char)r->qc) : zero;
 	const size_t max_field = r->o.max_field, max_fields = r->o.max_fields;
 	size_t k = 0, fs = 0, nf = 0, end;
+	__m128i high = zero;   /* any byte >= 0x80 read: the line needs the UTF-8 check */
 	if (!avail || p[0] == '\n')
 		return 0;
 	for (;;) {
 		/* 16 bytes are readable: the data ends with a sentinel and padding */
 		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + k));
+		high = _mm_or_si128(high, x);
 		unsigned md = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, d));
 		unsigned ml = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, lf));
 		unsigned mb = (unsigned)_mm_movemask_epi8(_mm_or_si128(
@@ -461,13 +468,29 @@ static int csv_simple(csv_reader *r, csv_row *row, const unsigned char *p, size_
 		}
 		k += 16;
 	}
-	if (end - fs > max_field || csv_utf8_check(p, end) < end)
+	if (end - fs > max_field || (_mm_movemask_epi8(high) && csv_utf8_check(p, end) < end))
 		return 0;
 	span_push(r, nf++, fs, end);
 	row->raw = (const char *)p;
 	row->rawlen = end;
 	row->recno = ++r->recno;
-	csv_build(r, p, end, nf);
+	if (r->o.in_place) {
+		/* the line holds no NUL: one per separator and at the end, undone by csv_unsplit */
+		unsigned char *b = r->buf + r->pos;
+		fields_room(r, nf);
+		const char **fp = r->fptr;
+		size_t *fl = r->flen;
+		const struct csv_span *sp = r->span;
+		for (size_t i = 0; i < nf; i++) {
+			size_t s = sp[i].s, e = sp[i].e;
+			b[e] = 0;
+			fp[i] = (char *)b + s;
+			fl[i] = e - s;
+		}
+		row->split = r->o.delim;
+	} else {
+		csv_build(r, p, end, nf);
+	}
 	row->nfields = nf;
 	row->field = r->fptr;
 	row->len = r->flen;
@@ -932,6 +955,17 @@ int csv_next(csv_reader *r, csv_row *row)
 	if (rc < 0 && r->state >= 0)
 		r->state = -1;
 	return rc;
+}
+
+void csv_unsplit(csv_row *row)
+{
+	if (!row->split)
+		return;
+	char *p = (char *)(uintptr_t)row->raw;
+	for (size_t i = 0; i < row->rawlen; i++)
+		if (!p[i])
+			p[i] = (char)row->split;
+	row->split = 0;
 }
 
 int csv_guess_delimiter(const char *text, size_t n)

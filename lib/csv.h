@@ -81,6 +81,9 @@ typedef struct csv_options {
 	                       least 2 * max_field + 64 KiB */
 	size_t chunk;       /* read size (fread), default 1 MiB; small values are for tests */
 	int slow;           /* tests: never split a plain line the fast way (same results) */
+	int in_place;       /* fields of a plain line end with a NUL written over their
+	                       separator in the reader's buffer, not in a copy: row->raw
+	                       then holds those NULs until csv_unsplit(row) */
 } csv_options;
 
 typedef struct csv_row {
@@ -93,6 +96,7 @@ typedef struct csv_row {
 	const char *raw;          /* original text of the record without its line end */
 	size_t rawlen;
 	int raw_truncated;        /* raw is only the first CSV_RAW_KEEP bytes */
+	int split;                /* in_place: the separator that raw's NULs stand for, or 0 */
 	const char *error;        /* NULL, or why the record is rejected (no file/line prefix) */
 } csv_row;
 
@@ -109,6 +113,10 @@ csv_reader *csv_open(FILE *f, const char *name, const csv_options *opt);
  * stays valid until the next csv_next or csv_close. After 0 or -1 the same
  * value is returned again. */
 int csv_next(csv_reader *r, csv_row *row);
+
+/* Puts back the separators of an in_place row into row->raw (its fields are
+ * unusable after); nothing for other rows. */
+void csv_unsplit(csv_row *row);
 
 /* Fatal error as "NAME:LINE: reason" or "NAME: reason"; "" when none. */
 const char *csv_error(const csv_reader *r);

@@ -367,12 +367,16 @@ bad_amount:
 	return why;
 }
 
+/* crow: the CSV row the values come from (its text is put back together
+ * for a rejection), or NULL. */
 static void emit(ingest *g, const char *file, uint64_t line, uint64_t recno, const char *const *val,
-		 const size_t *len, const char *raw, size_t rawlen)
+		 const size_t *len, const char *raw, size_t rawlen, csv_row *crow)
 {
 	char why[200];
 	const char *bad = convert(g, val, len, why, sizeof why);
 	if (bad) {
+		if (crow)
+			csv_unsplit(crow);
 		reject(g, file, line, recno, bad, raw, rawlen);
 		return;
 	}
@@ -471,6 +475,7 @@ static void ingest_csv(ingest *g, FILE *f, const char *file, int format, int arg
 		co.delim = '\t';
 	else
 		co.delim = guess_delimiter(f, file, o->verbose);
+	co.in_place = 1;
 	csv_reader *r = csv_open(f, file, &co);
 	if (!r)
 		rtn_die(RTN_EXIT_USAGE, "%s: bad --delimiter", file);
@@ -488,6 +493,7 @@ static void ingest_csv(ingest *g, FILE *f, const char *file, int format, int arg
 				char **names = xmalloc((row.nfields ? row.nfields : 1) * sizeof *names);
 				for (size_t i = 0; i < row.nfields; i++)
 					names[i] = xstrdup(row.field[i]);
+				csv_unsplit(&row);
 				char *rawh = xstrndup(row.raw, row.rawlen);
 				name_attrs(g, names, (int)row.nfields);
 				map_columns(g, names, (int)row.nfields, file, rawh);
@@ -513,6 +519,7 @@ static void ingest_csv(ingest *g, FILE *f, const char *file, int format, int arg
 		}
 		if (g->ncols_header && row.nfields != (size_t)g->ncols_header) {
 			char why[96];
+			csv_unsplit(&row);
 			snprintf(why, sizeof why, "row has %zu fields, the header has %d", row.nfields, g->ncols_header);
 			reject(g, file, row.line, row.recno, why, row.raw, row.rawlen);
 			continue;
@@ -531,11 +538,12 @@ static void ingest_csv(ingest *g, FILE *f, const char *file, int format, int arg
 		}
 		if (missing >= 0) {
 			char why[96];
+			csv_unsplit(&row);
 			snprintf(why, sizeof why, "row has %zu fields, column %d is missing", row.nfields, missing + 1);
 			reject(g, file, row.line, row.recno, why, row.raw, row.rawlen);
 			continue;
 		}
-		emit(g, file, row.line, row.recno, val, len, row.raw, row.rawlen);
+		emit(g, file, row.line, row.recno, val, len, row.raw, row.rawlen, &row);
 		if ((g->read & 0xffff) == 0)
 			rtn_progress_update(&g->prog, NULL, base + csv_bytes(r), g->read);
 	}
@@ -583,7 +591,7 @@ static void ingest_jsonl(ingest *g, FILE *f, const char *file, int argc, char **
 				len[s] = m->vallen;
 			}
 		}
-		emit(g, file, row.line, row.recno, val, len, row.raw, row.rawlen);
+		emit(g, file, row.line, row.recno, val, len, row.raw, row.rawlen, NULL);
 		if ((g->read & 0xffff) == 0)
 			rtn_progress_update(&g->prog, NULL, base + jsonl_bytes(r), g->read);
 	}

@@ -83,6 +83,23 @@ static const char *parse_opt(const char *data, size_t n, const csv_options *opt)
 					put(&o, "(len)", 5);
 				put(&o, row.field[i], row.len[i]);
 			}
+			if (row.split) {
+				/* in_place: the text comes back as the fields joined by the separator */
+				size_t k = 0, ok = 1;
+				for (i = 0; i < row.nfields && ok; i++) {
+					ok = k + row.len[i] <= row.rawlen &&
+					     memcmp(row.raw + k, row.field[i], row.len[i]) == 0;
+					k += row.len[i] + 1;
+				}
+				csv_unsplit(&row);
+				if (!ok || k != row.rawlen + 1 || memchr(row.raw, 0, row.rawlen) || row.split)
+					put(&o, "(unsplit)", 9);
+				for (i = 0, k = 0; i + 1 < row.nfields && ok; i++) {
+					k += row.len[i];
+					if (row.raw[k++] != opt->delim)
+						put(&o, "(separator)", 11);
+				}
+			}
 		}
 		if (o + 2 < sizeof out) {
 			out[o++] = '\n';
@@ -100,20 +117,21 @@ static const char *parse_opt(const char *data, size_t n, const csv_options *opt)
 	return out;
 }
 
-/* Parses with read sizes 1, 7 and default, and with the fast splitter of
- * plain lines turned off; all must agree. */
+/* Parses with read sizes 1, 7 and default, with the fast splitter of plain
+ * lines turned off, and with fields made in place; all must agree. */
 static char agreed[(8 << 20) + 64];
 static char first[4 << 20];
 static const char *parse_n(const char *data, size_t n, int delim, size_t max_field,
                            size_t max_fields)
 {
-	static const size_t chunks[] = { 1, 7, 0, 0 };
+	static const size_t chunks[] = { 1, 7, 0, 0, 0, 7 };
 	int rc0 = 0;
 	size_t c;
-	for (c = 0; c < 4; c++) {
+	for (c = 0; c < 6; c++) {
 		csv_options o;
 		csv_options_init(&o);
 		o.slow = c == 3;
+		o.in_place = c >= 4;
 		o.delim = delim;
 		if (max_field)
 			o.max_field = max_field;
