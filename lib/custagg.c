@@ -184,6 +184,7 @@ typedef struct ca_pend {
 	uint64_t types;      /* bit k: the event is of --events type k */
 	int32_t day;
 	uint8_t kind;
+	uint8_t same;        /* the customer of the event before (no hash, no search) */
 	uint32_t klen, koff; /* koff: a long id, in the batch arena */
 	uint32_t cand;       /* index + 1 of the customer its slot names, 0: none */
 	unsigned char key16[16];   /* short ids as in the record */
@@ -654,18 +655,24 @@ static void batch_run(custagg *a, struct ca_batch *b)
 {
 	uint32_t n = b->n;
 	ca_pend *ev = b->ev;
+	uint32_t ci = a->last_ci;
 	for (uint32_t i = 0; i < n && i < AHEAD_SLOT; i++)
-		__builtin_prefetch(&a->table[home(a, ev[i].hash)]);
+		if (!ev[i].same)
+			__builtin_prefetch(&a->table[home(a, ev[i].hash)]);
 	for (uint32_t i = 0; i < n && i < AHEAD_REC; i++)
-		prefetch_rec(a, &ev[i]);
+		if (!ev[i].same)
+			prefetch_rec(a, &ev[i]);
 	for (uint32_t i = 0; i < n; i++) {
-		if (i + AHEAD_SLOT < n)
+		if (i + AHEAD_SLOT < n && !ev[i + AHEAD_SLOT].same)
 			__builtin_prefetch(&a->table[home(a, ev[i + AHEAD_SLOT].hash)]);
-		if (i + AHEAD_REC < n)
+		if (i + AHEAD_REC < n && !ev[i + AHEAD_REC].same)
 			prefetch_rec(a, &ev[i + AHEAD_REC]);
 		const uint32_t *cval = b->cval ? b->cval + (size_t)i * a->o.ncarry * 2 : NULL;
-		apply(a, cust_find(a, &ev[i], b->arena), &ev[i], cval, b->arena);
+		if (!ev[i].same)
+			ci = cust_find(a, &ev[i], b->arena);
+		apply(a, ci, &ev[i], cval, b->arena);
 	}
+	a->last_ci = ci;
 	b->n = 0;
 	b->used = 0;
 }
@@ -831,7 +838,17 @@ int ca_add(custagg *a, const rtn_value *v)
 	struct ca_batch *b = &a->batch[rtn_handoff_slot(&a->ho)];
 	if (!a->o.sorted) {
 		ca_pend *p = batch_fill(a, b, v);
-		p->hash = fast_hash(v[a->c_cust].s, v[a->c_cust].len);
+		/* Lines of one order come together: often the customer before. */
+		p->same = 0;
+		if (p->klen <= KEY_INLINE) {
+			p->same = a->last_short && bytes_eq(p->key16, a->last_key, 16);
+			memcpy(a->last_key, p->key16, 16);
+			a->last_short = 1;
+		} else {
+			a->last_short = 0;
+		}
+		if (!p->same)
+			p->hash = fast_hash(v[a->c_cust].s, v[a->c_cust].len);
 		if (++b->n == BATCH)
 			rtn_handoff_submit(&a->ho);
 		return 0;

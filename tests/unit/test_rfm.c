@@ -530,11 +530,38 @@ static void test_random_sorted_unsorted(void)
 	o.carry[0] = "channel";
 	o.nevents = 1;
 	o.events[0] = "visit";
-	custagg *ag[3];
-	/* mode 2: shuffled again, and the log of runs turns wide once j > 2 */
-	for (int mode = 0; mode < 3; mode++) {
+	custagg *ag[4];
+	int straddle = 0;
+	/* mode 2: shuffled again, and the log of runs turns wide once j > 2;
+	 * mode 3: runs of 1 to 6 events of one customer, shuffled (as the lines
+	 * of an order come together) */
+	for (int mode = 0; mode < 4; mode++) {
 		if (mode == 0) {
 			qsort(evs, N, sizeof *evs, rev_cmp);
+		} else if (mode == 3) {
+			static rev tmp[N];
+			static int start[N], len[N];
+			int nr = 0;
+			qsort(evs, N, sizeof *evs, rev_cmp);
+			for (int i = 0; i < N; nr++) {
+				int l = 1;
+				while (l < 1 + (int)(rnd() % 6) && i + l < N && !strcmp(evs[i + l].cust, evs[i].cust))
+					l++;
+				start[nr] = i;
+				len[nr] = l;
+				i += l;
+			}
+			for (int i = nr - 1; i > 0; i--) {
+				int j = (int)(rnd() % (uint64_t)(i + 1)), x = start[i], y = len[i];
+				start[i] = start[j], len[i] = len[j];
+				start[j] = x, len[j] = y;
+			}
+			for (int r = 0, k = 0; r < nr; k += len[r++])
+				memcpy(&tmp[k], &evs[start[r]], (size_t)len[r] * sizeof *evs);
+			memcpy(evs, tmp, sizeof tmp);
+			/* a run across custagg's batches of 4096 events */
+			for (int i = 4096; i < N; i += 4096)
+				straddle += !strcmp(evs[i - 1].cust, evs[i].cust);
 		} else {
 			for (int i = N - 1; i > 0; i--) {
 				int j = (int)(rnd() % (uint64_t)(i + 1));
@@ -582,6 +609,9 @@ static void test_random_sorted_unsorted(void)
 	CHECK(ag[1]->run_size == 16, "random: a purchase 110 years away made the log wide");
 	CHECK(ag[2]->run_size == 16 && brute_check(ag[2], evs, N) == 0,
 	      "random: totals equal a brute-force count when the log turns wide mid-way");
+	CHECK(straddle > 0 && brute_check(ag[3], evs, N) == 0,
+	      "random: totals equal a brute-force count when a customer's events come in runs (%d across batches)",
+	      straddle);
 	CHECK(memcmp(&ag[0]->st, &ag[1]->st, sizeof ag[0]->st) == 0, "random: same accounting");
 	const ca_stats *st = &ag[1]->st;
 	CHECK(st->read == N && st->purchases + st->refunds + st->tracked + st->other + st->after_asof +
@@ -589,6 +619,7 @@ static void test_random_sorted_unsorted(void)
 	ca_free(ag[0]);
 	ca_free(ag[1]);
 	ca_free(ag[2]);
+	ca_free(ag[3]);
 	for (int i = 0; i < s.n; i++)
 		free(s.cols[i].name);
 	free(s.cols);
