@@ -254,7 +254,7 @@ custagg *ca_new(const ca_opts *o)
 	if (!o->sorted) {
 		a->tcap = 1024;
 		a->tbits = 10;
-		a->table = xcalloc(a->tcap, sizeof *a->table);
+		rtn_big_grow((void **)&a->table, &a->table_bytes, a->tcap * sizeof *a->table);
 		a->part = xcalloc(NPART, sizeof *a->part);
 		for (int p = 0; p < NPART; p++)
 			a->part[p].fill = CHUNK_RUNS;   /* full: the first run takes a chunk */
@@ -275,7 +275,7 @@ void ca_free(custagg *a)
 	rtn_big_free(a->carry, a->carry_bytes);
 	rtn_big_free(a->types, a->types_bytes);
 	rtn_big_free(a->strings, a->capstrings);
-	free(a->table);
+	rtn_big_free(a->table, a->table_bytes);
 	free(a->order);
 	rtn_handoff_free(&a->ho);
 	for (int i = 0; a->batch && i < RTN_HANDOFF_SLOTS; i++) {
@@ -387,22 +387,20 @@ static inline uint64_t home(const custagg *a, uint64_t h)
 	return h >> (64 - a->tbits);
 }
 
+/* Doubles the table where it is (the old slots are not fresh memory, on
+ * this kind of machine slow to touch the first time). A slot's new home
+ * is 2h or 2h + 1 for old home h: taken from the top down, a slot whose new
+ * home is at or above its old place goes there at once, as nothing not
+ * yet moved lies above it; the few others (homes below their probe
+ * distance, or probing past the end) are put in afterwards. */
 static void table_grow(custagg *a)
 {
-	uint64_t cap = a->tcap * 2, m = cap - 1;
+	uint64_t old = a->tcap, cap = old * 2, m = cap - 1;
 	int bits = a->tbits + 1;
-	uint64_t *t = xcalloc(1, cap * sizeof *t);
-	if (bits <= 32) {
-		for (uint64_t k = 0; k < a->tcap; k++) {
-			uint64_t x = a->table[k];
-			if (!x)
-				continue;
-			uint64_t s = x >> 32 >> (32 - bits);
-			while (t[s])
-				s = (s + 1) & m;
-			t[s] = x;
-		}
-	} else {
+	if (bits > 32) {   /* the tag no longer holds the home: hash the ids again */
+		uint64_t *t = NULL;
+		size_t bytes = 0;
+		rtn_big_grow((void **)&t, &bytes, cap * sizeof *t);
 		for (uint32_t i = 0; i < a->ncust; i++) {
 			uint32_t n;
 			const char *p = key_bytes(a, a->rec[i].key, &n);
@@ -411,9 +409,36 @@ static void table_grow(custagg *a)
 				s = (s + 1) & m;
 			t[s] = SLOT(h, i);
 		}
+		rtn_big_free(a->table, a->table_bytes);
+		a->table = t;
+		a->table_bytes = bytes;
+	} else {
+		rtn_big_grow((void **)&a->table, &a->table_bytes, cap * sizeof *a->table);
+		uint64_t *t = a->table, *later = NULL;
+		size_t nlater = 0, caplater = 0;
+		for (uint64_t p = old; p-- > 0;) {
+			uint64_t x = t[p];
+			if (!x)
+				continue;
+			t[p] = 0;
+			uint64_t s = x >> 32 >> (32 - bits);
+			while (s >= p && s <= m && t[s])
+				s++;
+			if (s >= p && s <= m) {
+				t[s] = x;
+			} else {
+				xgrow((void **)&later, &caplater, nlater + 1, sizeof *later);
+				later[nlater++] = x;
+			}
+		}
+		for (size_t i = 0; i < nlater; i++) {
+			uint64_t s = later[i] >> 32 >> (32 - bits);
+			while (t[s])
+				s = (s + 1) & m;
+			t[s] = later[i];
+		}
+		free(later);
 	}
-	free(a->table);
-	a->table = t;
 	a->tcap = cap;
 	a->tbits = bits;
 }
@@ -1126,8 +1151,9 @@ static uint32_t finish_unsorted(custagg *a)
 	if (two)
 		pthread_join(th, NULL);
 	scratch_free(&j.s);
-	free(a->table);
+	rtn_big_free(a->table, a->table_bytes);
 	a->table = NULL;
+	a->table_bytes = 0;
 	a->tcap = 0;
 	return n;
 }

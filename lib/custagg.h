@@ -107,6 +107,7 @@ struct custagg {
 	size_t capstrings;
 	uint64_t *table;             /* unsorted: hash tag << 32 | index + 1 */
 	uint64_t tcap;
+	size_t table_bytes;          /* rtn_big_grow capacity */
 	int tbits;                   /* tcap = 2^tbits */
 	uint32_t *order;             /* after ca_finish: customers in byte order */
 	uint32_t ncust_out;          /* entries in order (customers with a purchase) */

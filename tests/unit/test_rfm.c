@@ -625,6 +625,49 @@ static void test_random_sorted_unsorted(void)
 	free(s.cols);
 }
 
+/* 300,000 customers, each with one order, then each again with a second:
+ * the table doubles in place nine times and must find every one of them
+ * again (a customer lost by a move would be counted twice). */
+static void test_table_growth(void)
+{
+	rtn_schema s = events_schema();
+	ca_opts o;
+	memset(&o, 0, sizeof o);
+	custagg *a = ca_new(&o);
+	ca_bind(a, &s, "test");
+	enum { NC = 300000 };
+	char id[24], ord[40];
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = 0; i < NC; i++) {
+			rtn_value v[6];
+			memset(v, 0, sizeof v);
+			snprintf(id, sizeof id, "cust%lld", (long long)i * 7919 % NC);
+			snprintf(ord, sizeof ord, "o%d-%d", i, pass);
+			v[0] = rtn_str(id);
+			v[1].i = (int64_t)(19000 + pass * 10) * 86400;
+			v[2].i = 100;
+			v[3] = rtn_str(ord);
+			v[4] = rtn_str("order");
+			v[5] = rtn_str("");
+			if (ca_add(a, v) != 0)
+				CHECK(0, "growth: add");
+		}
+	CHECK(a->ncust == NC && a->tcap >= (uint64_t)NC * 10 / 7, "growth: %u customers in a table of %llu slots",
+	      a->ncust, (unsigned long long)a->tcap);
+	ca_finish(a);
+	int bad = 0;
+	for (uint32_t i = 0; i < a->ncust_out; i++) {
+		ca_cust c;
+		ca_get(a, a->order[i], &c);
+		bad += c.orders != 2 || c.ndays != 2;
+	}
+	CHECK(a->ncust_out == NC && bad == 0, "growth: every customer found again (%d wrong)", bad);
+	ca_free(a);
+	for (int i = 0; i < s.n; i++)
+		free(s.cols[i].name);
+	free(s.cols);
+}
+
 int main(void)
 {
 	test_case1();
@@ -634,5 +677,6 @@ int main(void)
 	test_named();
 	test_stages();
 	test_random_sorted_unsorted();
+	test_table_growth();
 	return unit_done();
 }
