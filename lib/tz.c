@@ -2,6 +2,7 @@
 #include "tz.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,11 +36,31 @@ struct tz_zone {
 	int has_dst;
 	int32_t std_off, dst_off;
 	struct tz_rule start, end; /* DST starts / ends */
-	/* caches: offset u_off holds for UTC in [u_lo, u_hi); local times in
-	 * [l_lo, l_hi) map uniquely with offset l_off */
+	uint64_t id;               /* tells zones apart in the caches */
+};
+
+/* Each thread keeps the last intervals it looked up: offset u_off holds for
+ * UTC in [u_lo, u_hi); local times in [l_lo, l_hi) map uniquely with offset
+ * l_off. Zones are shared by threads, so a cache inside the zone would be a
+ * data race (a torn interval gives a wrong offset); the id, not the
+ * address, names the zone, as a freed zone's address may come back. */
+struct tz_cache {
+	uint64_t id;
 	int64_t u_lo, u_hi, l_lo, l_hi;
 	int32_t u_off, l_off;
 };
+static _Thread_local struct tz_cache tz_cached;
+static _Atomic uint64_t tz_ids;
+
+static struct tz_cache *cache_of(const tz_zone *z)
+{
+	struct tz_cache *c = &tz_cached;
+	if (c->id != z->id) {
+		memset(c, 0, sizeof *c);   /* empty intervals */
+		c->id = z->id;
+	}
+	return c;
+}
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -69,8 +90,7 @@ static tz_zone *zone_new(const char *name)
 	tz_zone *z = xcalloc(1, sizeof *z);
 
 	snprintf(z->name, sizeof z->name, "%s", name ? name : "UTC");
-	z->u_lo = z->u_hi = 0;
-	z->l_lo = z->l_hi = 0;
+	z->id = ++tz_ids;
 	return z;
 }
 
@@ -328,11 +348,12 @@ static int32_t lookup(tz_zone *z, int64_t u, int64_t *plo, int64_t *phi)
 {
 	int64_t lo, hi;
 	int32_t off;
+	struct tz_cache *c = cache_of(z);
 
-	if (u >= z->u_lo && u < z->u_hi) {
-		*plo = z->u_lo;
-		*phi = z->u_hi;
-		return z->u_off;
+	if (u >= c->u_lo && u < c->u_hi) {
+		*plo = c->u_lo;
+		*phi = c->u_hi;
+		return c->u_off;
 	}
 	if (z->n == 0) {
 		off = rule_lookup(z, u, &lo, &hi);
@@ -361,9 +382,9 @@ static int32_t lookup(tz_zone *z, int64_t u, int64_t *plo, int64_t *phi)
 		hi = z->trans[b];
 		off = z->offs[a];
 	}
-	z->u_lo = lo;
-	z->u_hi = hi;
-	z->u_off = off;
+	c->u_lo = lo;
+	c->u_hi = hi;
+	c->u_off = off;
 	*plo = lo;
 	*phi = hi;
 	return off;
@@ -389,8 +410,9 @@ int tz_local_to_utc(tz_zone *z, int64_t local, int64_t *utc)
 		*utc = local;
 		return TZ_OK;
 	}
-	if (local >= z->l_lo && local < z->l_hi) {
-		*utc = local - z->l_off;
+	struct tz_cache *c = cache_of(z);
+	if (local >= c->l_lo && local < c->l_hi) {
+		*utc = local - c->l_off;
 		return TZ_OK;
 	}
 	if (tz_is_fixed(z)) {
@@ -401,9 +423,9 @@ int tz_local_to_utc(tz_zone *z, int64_t local, int64_t *utc)
 	 * window [local - M, local + M], the answer is unique. */
 	o = lookup(z, local, &lo, &hi);
 	if (lo <= sat_add(local, -M) && sat_add(local, M) < hi) {
-		z->l_lo = sat_add(lo, M);
-		z->l_hi = sat_add(hi, -M);
-		z->l_off = o;
+		c->l_lo = sat_add(lo, M);
+		c->l_hi = sat_add(hi, -M);
+		c->l_off = o;
 		*utc = local - o;
 		return TZ_OK;
 	}

@@ -77,7 +77,8 @@ static void on_signal(int sig)
 
 struct fault {
 	char kind[16];
-	long at, seen;
+	long at;
+	_Atomic long seen;   /* counted from any thread */
 };
 static struct fault faults[8];
 static int nfaults;

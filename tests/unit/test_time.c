@@ -3,6 +3,7 @@
  * RELIABILITY.md and replays tests/fuzz/regress/time/. */
 #include <stdint.h>
 #include <stdio.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -594,11 +595,50 @@ static void test_speed(void)
 	tz_free(ber);
 }
 
+/* Two threads asking one zone for offsets on either side of its DST
+ * changes, many times: each answer must be the zone's (a cache shared by
+ * the threads once gave the offset of one interval to the other's time). */
+struct tz_job {
+	tz_zone *z;
+	int64_t t[4];
+	int32_t want[4];
+	long bad;
+};
+
+static void *tz_worker(void *arg)
+{
+	struct tz_job *j = arg;
+	for (long i = 0; i < 2000000; i++)
+		j->bad += tz_offset_utc(j->z, j->t[i & 3]) != j->want[i & 3];
+	return NULL;
+}
+
+static void test_tz_threads(void)
+{
+	char err[256];
+	tz_zone *ber = tz_load("Europe/Berlin", err, sizeof err);
+	CHECK(ber != NULL, "threads: load Europe/Berlin");
+	if (!ber)
+		return;
+	/* 2023-01-15, 2023-07-15, 2024-01-15, 2024-07-15 (noon UTC): +1h, +2h */
+	struct tz_job j[2] = {{ber, {1673784000, 1689422400, 1705320000, 1721044800}, {3600, 7200, 3600, 7200}, 0},
+	                      {ber, {1689422400, 1673784000, 1721044800, 1705320000}, {7200, 3600, 7200, 3600}, 0}};
+	pthread_t th;
+	int two = pthread_create(&th, NULL, tz_worker, &j[1]) == 0;
+	tz_worker(&j[0]);
+	if (two)
+		pthread_join(th, NULL);
+	CHECK(two && j[0].bad == 0 && j[1].bad == 0, "threads: every offset right from two threads (%ld, %ld wrong)",
+	      j[0].bad, j[1].bad);
+	tz_free(ber);
+}
+
 int main(void)
 {
 	test_calendar();
 	test_format();
 	test_tz();
+	test_tz_threads();
 	test_parse_iso();
 	test_parse_auto_refusals();
 	test_parse_declared();
