@@ -497,12 +497,20 @@ done:
 	return BTYD_OK;
 }
 
+/* log|Gamma(v)|: lgamma_r, as lgamma also writes the global signgam, a
+ * data race between the threads that share the likelihood's rows. */
+static inline double lgam(double v)
+{
+	int sign;
+	return lgamma_r(v, &sign);
+}
+
 /* log|Gamma(v)| and its sign; -1 at a pole. */
 static int lgam_sign(double v, double *lg, int *sg)
 {
 	if (nonpos_int(v))
 		return -1;
-	*lg = lgamma(v);
+	*lg = lgam(v);
 	*sg = (v > 0 || ((long long)floor(v)) % 2 == 0) ? 1 : -1;
 	return 0;
 }
@@ -743,8 +751,8 @@ typedef struct bgx {
 static void bg_x(const double *p, double x, int grad, bgx *k)
 {
 	double r = p[0], al = p[1], a = p[2], b = p[3];
-	k->lnA = lgamma(r + x) - lgamma(r) + r * log(al)
-		+ lgamma(b + x) - lgamma(b) + lgamma(a + b) - lgamma(a + b + x);
+	k->lnA = lgam(r + x) - lgam(r) + r * log(al)
+		+ lgam(b + x) - lgam(b) + lgam(a + b) - lgam(a + b + x);
 	k->lc = x > 0 ? log(a) - log(b + x - 1) : -INFINITY;
 	if (grad) {
 		double pab = digamma(a + b) - digamma(a + b + x);
@@ -1101,7 +1109,7 @@ static int pn_row(const double *p, double x, double T, double lnAx, double dr0, 
 
 static double pn_lnAx(const double *p, double x)
 {
-	return lgamma(p[0] + x) - lgamma(p[0]) + p[0] * log(p[1]) + p[2] * log(p[3]);
+	return lgam(p[0] + x) - lgam(p[0]) + p[0] * log(p[1]) + p[2] * log(p[3]);
 }
 
 /* Rows i0..i1-1 of the Pareto/NBD likelihood, as bg_rows; ge and stamp
@@ -1243,7 +1251,7 @@ static void gg_rows(const double *p, const btyd_spend *s, size_t i0, size_t i1, 
 		double x = s->x[i], m = s->m[i], w = s->w[i];
 		if (x != curx) {
 			double px = pp * x;
-			c = lgamma(px + q) - lgamma(px) - lgamma(q) + px * log(x) + q * lga;
+			c = lgam(px + q) - lgam(px) - lgam(q) + px * log(x) + q * lga;
 			if (grad) {
 				double pxq = digamma(px + q);
 				dpx = x * (pxq - digamma(px) + log(x));
