@@ -74,6 +74,13 @@ asan: deps-check
 	  RETAIN_BIN=$(CURDIR)/bin-asan RETAIN_ASAN=1 \
 	  RETAIN_TOOLS=$(CURDIR)/build-asan/tools sh tests/run-suite.sh build-asan $(sort $(UNIT_SRC:tests/unit/%.c=build-asan/unit/%))
 
+# ThreadSanitizer on the code that runs in two threads (tests/tsan.sh):
+# no data race reported.
+TSAN_FLAGS = -O1 -g -fsanitize=thread
+tsan: deps-check
+	$(MAKE) BUILD=build-tsan BINDIR=bin-tsan CFLAGS="$(TSAN_FLAGS)" LDFLAGS="-fsanitize=thread" all units
+	@RETAIN_BIN=$(CURDIR)/bin-tsan sh tests/tsan.sh build-tsan build-tsan/unit/test_time
+
 # valgrind: no invalid accesses, no definite leaks (tests/valgrind.sh).
 valgrind: all
 	@sh tests/valgrind.sh
@@ -109,7 +116,7 @@ deps-check:
 	@sh tests/deps.sh check
 
 clean:
-	rm -rf build build-asan build-clang build-fuzz bin bin-asan bin-clang demo-out
+	rm -rf build build-asan build-tsan build-clang build-fuzz bin bin-asan bin-tsan bin-clang demo-out
 
-.PHONY: all units check asan valgrind fuzz demo bench install manlint deps-build deps-check clean
+.PHONY: all units check asan tsan valgrind fuzz demo bench install manlint deps-build deps-check clean
 .SECONDARY:
