@@ -20,7 +20,7 @@ RETAIN_THREADS=2
 export TSAN_OPTIONS RETAIN_THREADS
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/retain-tsan.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT INT TERM
-passed=0 failed=0
+. "$top/tests/tally.sh"
 
 # ts NAME CMD...: CMD must exit 0 with no ThreadSanitizer report.
 ts() {
@@ -28,14 +28,10 @@ ts() {
 	shift
 	rc=0
 	"$@" >"$tmp/out" 2>"$tmp/err" </dev/null || rc=$?
-	if [ "$rc" -eq 0 ] && ! grep -q 'ThreadSanitizer' "$tmp/err"; then
-		passed=$((passed + 1))
-		echo "ok $name"
-	else
-		failed=$((failed + 1))
-		echo "not ok $name: exit $rc: $*"
-		head -n 40 "$tmp/err"
-	fi
+	ok=0
+	[ "$rc" -eq 0 ] && ! grep -q 'ThreadSanitizer' "$tmp/err" && ok=1
+	tally "$ok" "$name" "exit $rc: $*"
+	[ "$ok" -eq 1 ] || head -n 40 "$tmp/err"
 }
 
 for t in "$@"; do
@@ -51,5 +47,4 @@ ts "cohort --tz --life-table" cohort --tz Europe/Berlin --by channel --life-tabl
 ts "cohort --windows" cohort --windows 0-7,8-30,31-90 "$tmp/ev.rtn"
 ts "churnscore" churnscore -o "$tmp/s.rtn" "$tmp/c.rtn"
 ts "churnscore --model pnbd" churnscore --model pnbd -o "$tmp/p.rtn" "$tmp/c.rtn"
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+tally_end

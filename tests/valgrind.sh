@@ -18,7 +18,7 @@ fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/retain-valgrind.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT INT TERM
 cd "$tmp" || exit 1
-passed=0 failed=0
+. "$top/tests/tally.sh"
 
 # vg NAME WANT_EXIT CMD...: CMD under memcheck must exit WANT_EXIT (99 is
 # valgrind's own code for errors found) with an empty valgrind log.
@@ -28,12 +28,10 @@ vg() {
 	rc=0
 	valgrind -q --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite \
 		--error-exitcode=99 --log-file="$tmp/vg.log" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null || rc=$?
-	if [ "$rc" -eq "$want" ] && [ ! -s "$tmp/vg.log" ]; then
-		passed=$((passed + 1))
-		echo "ok $name"
-	else
-		failed=$((failed + 1))
-		echo "not ok $name: exit $rc (want $want): $*"
+	ok=0
+	[ "$rc" -eq "$want" ] && [ ! -s "$tmp/vg.log" ] && ok=1
+	tally "$ok" "$name" "exit $rc (want $want): $*"
+	if [ "$ok" -eq 0 ]; then
 		head -n 40 "$tmp/vg.log"
 		head -n 5 "$tmp/err"
 	fi
@@ -80,5 +78,4 @@ if [ -x "$bin/churnscore" ] && [ -f "$top/cmd/churnscore.c" ]; then
 	vg "churnscore rule" 0 churnscore --model rule r.rtn -o v.rtn
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+tally_end
