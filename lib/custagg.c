@@ -243,6 +243,7 @@ custagg *ca_new(const ca_opts *o)
 		a->asof_end_t = time_day_start(o->asof_day + 1, o->tz);
 	a->max_t = INT64_MIN;
 	a->type_len = UINT32_MAX;
+	a->last_key[15] = KEY_LONG;   /* no event before */
 	a->last_seen_t = INT64_MIN;
 	a->run_size = RUN_NARROW;
 	a->narrow_j_max = UINT16_MAX;
@@ -387,6 +388,14 @@ static inline uint64_t home(const custagg *a, uint64_t h)
 	return h >> (64 - a->tbits);
 }
 
+/* Puts slot x at the first free place from s on. */
+static inline void slot_put(uint64_t *t, uint64_t m, uint64_t s, uint64_t x)
+{
+	while (t[s])
+		s = (s + 1) & m;
+	t[s] = x;
+}
+
 /* Doubles the table where it is (the old slots are not fresh memory, on
  * this kind of machine slow to touch the first time). A slot's new home
  * is 2h or 2h + 1 for old home h: taken from the top down, a slot whose new
@@ -404,10 +413,8 @@ static void table_grow(custagg *a)
 		for (uint32_t i = 0; i < a->ncust; i++) {
 			uint32_t n;
 			const char *p = key_bytes(a, a->rec[i].key, &n);
-			uint64_t h = fast_hash(p, n), s = h >> (64 - bits);
-			while (t[s])
-				s = (s + 1) & m;
-			t[s] = SLOT(h, i);
+			uint64_t h = fast_hash(p, n);
+			slot_put(t, m, h >> (64 - bits), SLOT(h, i));
 		}
 		rtn_big_free(a->table, a->table_bytes);
 		a->table = t;
@@ -431,12 +438,8 @@ static void table_grow(custagg *a)
 				later[nlater++] = x;
 			}
 		}
-		for (size_t i = 0; i < nlater; i++) {
-			uint64_t s = later[i] >> 32 >> (32 - bits);
-			while (t[s])
-				s = (s + 1) & m;
-			t[s] = later[i];
-		}
+		for (size_t i = 0; i < nlater; i++)
+			slot_put(t, m, later[i] >> 32 >> (32 - bits), later[i]);
 		free(later);
 	}
 	a->tcap = cap;
@@ -863,15 +866,12 @@ int ca_add(custagg *a, const rtn_value *v)
 	struct ca_batch *b = &a->batch[rtn_handoff_slot(&a->ho)];
 	if (!a->o.sorted) {
 		ca_pend *p = batch_fill(a, b, v);
-		/* Lines of one order come together: often the customer before. */
-		p->same = 0;
-		if (p->klen <= KEY_INLINE) {
-			p->same = a->last_short && bytes_eq(p->key16, a->last_key, 16);
-			memcpy(a->last_key, p->key16, 16);
-			a->last_short = 1;
-		} else {
-			a->last_short = 0;
-		}
+		/* Lines of one order come together: often the customer before.
+		 * A long id leaves KEY_LONG in last_key, which no short id has. */
+		p->same = p->klen <= KEY_INLINE && bytes_eq(p->key16, a->last_key, 16);
+		memcpy(a->last_key, p->key16, 16);
+		if (p->klen > KEY_INLINE)
+			a->last_key[15] = KEY_LONG;
 		if (!p->same)
 			p->hash = fast_hash(v[a->c_cust].s, v[a->c_cust].len);
 		if (++b->n == BATCH)

@@ -127,9 +127,9 @@ struct custagg {
 	struct ca_run *cur;          /* sorted: the current customer's runs */
 	size_t ncur, capcur;
 	int64_t last_seen_t;         /* sorted: time of the previous event */
-	unsigned char last_key[16];  /* unsorted: the short id of the event before, */
-	int last_short;              /* if it had one (its customer is last_ci once */
-	uint32_t last_ci;            /* that event is added) */
+	unsigned char last_key[16];  /* unsorted: the id of the event before as the record
+	                                holds it (KEY_LONG last: none, or a long one) */
+	uint32_t last_ci;            /* its customer, once that event is added */
 	char type_last[32];          /* the last event type seen, and what it is */
 	uint32_t type_len;           /* UINT32_MAX: none yet */
 	int type_kind;

@@ -249,16 +249,16 @@ void rfm_compute(rfm_result *res, const custagg *a, const rfm_opts *o, int64_t a
 	 * M's in a second thread when there are many */
 	breaks_job j[3];
 	__extension__ __int128 sum[3] = {0, 0, 0};
-	size_t spare_bytes, per = (size_t)(n ? n : 1) * sizeof(int64_t);
+	size_t spare_bytes, nv = n ? n : 1;   /* values an array */
 	int64_t *spare = ca_spare(a, &spare_bytes);   /* values and sort scratch: 5 arrays */
-	if (spare_bytes < 5 * per)
+	if (spare_bytes < 5 * nv * sizeof *spare)
 		spare = NULL;
 	for (int d = 0; d < 3; d++)
-		j[d] = (breaks_job){spare ? spare + (size_t)d * (per / 8) : xmalloc(per), n, d, o->bins,
+		j[d] = (breaks_job){spare ? spare + d * nv : xmalloc(nv * sizeof(int64_t)), n, d, o->bins,
 		                    res->breaks[d], NULL};
 	if (spare) {   /* dimension 2 may be sorted in a second thread, beside 0 and 1 */
-		j[0].scratch = j[1].scratch = (uint64_t *)(spare + 3 * (per / 8));
-		j[2].scratch = (uint64_t *)(spare + 4 * (per / 8));
+		j[0].scratch = j[1].scratch = (uint64_t *)(spare + 3 * nv);
+		j[2].scratch = (uint64_t *)(spare + 4 * nv);
 	}
 	uint32_t i = 0;
 	for (uint32_t ci = 0; ci < a->ncust && i < n; ci++) {
