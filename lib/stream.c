@@ -827,6 +827,11 @@ void rtn_reader_close(rtn_reader *r)
 
 /* ---- writer ---- */
 
+/* Strings up to this long take the one-pass path of write_record, which
+ * encodes first and checks after: a block under RTN_BLOCK_TARGET has room
+ * for any record of such strings (writer_new sets w->one_pass). */
+#define ONE_PASS_STR 4096u
+
 struct rtn_writer {
 	rtn_out *out;   /* NULL for rtn_writer_open_file */
 	FILE *f;
@@ -837,6 +842,7 @@ struct rtn_writer {
 	int nstr;       /* string columns, listed in strcols */
 	int *strcols;
 	int cust;       /* customer column for block keys, or -1 */
+	int one_pass;   /* write_record may encode before it checks the size */
 	unsigned char *buf, *zbuf;
 	size_t len, cap, zcap;
 	uint32_t nrec;
@@ -946,8 +952,10 @@ static rtn_writer *writer_new(FILE *f, const char *name, const rtn_header *h, in
 	w->cust = rtn_schema_find(&h->schema, "customer");
 	if (w->cust >= 0 && w->types[w->cust] != RTN_STRING)
 		w->cust = -1;
-	w->cap = RTN_BLOCK_TARGET * 2;
+	w->cap = RTN_BLOCK_MAX + 64;   /* pages are touched as blocks fill */
 	w->buf = xmalloc(w->cap);
+	w->one_pass = RTN_BLOCK_TARGET + 10 * (size_t)w->ncols + (5 + ONE_PASS_STR) * (size_t)w->nstr <=
+	              RTN_BLOCK_MAX;
 	size_t n;
 	unsigned char *hb = header_encode(h, &n);
 	wbytes(w, hb, n);
@@ -977,28 +985,11 @@ rtn_writer *rtn_writer_open_file(FILE *f, const char *name, const rtn_header *h,
 	return writer_new(f, name, h, level < 0 ? 0 : level);
 }
 
-/* Writes a record whose first `first` columns are already encoded in raw
- * (n bytes, as rtn_record_bytes gives them); v supplies the other columns
- * and the customer (block keys). */
-static void write_record(rtn_writer *w, const void *raw, size_t nraw, int first, const rtn_value *v)
+/* Encodes columns first.. of v at p; NULL (nothing kept) when a string is
+ * longer than maxstr. */
+static inline unsigned char *encode_cols(const rtn_writer *w, unsigned char *p, int first,
+                                         const rtn_value *v, uint32_t maxstr)
 {
-	/* Upper bound of the encoded size, to keep records inside one block. */
-	size_t need = nraw + 10 * (size_t)(w->ncols - first);
-	for (int k = 0; k < w->nstr; k++)
-		if (w->strcols[k] >= first)
-			need += v[w->strcols[k]].len;
-	if (need > RTN_BLOCK_MAX)
-		rtn_die(RTN_EXIT_USAGE, "%s: record larger than the %u-byte block limit", w->name, RTN_BLOCK_MAX);
-	if (w->len + need > RTN_BLOCK_MAX || (w->len >= RTN_BLOCK_TARGET))
-		flush_block(w);
-	if (w->len + need > w->cap) {
-		w->cap = RTN_BLOCK_MAX + 64;
-		w->buf = xrealloc(w->buf, w->cap);
-	}
-	unsigned char *p = w->buf + w->len;
-	if (nraw)
-		memcpy(p, raw, nraw);
-	p += nraw;
 	for (int c = first; c < w->ncols; c++) {
 		switch (w->types[c]) {
 		case RTN_FLOAT: {
@@ -1011,6 +1002,8 @@ static void write_record(rtn_writer *w, const void *raw, size_t nraw, int first,
 		case RTN_STRING: {
 			uint32_t n = v[c].len;
 			const char *src = v[c].s;
+			if (n > maxstr)
+				return NULL;
 			p = put_varint(p, n);
 			/* short strings without a call: two overlapping words */
 			if (n >= 8 && n <= 16) {
@@ -1042,6 +1035,12 @@ static void write_record(rtn_writer *w, const void *raw, size_t nraw, int first,
 			p = put_varint(p, zigzag(v[c].i));
 		}
 	}
+	return p;
+}
+
+/* Block keys and counts of a record just encoded, ending at p. */
+static inline void record_done(rtn_writer *w, unsigned char *p, const rtn_value *v)
+{
 	if (w->cust >= 0) {
 		uint64_t k = rtn_hash64(v[w->cust].s, v[w->cust].len);
 		if (w->nrec == 0 || k < w->kmin)
@@ -1052,6 +1051,32 @@ static void write_record(rtn_writer *w, const void *raw, size_t nraw, int first,
 	w->len = (size_t)(p - w->buf);
 	w->nrec++;
 	w->records++;
+}
+
+/* Writes a record whose first `first` columns are already encoded in raw
+ * (n bytes, as rtn_record_bytes gives them); v supplies the other columns
+ * and the customer (block keys). */
+static void write_record(rtn_writer *w, const void *raw, size_t nraw, int first, const rtn_value *v)
+{
+	unsigned char *p;
+	if (!nraw && w->one_pass && w->len < RTN_BLOCK_TARGET &&
+	    (p = encode_cols(w, w->buf + w->len, first, v, ONE_PASS_STR))) {
+		record_done(w, p, v);
+		return;
+	}
+	/* Upper bound of the encoded size, to keep records inside one block. */
+	size_t need = nraw + 10 * (size_t)(w->ncols - first);
+	for (int k = 0; k < w->nstr; k++)
+		if (w->strcols[k] >= first)
+			need += v[w->strcols[k]].len;
+	if (need > RTN_BLOCK_MAX)
+		rtn_die(RTN_EXIT_USAGE, "%s: record larger than the %u-byte block limit", w->name, RTN_BLOCK_MAX);
+	if (w->len + need > RTN_BLOCK_MAX || (w->len >= RTN_BLOCK_TARGET))
+		flush_block(w);
+	p = w->buf + w->len;
+	if (nraw)
+		memcpy(p, raw, nraw);
+	record_done(w, encode_cols(w, p + nraw, first, v, UINT32_MAX), v);
 }
 
 void rtn_write(rtn_writer *w, const rtn_value *v)
@@ -1127,6 +1152,7 @@ static rtn_writer *writer_mem(const rtn_writer *w)
 	m->strcols = xmalloc((size_t)w->ncols * sizeof *m->strcols);
 	memcpy(m->strcols, w->strcols, (size_t)w->ncols * sizeof *m->strcols);
 	m->cust = w->cust;
+	m->one_pass = w->one_pass;
 	m->cap = w->cap;
 	m->buf = xmalloc(m->cap);
 	return m;

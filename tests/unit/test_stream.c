@@ -396,6 +396,72 @@ static void test_write_after(void)
 	free(db);
 }
 
+/* Strings around and far past the length that write_record encodes in one
+ * pass (4096), after blocks filled near their target: every record reads
+ * back, and the blocks are those of the checked path (records copied with
+ * rtn_write_after give the same file). */
+static void long_fill(int i, rtn_value *v, char *buf)
+{
+	static const uint32_t lens[] = {4095, 4096, 4097, 60000, 1000000, 1048000, 9, 0};
+	uint32_t n = i % 40 == 39 ? lens[i / 40 % 8] : (uint32_t)(i % 13) * 150;
+	for (uint32_t k = 0; k < n; k++)
+		buf[k] = (char)('a' + (i + k) % 26);
+	memset(v, 0, 5 * sizeof *v);
+	v[0].s = buf;
+	v[0].len = n;
+	v[1].i = 852076800 + i;
+	v[2].i = i * 10000LL;
+	v[3].i = -i;
+	v[4].f = i / 4.0;
+}
+
+static void test_long_strings(void)
+{
+	char a[256], b[256];
+	snprintf(a, sizeof a, "%s/long-a.rtn", tmpdir);
+	snprintf(b, sizeof b, "%s/long-b.rtn", tmpdir);
+	int nrec = 40 * 8 * 4;
+	char *buf = malloc(1048576);
+	rtn_header *h = events_header();
+	FILE *fa = fopen(a, "wb");
+	rtn_writer *wa = rtn_writer_open_file(fa, a, h, 0);
+	rtn_value v[5], *got;
+	for (int i = 0; i < nrec; i++) {
+		long_fill(i, v, buf);
+		rtn_write(wa, v);
+	}
+	rtn_writer_close(wa);
+	fclose(fa);
+	char *p = a;
+	rtn_reader *r = rtn_reader_open(&p, 1);
+	FILE *fb = fopen(b, "wb");
+	rtn_writer *wb = rtn_writer_open_file(fb, b, h, 0);
+	int i = 0, bad = 0, rc;
+	while ((rc = rtn_read(r, &got)) == RTN_RECORD) {
+		long_fill(i++, v, buf);
+		bad += got[0].len != v[0].len || memcmp(got[0].s, v[0].s, v[0].len) != 0 ||
+		       got[1].i != v[1].i || got[2].i != v[2].i || got[3].i != v[3].i ||
+		       got[4].f != v[4].f;
+		size_t n;
+		const void *raw = rtn_record_bytes(r, &n);
+		rtn_write_after(wb, raw, n, 5, got);
+	}
+	CHECK(rc == RTN_END && i == nrec && bad == 0, "long strings: %d of %d records back, %d differ",
+	      i, nrec, bad);
+	CHECK(rtn_reader_blocks(r) > 16, "long strings: %llu blocks",
+	      (unsigned long long)rtn_reader_blocks(r));
+	rtn_reader_close(r);
+	rtn_writer_close(wb);
+	fclose(fb);
+	size_t na, nb;
+	unsigned char *da = slurp(a, &na), *db = slurp(b, &nb);
+	CHECK(na == nb && memcmp(da, db, na) == 0, "long strings: one pass and the checked path make the same blocks");
+	free(da);
+	free(db);
+	free(buf);
+	rtn_header_free(h);
+}
+
 /* rtn_write_rows: every row back in order, from one thread or two, and
  * the same bytes either way (chunks end blocks alike). */
 static void rows_fill(void *ctx, uint64_t i, rtn_value *v, char *scratch)
@@ -465,6 +531,7 @@ int main(void)
 	test_varint_lengths();
 	test_write_after();
 	test_write_rows();
+	test_long_strings();
 	test_determinism();
 	test_concat_and_damage();
 	test_bounds();
