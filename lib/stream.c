@@ -852,6 +852,8 @@ struct rtn_writer {
 	size_t mlen, mcap;
 	z_stream z;
 	int zinit;
+	struct zpool *zp;     /* deflating threads (flush_block), or NULL */
+	int zp_tried;
 	int finished;
 };
 
@@ -874,41 +876,46 @@ static void wbytes(rtn_writer *w, const void *p, size_t n)
 		wfail(w, "write error");
 }
 
-static void write_block(rtn_writer *w, int eos, const unsigned char *payload, uint32_t ulen)
+/* Deflates a payload into *buf (grown to fit); returns the stored length,
+ * or UINT32_MAX when zlib fails. *zinit: z is set up. */
+static uint32_t deflate_block(z_stream *z, int *zinit, int level, const unsigned char *payload,
+                              uint32_t ulen, unsigned char **buf, size_t *cap)
+{
+	if (!*zinit) {
+		if (deflateInit2(z, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+			return UINT32_MAX;
+		*zinit = 1;
+	} else {
+		deflateReset(z);
+	}
+	size_t bound = deflateBound(z, ulen);
+	if (*cap < bound)
+		ensure(buf, cap, bound);
+	z->next_in = (unsigned char *)payload;
+	z->avail_in = ulen;
+	z->next_out = *buf;
+	z->avail_out = (uInt)*cap;
+	if (deflate(z, Z_FINISH) != Z_STREAM_END)
+		return UINT32_MAX;
+	return (uint32_t)(*cap - z->avail_out);
+}
+
+/* One block to the output: header, the stored bytes (body, clen: the
+ * payload itself when codec is 0) and the CRCs. */
+static void emit_block(rtn_writer *w, int eos, int codec, uint32_t nrec, uint64_t kmin, uint64_t kmax,
+                       const unsigned char *payload, uint32_t ulen, const unsigned char *body,
+                       uint32_t clen)
 {
 	unsigned char h[BLK_HDR];
-	const unsigned char *body = payload;
-	uint32_t clen = ulen;
-	int codec = 0;
-	if (!eos && w->level > 0) {
-		if (!w->zinit) {
-			if (deflateInit2(&w->z, w->level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-				rtn_die(RTN_EXIT_SYSTEM, "cannot initialise zlib");
-			w->zinit = 1;
-		} else {
-			deflateReset(&w->z);
-		}
-		size_t bound = deflateBound(&w->z, ulen);
-		ensure(&w->zbuf, &w->zcap, bound);
-		w->z.next_in = (unsigned char *)payload;
-		w->z.avail_in = ulen;
-		w->z.next_out = w->zbuf;
-		w->z.avail_out = (uInt)bound;
-		if (deflate(&w->z, Z_FINISH) != Z_STREAM_END)
-			rtn_die(RTN_EXIT_SYSTEM, "%s: compression failed", w->name);
-		clen = (uint32_t)(bound - w->z.avail_out);
-		body = w->zbuf;
-		codec = 1;
-	}
 	memcpy(h, BLOCK_MAGIC, 4);
 	h[4] = (unsigned char)codec;
 	h[5] = (unsigned char)(eos ? 1 : 0);
 	h[6] = h[7] = 0;
-	put32(h + 8, eos ? 0 : w->nrec);
+	put32(h + 8, nrec);
 	put32(h + 12, ulen);
 	put32(h + 16, clen);
-	put64(h + 20, eos ? 0 : w->kmin);
-	put64(h + 28, eos ? 0 : w->kmax);
+	put64(h + 20, kmin);
+	put64(h + 28, kmax);
 	put32(h + 36, crc(h, 36));
 	unsigned char tail[8];
 	size_t ntail = 4;
@@ -922,11 +929,193 @@ static void write_block(rtn_writer *w, int eos, const unsigned char *payload, ui
 	wbytes(w, tail, ntail);
 }
 
+static void write_block(rtn_writer *w, int eos, const unsigned char *payload, uint32_t ulen)
+{
+	if (eos || w->level == 0) {
+		emit_block(w, eos, 0, eos ? 0 : w->nrec, eos ? 0 : w->kmin, eos ? 0 : w->kmax, payload, ulen,
+		           payload, ulen);
+		return;
+	}
+	uint32_t clen = deflate_block(&w->z, &w->zinit, w->level, payload, ulen, &w->zbuf, &w->zcap);
+	if (clen == UINT32_MAX)
+		rtn_die(RTN_EXIT_SYSTEM, "%s: compression failed", w->name);
+	emit_block(w, 0, 1, w->nrec, w->kmin, w->kmax, payload, ulen, w->zbuf, clen);
+}
+
+/* ---- blocks deflated in other threads ---- */
+
+/* A writer with a deflate level, writing to a file, with two processors or
+ * more: full blocks go to slots (the writer's buffer swapped for the slot's)
+ * that worker threads deflate, each in turn, while the writer encodes the
+ * next. The writer emits the slots in the order they were filled, so the
+ * bytes are those of one thread, and all output (and so every write error)
+ * stays in the writer's thread. */
+#define ZP_WORKERS_MAX 4
+#define ZP_SLOTS 8
+
+typedef struct zp_slot {
+	unsigned char *in, *out;   /* in: RTN_BLOCK_MAX + 64 bytes, as a writer's buf */
+	size_t outcap;
+	uint32_t ulen, clen, nrec;
+	uint64_t kmin, kmax;
+	int done;                  /* deflated (clen UINT32_MAX: it failed) */
+} zp_slot;
+
+struct zpool {
+	int level, nworkers, stop;
+	uint64_t filled, taken, emitted;   /* slots handed over, deflating, written */
+	zp_slot s[ZP_SLOTS];
+	pthread_mutex_t mu;
+	pthread_cond_t work, done;
+	pthread_t th[ZP_WORKERS_MAX];
+	struct zp_worker {
+		struct zpool *p;
+		z_stream z;
+		int zinit;
+	} wk[ZP_WORKERS_MAX];
+};
+
+static void *zp_main(void *arg)
+{
+	struct zp_worker *me = arg;
+	struct zpool *p = me->p;
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		while (!p->stop && p->taken == p->filled)
+			pthread_cond_wait(&p->work, &p->mu);
+		if (p->stop)
+			break;
+		zp_slot *sl = &p->s[p->taken++ % ZP_SLOTS];
+		pthread_mutex_unlock(&p->mu);
+		sl->clen = deflate_block(&me->z, &me->zinit, p->level, sl->in, sl->ulen, &sl->out, &sl->outcap);
+		pthread_mutex_lock(&p->mu);
+		sl->done = 1;
+		pthread_cond_broadcast(&p->done);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+static void zp_free(struct zpool *p)
+{
+	pthread_mutex_lock(&p->mu);
+	p->stop = 1;
+	pthread_cond_broadcast(&p->work);
+	pthread_mutex_unlock(&p->mu);
+	for (int i = 0; i < p->nworkers; i++) {
+		pthread_join(p->th[i], NULL);
+		if (p->wk[i].zinit)
+			deflateEnd(&p->wk[i].z);
+	}
+	for (int i = 0; i < ZP_SLOTS; i++) {
+		free(p->s[i].in);
+		free(p->s[i].out);
+	}
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->work);
+	pthread_cond_destroy(&p->done);
+	free(p);
+}
+
+/* The pool for w, or NULL (deflate in the writer's thread): made at the
+ * first full block, with every buffer allocated here, in this thread. */
+static struct zpool *zp_new(rtn_writer *w)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	if (!rtn_threads_allowed() || ncpu < 2)
+		return NULL;
+	struct zpool *p = xcalloc(1, sizeof *p);
+	p->level = w->level;
+	z_stream probe;
+	memset(&probe, 0, sizeof probe);
+	size_t bound = deflateBound(&probe, RTN_BLOCK_MAX) + 64;
+	for (int i = 0; i < ZP_SLOTS; i++) {
+		p->s[i].in = xmalloc(w->cap);
+		p->s[i].out = xmalloc(bound);
+		p->s[i].outcap = bound;
+	}
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->work, NULL);
+	pthread_cond_init(&p->done, NULL);
+	int want = ncpu > ZP_WORKERS_MAX ? ZP_WORKERS_MAX : (int)ncpu;
+	while (p->nworkers < want) {
+		p->wk[p->nworkers].p = p;
+		if (pthread_create(&p->th[p->nworkers], NULL, zp_main, &p->wk[p->nworkers]) != 0)
+			break;
+		p->nworkers++;
+	}
+	if (!p->nworkers) {
+		zp_free(p);
+		return NULL;
+	}
+	return p;
+}
+
+/* Writes the oldest slot handed over, waiting for it when wait is set;
+ * returns 0 when it was not ready. */
+static int zp_emit(rtn_writer *w, int wait)
+{
+	struct zpool *p = w->zp;
+	zp_slot *sl = &p->s[p->emitted % ZP_SLOTS];
+	pthread_mutex_lock(&p->mu);
+	while (wait && !sl->done)
+		pthread_cond_wait(&p->done, &p->mu);
+	int done = sl->done;
+	pthread_mutex_unlock(&p->mu);
+	if (!done)
+		return 0;
+	if (sl->clen == UINT32_MAX)
+		rtn_die(RTN_EXIT_SYSTEM, "%s: compression failed", w->name);
+	emit_block(w, 0, 1, sl->nrec, sl->kmin, sl->kmax, sl->in, sl->ulen, sl->out, sl->clen);
+	pthread_mutex_lock(&p->mu);
+	sl->done = 0;
+	pthread_mutex_unlock(&p->mu);
+	p->emitted++;
+	return 1;
+}
+
+/* Hands w's full block to the pool, then writes what is ready. */
+static void zp_put(rtn_writer *w)
+{
+	struct zpool *p = w->zp;
+	if (p->filled - p->emitted == ZP_SLOTS)
+		zp_emit(w, 1);
+	zp_slot *sl = &p->s[p->filled % ZP_SLOTS];
+	unsigned char *t = sl->in;
+	sl->in = w->buf;
+	w->buf = t;
+	sl->ulen = (uint32_t)w->len;
+	sl->nrec = w->nrec;
+	sl->kmin = w->kmin;
+	sl->kmax = w->kmax;
+	pthread_mutex_lock(&p->mu);
+	p->filled++;
+	pthread_cond_signal(&p->work);
+	pthread_mutex_unlock(&p->mu);
+	while (p->emitted < p->filled && zp_emit(w, 0))
+		;
+}
+
+/* Writes every block handed over, in order. */
+static void zp_drain(rtn_writer *w)
+{
+	if (w->zp)
+		while (w->zp->emitted < w->zp->filled)
+			zp_emit(w, 1);
+}
+
 static void flush_block(rtn_writer *w)
 {
 	if (!w->nrec)
 		return;
-	write_block(w, 0, w->buf, (uint32_t)w->len);
+	if (w->level > 0 && w->f && !w->zp_tried) {
+		w->zp_tried = 1;
+		w->zp = zp_new(w);
+	}
+	if (w->zp)
+		zp_put(w);
+	else
+		write_block(w, 0, w->buf, (uint32_t)w->len);
 	w->blocks++;
 	w->len = 0;
 	w->nrec = 0;
@@ -1097,6 +1286,7 @@ int rtn_writer_finish(rtn_writer *w)
 		return 0;
 	w->finished = 1;
 	flush_block(w);
+	zp_drain(w);
 	unsigned char eos[EOS_PAYLOAD];
 	put64(eos, w->records);
 	put64(eos + 8, w->blocks);
@@ -1106,6 +1296,8 @@ int rtn_writer_finish(rtn_writer *w)
 
 static void writer_free(rtn_writer *w)
 {
+	if (w->zp)
+		zp_free(w->zp);
 	if (w->zinit)
 		deflateEnd(&w->z);
 	free(w->name);
@@ -1162,6 +1354,7 @@ static void writer_take(rtn_writer *w, rtn_writer *m)
 {
 	flush_block(m);
 	flush_block(w);
+	zp_drain(w);
 	wbytes(w, m->mem, m->mlen);
 	w->records += m->records;
 	w->blocks += m->blocks;
