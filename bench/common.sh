@@ -115,6 +115,13 @@ bench_input() {
 				{ echo "bench: ingest failed" >&2; return 1; }
 		fi
 		echo "$DATA/$size.events.rtn" ;;
+	deflated)   # the same events as ingest writes a file by default
+		if [ ! -s "$DATA/$size.events.z.rtn" ]; then
+			echo "bench: ingesting $csv (deflated)" >&2
+			ingest --attr channel,sku -o "$DATA/$size.events.z.rtn" "$csv" ||
+				{ echo "bench: ingest failed" >&2; return 1; }
+		fi
+		echo "$DATA/$size.events.z.rtn" ;;
 	sorted)
 		if [ ! -s "$DATA/$size.sorted.rtn" ]; then
 			[ -x "$BIN/dedupe" ] || { echo "bench: sorted input needs bin/dedupe" >&2; return 1; }

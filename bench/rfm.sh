@@ -5,8 +5,10 @@
 #                             orders and revenue per customer, NTILE(5) of
 #                             each (DuckDB splits ties; rfm never does)
 #   rfm on the events stream (the aggregation alone: customers interleaved,
-#   the hash-table path), on the stream sorted by customer (after dedupe:
-#   one customer at a time), and with --summary, classic8 and --window
+#   the hash-table path), on the same events as a deflated file (ingest's
+#   default for files: blocks inflated ahead by worker threads), on the
+#   stream sorted by customer (after dedupe: one customer at a time), and
+#   with --summary, classic8 and --window
 # Run by bench/run.sh (make bench), or alone: sh bench/rfm.sh
 # (BENCH_SIZES="1m 10m" by default; DuckDB is skipped with a notice when
 # node or @duckdb/node-api is missing).
@@ -28,6 +30,8 @@ SELECT count(*), sum(r), sum(fs), sum(ms) FROM (
 		"ingest --attr channel -u '$csv' | rfm"
 	evb=$(bench_bytes "$ev")
 	bench_run "rfm (events in, time order) $size" "$rows" "$evb" "" "rfm '$ev'"
+	evz=$(bench_input "$size" deflated) || exit 1
+	bench_run "rfm (deflated events file) $size" "$rows" "$(bench_bytes "$evz")" "" "rfm '$evz'"
 	if [ -x "$BIN/dedupe" ]; then
 		sorted=$(bench_input "$size" sorted) || exit 1
 		bench_run "rfm (sorted events in) $size" "$rows" "$(bench_bytes "$sorted")" "" "rfm '$sorted'"

@@ -40,6 +40,7 @@
 
 #include "util.h"
 #include "varint.h"
+#include "workers.h"
 
 static const unsigned char MAGIC[8] = {0x89, 'R', 'T', 'N', 0x0D, 0x0A, 0x1A, 0x0A};
 static const unsigned char BLOCK_MAGIC[4] = {'R', 'T', 'N', 'B'};
@@ -377,8 +378,9 @@ struct rtn_reader {
 	uint64_t records, blocks;
 	uint64_t block_no;   /* 1-based number of the current block within its file */
 	uint64_t block_off;
-	unsigned char *cbuf, *ubuf;
-	size_t ccap, ucap;
+	struct rawblk *blk;  /* the block being read (when there is no pool) */
+	struct ipool *ip;    /* blocks read ahead and checked in other threads, or NULL */
+	int ip_tried;
 	const unsigned char *p, *end;
 	const unsigned char *rec;   /* the last record returned: rec .. p */
 	uint32_t left;
@@ -626,26 +628,61 @@ static int ensure(unsigned char **buf, size_t *cap, size_t need)
 	return 0;
 }
 
-static int inflate_block(rtn_reader *r, uint32_t clen, uint32_t ulen)
+/* A block as read: its header's fields and its bytes. */
+struct rawblk {
+	int codec, eos;
+	uint32_t nrec, ulen, clen;
+	unsigned char tail[8];
+	unsigned char *cbuf, *ubuf;   /* the stored bytes (cbuf when deflated), the payload */
+	size_t ccap, ucap;
+};
+
+/* What checking a block's bytes found (check_block). */
+enum { CHK_OK, CHK_ZINIT, CHK_CCRC, CHK_ZDATA, CHK_ZLEN, CHK_CRC };
+
+/* Checks a block's CRCs and inflates it: CHK_OK, or what failed (zlib's
+ * words in zmsg). Touches only b and z: worker threads call it too. */
+static int check_block(struct rawblk *b, z_stream *z, int *zinit, char *zmsg, size_t zmsglen)
 {
-	if (!r->zinit) {
-		if (inflateInit2(&r->z, -15) != Z_OK)
-			return rfail(r, RTN_EXIT_SYSTEM, "cannot initialise zlib");
-		r->zinit = 1;
-	} else {
-		inflateReset(&r->z);
+	if (b->codec == 1) {
+		size_t ntail = 8;
+		if (CRC_BAD(crc(b->cbuf, b->clen), get32(b->tail)))
+			return CHK_CCRC;
+		if (!*zinit) {
+			memset(z, 0, sizeof *z);
+			if (inflateInit2(z, -15) != Z_OK)
+				return CHK_ZINIT;
+			*zinit = 1;
+		} else {
+			inflateReset(z);
+		}
+		z->next_in = b->cbuf;
+		z->avail_in = b->clen;
+		z->next_out = b->ubuf;
+		z->avail_out = b->ulen;
+		int zrc = inflate(z, Z_FINISH);
+		if (zrc != Z_STREAM_END) {
+			snprintf(zmsg, zmsglen, "%s", zrc == Z_BUF_ERROR ? "more data than declared" : z->msg ? z->msg : "error");
+			return CHK_ZDATA;
+		}
+		if (z->avail_out != 0 || z->avail_in != 0)
+			return CHK_ZLEN;
+		if (CRC_BAD(crc(b->ubuf, b->ulen), get32(b->tail + ntail - 4)))
+			return CHK_CRC;
+		return CHK_OK;
 	}
-	r->z.next_in = r->cbuf;
-	r->z.avail_in = clen;
-	r->z.next_out = r->ubuf;
-	r->z.avail_out = ulen;
-	int zrc = inflate(&r->z, Z_FINISH);
-	if (zrc != Z_STREAM_END)
-		return rfail(r, RTN_EXIT_CORRUPT, "deflate data damaged or incomplete (zlib: %s)",
-			zrc == Z_BUF_ERROR ? "more data than declared" : r->z.msg ? r->z.msg : "error");
-	if (r->z.avail_out != 0 || r->z.avail_in != 0)
-		return rfail(r, RTN_EXIT_CORRUPT, "uncompressed length differs from the block header");
-	return RTN_RECORD;
+	return CRC_BAD(crc(b->ubuf, b->ulen), get32(b->tail)) ? CHK_CRC : CHK_OK;
+}
+
+static int check_fail(rtn_reader *r, int what, const char *zmsg)
+{
+	switch (what) {
+	case CHK_ZINIT: return rfail(r, RTN_EXIT_SYSTEM, "cannot initialise zlib");
+	case CHK_CCRC: return rfail(r, RTN_EXIT_CORRUPT, "compressed payload CRC mismatch");
+	case CHK_ZDATA: return rfail(r, RTN_EXIT_CORRUPT, "deflate data damaged or incomplete (zlib: %s)", zmsg);
+	case CHK_ZLEN: return rfail(r, RTN_EXIT_CORRUPT, "uncompressed length differs from the block header");
+	default: return rfail(r, RTN_EXIT_CORRUPT, "payload CRC mismatch");
+	}
 }
 
 /* After an end-of-stream block: another stream header, the end of this
@@ -683,77 +720,229 @@ static int after_eos(rtn_reader *r)
 	}
 }
 
+/* Reads the next block's header, stored bytes and CRCs into b, checking
+ * the header (not the bytes: check_block). r->block_no and r->block_off
+ * name the block in messages. */
+static int read_block(rtn_reader *r, struct rawblk *b)
+{
+	unsigned char h[BLK_HDR];
+	size_t got = read_exact(r, h, BLK_HDR);
+	if (got == (size_t)-1)
+		return io_error(r);
+	if (got == 0)
+		return rfail(r, RTN_EXIT_CORRUPT, "truncated: input ends without an end-of-stream block");
+	if (got < BLK_HDR)
+		return rfail(r, RTN_EXIT_CORRUPT, "truncated block header");
+	if (memcmp(h, BLOCK_MAGIC, 4) != 0)
+		return rfail(r, RTN_EXIT_CORRUPT, "bad block magic");
+	if (CRC_BAD(crc(h, 36), get32(h + 36)))
+		return rfail(r, RTN_EXIT_CORRUPT, "block header CRC mismatch");
+	unsigned codec = h[4], flags = h[5];
+	uint32_t nrec = get32(h + 8), ulen = get32(h + 12), clen = get32(h + 16);
+	uint64_t kmin = get64(h + 20), kmax = get64(h + 28);
+	int eos = flags & 1;
+	if (codec > 1 || (flags & ~1u) || h[6] || h[7])
+		return rfail(r, RTN_EXIT_CORRUPT, "unknown block codec or flags");
+	if (ulen > RTN_BLOCK_MAX)
+		return rfail(r, RTN_EXIT_CORRUPT, "block declares %u bytes (limit %u)", ulen, RTN_BLOCK_MAX);
+	if ((codec == 0 && clen != ulen) || (codec == 1 && (clen == 0 || clen > compressBound(ulen))))
+		return rfail(r, RTN_EXIT_CORRUPT, "stored length %u does not fit uncompressed length %u", clen, ulen);
+	if (eos ? (codec || nrec || ulen != EOS_PAYLOAD || kmin || kmax) : (nrec == 0 || nrec > ulen || kmin > kmax))
+		return rfail(r, RTN_EXIT_CORRUPT, "inconsistent block header");
+	ensure(&b->ubuf, &b->ucap, ulen + 4);
+	if (codec == 1)
+		ensure(&b->cbuf, &b->ccap, clen);
+	got = read_exact(r, codec ? b->cbuf : b->ubuf, clen);
+	if (got == (size_t)-1)
+		return io_error(r);
+	if (got < clen)
+		return rfail(r, RTN_EXIT_CORRUPT, "truncated block payload");
+	size_t ntail = codec ? 8 : 4;
+	got = read_exact(r, b->tail, ntail);
+	if (got == (size_t)-1)
+		return io_error(r);
+	if (got < ntail)
+		return rfail(r, RTN_EXIT_CORRUPT, "truncated block payload");
+	b->codec = (int)codec;
+	b->eos = eos;
+	b->nrec = nrec;
+	b->ulen = ulen;
+	b->clen = clen;
+	return RTN_RECORD;
+}
+
+/* An end-of-stream block b was reached: its counts, then what follows. */
+static int end_of_stream(rtn_reader *r, const struct rawblk *b)
+{
+	uint64_t nr = get64(b->ubuf), nb = get64(b->ubuf + 8);
+	if (nr != r->stream_records || nb != r->stream_blocks)
+		return rfail(r, RTN_EXIT_CORRUPT,
+			"end-of-stream block counts %llu records in %llu blocks, read %llu in %llu",
+			(unsigned long long)nr, (unsigned long long)nb,
+			(unsigned long long)r->stream_records, (unsigned long long)r->stream_blocks);
+	return after_eos(r);
+}
+
+/* The records of a checked data block are next. */
+static int block_ready(rtn_reader *r, const struct rawblk *b)
+{
+	r->p = b->ubuf;
+	r->end = b->ubuf + b->ulen;
+	r->left = b->nrec;
+	r->stream_blocks++;
+	r->blocks++;
+	return RTN_RECORD;
+}
+
+/* ---- blocks read ahead and checked in other threads ---- */
+
+/* Reading deflated blocks, with two processors or more: this thread reads
+ * up to RTN_WORKERS_SLOTS blocks ahead (all reading, and so every read
+ * error, stays here); worker threads check and inflate them (workers.h);
+ * the records are taken from the slots in order. A slot that could not be
+ * read keeps the message, given when the records before it are read;
+ * reading ahead stops there, and at an end-of-stream block until it is
+ * reached. */
+typedef struct ip_slot {
+	struct rawblk b;
+	uint64_t block_no, block_off;
+	int rc;            /* reading it: RTN_RECORD, or RTN_ERROR with err and code */
+	int code;
+	char err[768];
+	int what;          /* what check_block found */
+	char zmsg[128];
+} ip_slot;
+
+struct ipool {
+	rtn_workers w;
+	int ahead_stopped, holding;
+	uint64_t used;                  /* slots whose records were taken */
+	uint64_t ahead_no;              /* number of the last block read ahead */
+	ip_slot s[RTN_WORKERS_SLOTS];
+	struct { z_stream z; int zinit; } wk[RTN_WORKERS_MAX];
+};
+
+static void ip_run(void *ctx, int worker, uint64_t seq)
+{
+	struct ipool *p = ctx;
+	ip_slot *sl = &p->s[seq % RTN_WORKERS_SLOTS];
+	if (sl->rc == RTN_RECORD)
+		sl->what = check_block(&sl->b, &p->wk[worker].z, &p->wk[worker].zinit, sl->zmsg, sizeof sl->zmsg);
+}
+
+static void ip_free(struct ipool *p)
+{
+	rtn_workers_stop(&p->w);
+	for (int i = 0; i < RTN_WORKERS_MAX; i++)
+		if (p->wk[i].zinit)
+			inflateEnd(&p->wk[i].z);
+	for (int i = 0; i < RTN_WORKERS_SLOTS; i++) {
+		free(p->s[i].b.cbuf);
+		free(p->s[i].b.ubuf);
+	}
+	free(p);
+}
+
+/* The pool, after a first deflated block was read here, or NULL. */
+static struct ipool *ip_new(const rtn_reader *r)
+{
+	struct ipool *p = xcalloc(1, sizeof *p);
+	if (rtn_workers_start(&p->w, ip_run, p, RTN_WORKERS_MAX) == 0) {
+		free(p);
+		return NULL;
+	}
+	p->ahead_no = r->block_no;
+	return p;
+}
+
+/* Reads blocks ahead into the free slots. */
+static void ip_fill(rtn_reader *r)
+{
+	struct ipool *p = r->ip;
+	uint64_t no = r->block_no, off = r->block_off;
+	while (!p->ahead_stopped && p->w.filled - p->used < RTN_WORKERS_SLOTS) {
+		ip_slot *sl = &p->s[p->w.filled % RTN_WORKERS_SLOTS];
+		r->block_off = sl->block_off = r->off;
+		r->block_no = sl->block_no = ++p->ahead_no;
+		sl->rc = read_block(r, &sl->b);
+		if (sl->rc != RTN_RECORD) {   /* the message waits in the slot */
+			memcpy(sl->err, r->err, sizeof sl->err);
+			sl->code = r->exitcode;
+			r->err[0] = 0;
+			r->exitcode = 0;
+		}
+		if (sl->rc != RTN_RECORD || sl->b.eos)
+			p->ahead_stopped = 1;
+		rtn_workers_submit(&p->w);
+	}
+	r->block_no = no;
+	r->block_off = off;
+}
+
+static int ip_next(rtn_reader *r)
+{
+	struct ipool *p = r->ip;
+	if (p->holding) {   /* the records of the slot before are all read */
+		rtn_workers_release(&p->w, p->used++);
+		p->holding = 0;
+	}
+	for (;;) {
+		ip_fill(r);
+		ip_slot *sl = &p->s[p->used % RTN_WORKERS_SLOTS];
+		rtn_workers_done(&p->w, p->used, 1);
+		r->block_no = sl->block_no;
+		r->block_off = sl->block_off;
+		if (sl->rc != RTN_RECORD) {
+			memcpy(r->err, sl->err, sizeof r->err);
+			r->exitcode = sl->code;
+			return sl->rc;
+		}
+		if (sl->what != CHK_OK)
+			return check_fail(r, sl->what, sl->zmsg);
+		if (sl->b.eos) {
+			rtn_workers_release(&p->w, p->used++);
+			int rc = end_of_stream(r, &sl->b);
+			if (rc != RTN_RECORD)
+				return rc;
+			p->ahead_no = r->block_no;   /* a new stream or file numbers from 0 */
+			p->ahead_stopped = 0;
+			continue;
+		}
+		p->holding = 1;
+		return block_ready(r, &sl->b);
+	}
+}
+
 /* Reads the next block header and payload. RTN_RECORD when a data block is
  * ready, RTN_END at the clean end of all input. */
 static int next_block(rtn_reader *r)
 {
+	if (r->ip)
+		return ip_next(r);
 	for (;;) {
-		unsigned char h[BLK_HDR];
 		r->block_off = r->off;
 		r->block_no++;
-		size_t got = read_exact(r, h, BLK_HDR);
-		if (got == (size_t)-1)
-			return io_error(r);
-		if (got == 0)
-			return rfail(r, RTN_EXIT_CORRUPT, "truncated: input ends without an end-of-stream block");
-		if (got < BLK_HDR)
-			return rfail(r, RTN_EXIT_CORRUPT, "truncated block header");
-		if (memcmp(h, BLOCK_MAGIC, 4) != 0)
-			return rfail(r, RTN_EXIT_CORRUPT, "bad block magic");
-		if (CRC_BAD(crc(h, 36), get32(h + 36)))
-			return rfail(r, RTN_EXIT_CORRUPT, "block header CRC mismatch");
-		unsigned codec = h[4], flags = h[5];
-		uint32_t nrec = get32(h + 8), ulen = get32(h + 12), clen = get32(h + 16);
-		uint64_t kmin = get64(h + 20), kmax = get64(h + 28);
-		int eos = flags & 1;
-		if (codec > 1 || (flags & ~1u) || h[6] || h[7])
-			return rfail(r, RTN_EXIT_CORRUPT, "unknown block codec or flags");
-		if (ulen > RTN_BLOCK_MAX)
-			return rfail(r, RTN_EXIT_CORRUPT, "block declares %u bytes (limit %u)", ulen, RTN_BLOCK_MAX);
-		if ((codec == 0 && clen != ulen) || (codec == 1 && (clen == 0 || clen > compressBound(ulen))))
-			return rfail(r, RTN_EXIT_CORRUPT, "stored length %u does not fit uncompressed length %u", clen, ulen);
-		if (eos ? (codec || nrec || ulen != EOS_PAYLOAD || kmin || kmax) : (nrec == 0 || nrec > ulen || kmin > kmax))
-			return rfail(r, RTN_EXIT_CORRUPT, "inconsistent block header");
-		ensure(&r->ubuf, &r->ucap, ulen + 4);
-		if (codec == 1)
-			ensure(&r->cbuf, &r->ccap, clen);
-		unsigned char *dst = codec ? r->cbuf : r->ubuf;
-		got = read_exact(r, dst, clen);
-		if (got == (size_t)-1)
-			return io_error(r);
-		if (got < clen)
-			return rfail(r, RTN_EXIT_CORRUPT, "truncated block payload");
-		unsigned char tail[8];
-		size_t ntail = codec ? 8 : 4;
-		got = read_exact(r, tail, ntail);
-		if (got == (size_t)-1)
-			return io_error(r);
-		if (got < ntail)
-			return rfail(r, RTN_EXIT_CORRUPT, "truncated block payload");
-		if (codec == 1 && CRC_BAD(crc(r->cbuf, clen), get32(tail)))
-			return rfail(r, RTN_EXIT_CORRUPT, "compressed payload CRC mismatch");
-		if (codec == 1 && inflate_block(r, clen, ulen) != RTN_RECORD)
-			return RTN_ERROR;
-		if (CRC_BAD(crc(r->ubuf, ulen), get32(tail + ntail - 4)))
-			return rfail(r, RTN_EXIT_CORRUPT, "payload CRC mismatch");
-		if (eos) {
-			uint64_t nr = get64(r->ubuf), nb = get64(r->ubuf + 8);
-			if (nr != r->stream_records || nb != r->stream_blocks)
-				return rfail(r, RTN_EXIT_CORRUPT,
-					"end-of-stream block counts %llu records in %llu blocks, read %llu in %llu",
-					(unsigned long long)nr, (unsigned long long)nb,
-					(unsigned long long)r->stream_records, (unsigned long long)r->stream_blocks);
-			int rc = after_eos(r);
+		if (!r->blk)
+			r->blk = xcalloc(1, sizeof *r->blk);
+		struct rawblk *b = r->blk;
+		int rc = read_block(r, b);
+		if (rc != RTN_RECORD)
+			return rc;
+		char zmsg[128];
+		int what = check_block(b, &r->z, &r->zinit, zmsg, sizeof zmsg);
+		if (what != CHK_OK)
+			return check_fail(r, what, zmsg);
+		if (b->eos) {
+			rc = end_of_stream(r, b);
 			if (rc != RTN_RECORD)
 				return rc;
 			continue;
 		}
-		r->p = r->ubuf;
-		r->end = r->ubuf + ulen;
-		r->left = nrec;
-		r->stream_blocks++;
-		r->blocks++;
-		return RTN_RECORD;
+		if (b->codec == 1 && !r->ip_tried) {   /* the next blocks are read ahead */
+			r->ip_tried = 1;
+			r->ip = ip_new(r);
+		}
+		return block_ready(r, b);
 	}
 }
 
@@ -815,11 +1004,16 @@ void rtn_reader_close(rtn_reader *r)
 		return;
 	if (r->f && r->f != stdin && !r->borrowed)
 		fclose(r->f);
+	if (r->ip)
+		ip_free(r->ip);
 	if (r->zinit)
 		inflateEnd(&r->z);
 	rtn_header_free(r->hdr);
-	free(r->cbuf);
-	free(r->ubuf);
+	if (r->blk) {
+		free(r->blk->cbuf);
+		free(r->blk->ubuf);
+		free(r->blk);
+	}
 	free(r->vals);
 	free(r->types);
 	free(r);
@@ -829,7 +1023,8 @@ void rtn_reader_close(rtn_reader *r)
 
 /* Strings up to this long take the one-pass path of write_record, which
  * encodes first and checks after: a block under RTN_BLOCK_TARGET has room
- * for any record of such strings (writer_new sets w->one_pass). */
+ * for any record of such strings when the buffer is large enough
+ * (w->one_pass_need). */
 #define ONE_PASS_STR 4096u
 
 struct rtn_writer {
@@ -842,7 +1037,8 @@ struct rtn_writer {
 	int nstr;       /* string columns, listed in strcols */
 	int *strcols;
 	int cust;       /* customer column for block keys, or -1 */
-	int one_pass;   /* write_record may encode before it checks the size */
+	size_t one_pass_need;   /* with cap at least this, write_record may encode
+	                           before it checks the size (strings up to ONE_PASS_STR) */
 	unsigned char *buf, *zbuf;
 	size_t len, cap, zcap;
 	uint32_t nrec;
@@ -946,105 +1142,57 @@ static void write_block(rtn_writer *w, int eos, const unsigned char *payload, ui
 
 /* A writer with a deflate level, writing to a file, with two processors or
  * more: full blocks go to slots (the writer's buffer swapped for the slot's)
- * that worker threads deflate, each in turn, while the writer encodes the
+ * that worker threads deflate (workers.h) while the writer encodes the
  * next. The writer emits the slots in the order they were filled, so the
  * bytes are those of one thread, and all output (and so every write error)
  * stays in the writer's thread. */
-#define ZP_WORKERS_MAX 4
-#define ZP_SLOTS 8
-
 typedef struct zp_slot {
-	unsigned char *in, *out;   /* in: RTN_BLOCK_MAX + 64 bytes, as a writer's buf */
-	size_t outcap;
-	uint32_t ulen, clen, nrec;
+	unsigned char *in, *out;   /* in: a writer's buf, of incap bytes */
+	size_t incap, outcap;
+	uint32_t ulen, clen, nrec;   /* clen UINT32_MAX: deflate failed */
 	uint64_t kmin, kmax;
-	int done;                  /* deflated (clen UINT32_MAX: it failed) */
 } zp_slot;
 
 struct zpool {
-	int level, nworkers, stop;
-	uint64_t filled, taken, emitted;   /* slots handed over, deflating, written */
-	zp_slot s[ZP_SLOTS];
-	pthread_mutex_t mu;
-	pthread_cond_t work, done;
-	pthread_t th[ZP_WORKERS_MAX];
-	struct zp_worker {
-		struct zpool *p;
-		z_stream z;
-		int zinit;
-	} wk[ZP_WORKERS_MAX];
+	rtn_workers w;
+	int level;
+	uint64_t emitted;          /* slots written */
+	zp_slot s[RTN_WORKERS_SLOTS];
+	struct { z_stream z; int zinit; } wk[RTN_WORKERS_MAX];
 };
 
-static void *zp_main(void *arg)
+static void zp_run(void *ctx, int worker, uint64_t seq)
 {
-	struct zp_worker *me = arg;
-	struct zpool *p = me->p;
-	pthread_mutex_lock(&p->mu);
-	for (;;) {
-		while (!p->stop && p->taken == p->filled)
-			pthread_cond_wait(&p->work, &p->mu);
-		if (p->stop)
-			break;
-		zp_slot *sl = &p->s[p->taken++ % ZP_SLOTS];
-		pthread_mutex_unlock(&p->mu);
-		sl->clen = deflate_block(&me->z, &me->zinit, p->level, sl->in, sl->ulen, &sl->out, &sl->outcap);
-		pthread_mutex_lock(&p->mu);
-		sl->done = 1;
-		pthread_cond_broadcast(&p->done);
-	}
-	pthread_mutex_unlock(&p->mu);
-	return NULL;
+	struct zpool *p = ctx;
+	zp_slot *sl = &p->s[seq % RTN_WORKERS_SLOTS];
+	sl->clen = deflate_block(&p->wk[worker].z, &p->wk[worker].zinit, p->level, sl->in, sl->ulen,
+	                         &sl->out, &sl->outcap);
 }
 
 static void zp_free(struct zpool *p)
 {
-	pthread_mutex_lock(&p->mu);
-	p->stop = 1;
-	pthread_cond_broadcast(&p->work);
-	pthread_mutex_unlock(&p->mu);
-	for (int i = 0; i < p->nworkers; i++) {
-		pthread_join(p->th[i], NULL);
+	rtn_workers_stop(&p->w);
+	for (int i = 0; i < RTN_WORKERS_MAX; i++)
 		if (p->wk[i].zinit)
 			deflateEnd(&p->wk[i].z);
-	}
-	for (int i = 0; i < ZP_SLOTS; i++) {
+	for (int i = 0; i < RTN_WORKERS_SLOTS; i++) {
 		free(p->s[i].in);
 		free(p->s[i].out);
 	}
-	pthread_mutex_destroy(&p->mu);
-	pthread_cond_destroy(&p->work);
-	pthread_cond_destroy(&p->done);
 	free(p);
 }
 
 /* The pool for w, or NULL (deflate in the writer's thread): made at the
- * first full block, with every buffer allocated here, in this thread. */
+ * first full block, with every buffer allocated in this thread. */
 static struct zpool *zp_new(rtn_writer *w)
 {
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	if (!rtn_threads_allowed() || ncpu < 2)
-		return NULL;
 	struct zpool *p = xcalloc(1, sizeof *p);
 	p->level = w->level;
-	z_stream probe;
-	memset(&probe, 0, sizeof probe);
-	size_t bound = deflateBound(&probe, RTN_BLOCK_MAX) + 64;
-	for (int i = 0; i < ZP_SLOTS; i++) {
+	for (int i = 0; i < RTN_WORKERS_SLOTS; i++) {
 		p->s[i].in = xmalloc(w->cap);
-		p->s[i].out = xmalloc(bound);
-		p->s[i].outcap = bound;
+		p->s[i].incap = w->cap;
 	}
-	pthread_mutex_init(&p->mu, NULL);
-	pthread_cond_init(&p->work, NULL);
-	pthread_cond_init(&p->done, NULL);
-	int want = ncpu > ZP_WORKERS_MAX ? ZP_WORKERS_MAX : (int)ncpu;
-	while (p->nworkers < want) {
-		p->wk[p->nworkers].p = p;
-		if (pthread_create(&p->th[p->nworkers], NULL, zp_main, &p->wk[p->nworkers]) != 0)
-			break;
-		p->nworkers++;
-	}
-	if (!p->nworkers) {
+	if (rtn_workers_start(&p->w, zp_run, p, RTN_WORKERS_MAX) == 0) {
 		zp_free(p);
 		return NULL;
 	}
@@ -1056,21 +1204,13 @@ static struct zpool *zp_new(rtn_writer *w)
 static int zp_emit(rtn_writer *w, int wait)
 {
 	struct zpool *p = w->zp;
-	zp_slot *sl = &p->s[p->emitted % ZP_SLOTS];
-	pthread_mutex_lock(&p->mu);
-	while (wait && !sl->done)
-		pthread_cond_wait(&p->done, &p->mu);
-	int done = sl->done;
-	pthread_mutex_unlock(&p->mu);
-	if (!done)
+	zp_slot *sl = &p->s[p->emitted % RTN_WORKERS_SLOTS];
+	if (!rtn_workers_done(&p->w, p->emitted, wait))
 		return 0;
 	if (sl->clen == UINT32_MAX)
 		rtn_die(RTN_EXIT_SYSTEM, "%s: compression failed", w->name);
 	emit_block(w, 0, 1, sl->nrec, sl->kmin, sl->kmax, sl->in, sl->ulen, sl->out, sl->clen);
-	pthread_mutex_lock(&p->mu);
-	sl->done = 0;
-	pthread_mutex_unlock(&p->mu);
-	p->emitted++;
+	rtn_workers_release(&p->w, p->emitted++);
 	return 1;
 }
 
@@ -1078,21 +1218,23 @@ static int zp_emit(rtn_writer *w, int wait)
 static void zp_put(rtn_writer *w)
 {
 	struct zpool *p = w->zp;
-	if (p->filled - p->emitted == ZP_SLOTS)
+	if (p->w.filled - p->emitted == RTN_WORKERS_SLOTS)
 		zp_emit(w, 1);
-	zp_slot *sl = &p->s[p->filled % ZP_SLOTS];
+	zp_slot *sl = &p->s[p->w.filled % RTN_WORKERS_SLOTS];
 	unsigned char *t = sl->in;
+	size_t tc = sl->incap;
 	sl->in = w->buf;
+	sl->incap = w->cap;
 	w->buf = t;
+	w->cap = tc;
+	/* room for any deflated form, allocated here: the workers never do */
+	ensure(&sl->out, &sl->outcap, compressBound((uLong)w->len));
 	sl->ulen = (uint32_t)w->len;
 	sl->nrec = w->nrec;
 	sl->kmin = w->kmin;
 	sl->kmax = w->kmax;
-	pthread_mutex_lock(&p->mu);
-	p->filled++;
-	pthread_cond_signal(&p->work);
-	pthread_mutex_unlock(&p->mu);
-	while (p->emitted < p->filled && zp_emit(w, 0))
+	rtn_workers_submit(&p->w);
+	while (p->emitted < p->w.filled && zp_emit(w, 0))
 		;
 }
 
@@ -1100,7 +1242,7 @@ static void zp_put(rtn_writer *w)
 static void zp_drain(rtn_writer *w)
 {
 	if (w->zp)
-		while (w->zp->emitted < w->zp->filled)
+		while (w->zp->emitted < w->zp->w.filled)
 			zp_emit(w, 1);
 }
 
@@ -1141,10 +1283,9 @@ static rtn_writer *writer_new(FILE *f, const char *name, const rtn_header *h, in
 	w->cust = rtn_schema_find(&h->schema, "customer");
 	if (w->cust >= 0 && w->types[w->cust] != RTN_STRING)
 		w->cust = -1;
-	w->cap = RTN_BLOCK_MAX + 64;   /* pages are touched as blocks fill */
+	w->cap = RTN_BLOCK_TARGET * 2;
 	w->buf = xmalloc(w->cap);
-	w->one_pass = RTN_BLOCK_TARGET + 10 * (size_t)w->ncols + (5 + ONE_PASS_STR) * (size_t)w->nstr <=
-	              RTN_BLOCK_MAX;
+	w->one_pass_need = RTN_BLOCK_TARGET + 10 * (size_t)w->ncols + (5 + ONE_PASS_STR) * (size_t)w->nstr;
 	size_t n;
 	unsigned char *hb = header_encode(h, &n);
 	wbytes(w, hb, n);
@@ -1248,7 +1389,7 @@ static inline void record_done(rtn_writer *w, unsigned char *p, const rtn_value 
 static void write_record(rtn_writer *w, const void *raw, size_t nraw, int first, const rtn_value *v)
 {
 	unsigned char *p;
-	if (!nraw && w->one_pass && w->len < RTN_BLOCK_TARGET &&
+	if (!nraw && w->one_pass_need <= w->cap && w->len < RTN_BLOCK_TARGET &&
 	    (p = encode_cols(w, w->buf + w->len, first, v, ONE_PASS_STR))) {
 		record_done(w, p, v);
 		return;
@@ -1262,6 +1403,10 @@ static void write_record(rtn_writer *w, const void *raw, size_t nraw, int first,
 		rtn_die(RTN_EXIT_USAGE, "%s: record larger than the %u-byte block limit", w->name, RTN_BLOCK_MAX);
 	if (w->len + need > RTN_BLOCK_MAX || (w->len >= RTN_BLOCK_TARGET))
 		flush_block(w);
+	if (w->len + need > w->cap) {
+		w->cap = RTN_BLOCK_MAX + 64;
+		w->buf = xrealloc(w->buf, w->cap);
+	}
 	p = w->buf + w->len;
 	if (nraw)
 		memcpy(p, raw, nraw);
@@ -1344,7 +1489,7 @@ static rtn_writer *writer_mem(const rtn_writer *w)
 	m->strcols = xmalloc((size_t)w->ncols * sizeof *m->strcols);
 	memcpy(m->strcols, w->strcols, (size_t)w->ncols * sizeof *m->strcols);
 	m->cust = w->cust;
-	m->one_pass = w->one_pass;
+	m->one_pass_need = w->one_pass_need;
 	m->cap = w->cap;
 	m->buf = xmalloc(m->cap);
 	return m;

@@ -313,6 +313,20 @@ int rtn_threads_allowed(void)
 	return rtn_threads_env() != 1 && sysconf(_SC_NPROCESSORS_ONLN) >= 2;
 }
 
+int rtn_thread_start(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+	pthread_attr_t at;
+	if (pthread_attr_init(&at) != 0)
+		return -1;
+	size_t want = (size_t)256 << 10;
+	if (want < (size_t)PTHREAD_STACK_MIN)
+		want = (size_t)PTHREAD_STACK_MIN;
+	pthread_attr_setstacksize(&at, want);
+	int rc = pthread_create(t, &at, fn, arg);
+	pthread_attr_destroy(&at);
+	return rc;
+}
+
 void rtn_radix_sort_u64(uint64_t *key, uint32_t *idx, size_t n)
 {
 	rtn_radix_sort_u64_buf(key, idx, n, NULL, NULL);

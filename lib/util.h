@@ -3,6 +3,7 @@
 #ifndef RETAIN_UTIL_H
 #define RETAIN_UTIL_H
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -66,6 +67,10 @@ int rtn_threads_env(void);
 /* 1 when a second thread may run: two or more processors, and
  * RETAIN_THREADS is not 1. */
 int rtn_threads_allowed(void);
+/* Starts a worker thread with a small stack (256 KiB: the workers that
+ * deflate and inflate blocks need little, and programs run under tight
+ * address-space limits); pthread_create's result. */
+int rtn_thread_start(pthread_t *t, void *(*fn)(void *), void *arg);
 
 /* When fd is a pipe, asks for a 1 MiB pipe buffer (Linux; a hint), so that
  * the programs of a pipeline hand over blocks with fewer context switches. */

@@ -10,7 +10,7 @@ setup_file() {
 	top=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
 	${CC:-cc} -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -I"$top/lib" \
 		-o "$BATS_FILE_TMPDIR/mkcustomers" "$top/tests/unit/mkcustomers.c" \
-		"$top/lib/stream.c" "$top/lib/crc32.c" "$top/lib/util.c" -lz -lm
+		"$top/lib/stream.c" "$top/lib/crc32.c" "$top/lib/util.c" "$top/lib/workers.c" -lz -lm
 }
 
 mk() { "$BATS_FILE_TMPDIR/mkcustomers" "$@"; }

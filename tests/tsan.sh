@@ -1,10 +1,10 @@
 #!/bin/sh
 # Runs the code that uses two threads under ThreadSanitizer: the unit tests
 # that start threads themselves, and the programs on inputs large enough for
-# their second threads (the writer's deflating threads, rfm's aggregation,
-# totals and output, cohort's
-# aggregation, churnscore's fit and scores), with a summer-time zone so that
-# zone lookups come from both threads. Any data race report fails the run.
+# their second threads (the writer's deflating and the reader's inflating
+# threads, rfm's aggregation, totals and output, cohort's aggregation,
+# churnscore's fit and scores), with a summer-time zone so that zone
+# lookups come from both threads. Any data race report fails the run.
 # Prints "N passed, N failed".
 #
 #   sh tests/tsan.sh BUILD UNIT...   (make tsan; programs from $RETAIN_BIN)
@@ -44,6 +44,7 @@ ts "synth" synth --customers 60000 --seed 5 --start 2023-01-01 --end 2023-12-31 
 	--format stream -u -o "$tmp/ev.rtn"
 ts "synth csv" synth --customers 20000 --seed 6 --start 2023-01-01 --end 2023-12-31 -o "$tmp/ev.csv"
 ts "ingest -o, blocks deflated in worker threads" ingest -o "$tmp/in.rtn" "$tmp/ev.csv"
+ts "rfm, blocks inflated ahead in worker threads" rfm -u -o "$tmp/in-c.rtn" "$tmp/in.rtn"
 ts "rfm --tz, two threads" rfm --asof 2023-12-31 --tz Europe/Berlin -o "$tmp/c.rtn" "$tmp/ev.rtn"
 ts "rfm --window --carry, piped" sh -c "cat '$tmp/ev.rtn' | rfm --asof 2023-12-31 --window 26w --recent 60d --carry channel -u -o '$tmp/w.rtn'"
 ts "cohort --tz --life-table" cohort --tz Europe/Berlin --by channel --life-table "$tmp/ev.rtn"

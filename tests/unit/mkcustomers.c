@@ -6,8 +6,8 @@
  * The first line names the columns as NAME:TYPE (int, float, string, time,
  * money); each further line is one record. An empty cell is null. Times are
  * YYYY-MM-DD (UTC midnight) or epoch seconds; money is a decimal with up to
- * 4 places. Built by tests/segment-export.bats from lib/stream.c and
- * lib/util.c only. */
+ * 4 places. Built by tests/segment-export.bats and tests/scripts.bats from
+ * lib/stream.c, lib/crc32.c, lib/util.c and lib/workers.c only. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -170,6 +170,104 @@ static void test_determinism(void)
 	}
 }
 
+/* Reads paths in a child (as read_all) with RETAIN_THREADS=threads (NULL:
+ * unset) and describes the outcome: records read, return, exit code and
+ * message. */
+static void read_outcome(char **paths, int n, const char *threads, char *out, size_t outlen)
+{
+	fflush(stdout);
+	int fds[2];
+	if (pipe(fds) != 0) {
+		snprintf(out, outlen, "no pipe");
+		return;
+	}
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(fds[0]);
+		FILE *devnull = freopen("/dev/null", "w", stderr);
+		(void)devnull;
+		if (threads)
+			setenv("RETAIN_THREADS", threads, 1);
+		else
+			unsetenv("RETAIN_THREADS");
+		rtn_reader *r = rtn_reader_open(paths, n);
+		rtn_value *v;
+		int rc;
+		long k = 0;
+		while ((rc = rtn_read(r, &v)) == RTN_RECORD)
+			k++;
+		char buf[1024];
+		int len = snprintf(buf, sizeof buf, "%ld records, rc %d, exit %d: %s", k, rc,
+		                   rc == RTN_END ? 0 : rtn_reader_exit(r), rc == RTN_END ? "" : rtn_reader_error(r));
+		if (write(fds[1], buf, (size_t)len) != len)
+			_exit(99);
+		_exit(0);
+	}
+	close(fds[1]);
+	ssize_t got = read(fds[0], out, outlen - 1);
+	out[got > 0 ? got : 0] = 0;
+	close(fds[0]);
+	int st;
+	waitpid(pid, &st, 0);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {   /* died opening: the exit status */
+		size_t l = strlen(out);
+		snprintf(out + l, outlen - l, " (died %d)", WIFEXITED(st) ? WEXITSTATUS(st) : 128);
+	}
+}
+
+/* Deflated blocks are read ahead and checked in worker threads: damage
+ * anywhere in a file of many blocks gives the records before it and then
+ * the same message (block number and offset included) as one thread. */
+static void test_read_ahead(void)
+{
+	char a[256], c[256], d[256];
+	snprintf(a, sizeof a, "%s/ahead.rtn", tmpdir);
+	snprintf(c, sizeof c, "%s/ahead-bad.rtn", tmpdir);
+	snprintf(d, sizeof d, "%s/ahead-two.rtn", tmpdir);
+	write_file(a, 60000, 1);
+	size_t n;
+	unsigned char *b = slurp(a, &n);
+	char one[1100], two[1100];
+	char *pa[2] = {a, a};
+	read_outcome(pa, 2, NULL, two, sizeof two);
+	CHECK(strcmp(two, "120000 records, rc 0, exit 0: ") == 0, "two files read ahead: %s", two);
+	unsigned char *cat = malloc(2 * n);
+	memcpy(cat, b, n);
+	memcpy(cat + n, b, n);
+	spit(d, cat, 2 * n);
+	char *pd = d;
+	read_outcome(&pd, 1, NULL, two, sizeof two);
+	CHECK(strcmp(two, "120000 records, rc 0, exit 0: ") == 0, "two streams in one file read ahead: %s", two);
+	free(cat);
+	int cuts = 0, cut_same = 0, flips = 0, flip_same = 0;
+	char *pc = c;
+	for (size_t k = 300; k < n; k += n / 37) {   /* cuts, most inside a block's bytes */
+		spit(c, b, k);
+		read_outcome(&pc, 1, "1", one, sizeof one);
+		read_outcome(&pc, 1, NULL, two, sizeof two);
+		cuts++;
+		if (strcmp(one, two) == 0 && strstr(one, "rc 0") == NULL)
+			cut_same++;
+		else
+			printf("# cut at %zu: one thread '%s', workers '%s'\n", k, one, two);
+	}
+	for (size_t k = 500; k < n; k += n / 29) {   /* flipped bits */
+		b[k] ^= 0x10;
+		spit(c, b, n);
+		read_outcome(&pc, 1, "1", one, sizeof one);
+		read_outcome(&pc, 1, NULL, two, sizeof two);
+		b[k] ^= 0x10;
+		flips++;
+		if (strcmp(one, two) == 0 && strstr(one, "rc 0") == NULL)
+			flip_same++;
+		else
+			printf("# flip at %zu: one thread '%s', workers '%s'\n", k, one, two);
+	}
+	CHECK(cuts > 30 && cut_same == cuts, "read ahead: %d of %d cuts fail as with one thread", cut_same, cuts);
+	CHECK(flips > 25 && flip_same == flips, "read ahead: %d of %d flips fail as with one thread", flip_same, flips);
+	free(b);
+}
+
 static void test_concat_and_damage(void)
 {
 	char a[256], c[256];
@@ -550,6 +648,7 @@ int main(void)
 	test_long_strings();
 	test_determinism();
 	test_concat_and_damage();
+	test_read_ahead();
 	test_bounds();
 	test_newer_version();
 	test_format();

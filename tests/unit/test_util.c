@@ -3,9 +3,11 @@
  * boundary, keeps the bytes, zeroes the new ones). */
 #include <stdint.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "unit.h"
 #include "util.h"
+#include "workers.h"
 
 static int all_zero(const unsigned char *p, size_t n)
 {
@@ -66,9 +68,61 @@ static void test_big_grow(void)
 	rtn_big_free(p, cap);
 }
 
+/* Worker pools: every job runs once, its slot holds its result when the
+ * caller waits for it, slots are reused; with RETAIN_THREADS=1 none start. */
+static struct {
+	uint64_t slot[RTN_WORKERS_SLOTS];
+	_Atomic int runs[5000];
+	_Atomic int by_worker[RTN_WORKERS_MAX];
+} jobs;
+
+static void job(void *ctx, int worker, uint64_t seq)
+{
+	(void)ctx;
+	jobs.slot[seq % RTN_WORKERS_SLOTS] = seq * 3 + 1;
+	jobs.runs[seq]++;
+	jobs.by_worker[worker]++;
+}
+
+static void test_workers(void)
+{
+	rtn_workers w;
+	setenv("RETAIN_THREADS", "1", 1);
+	CHECK(rtn_workers_start(&w, job, NULL, 2) == 0, "RETAIN_THREADS=1: no workers");
+	rtn_workers_stop(&w);
+	unsetenv("RETAIN_THREADS");
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int n = rtn_workers_start(&w, job, NULL, 2);
+	CHECK(n == (ncpu >= 2 ? 2 : 0), "%d workers for %ld processors", n, ncpu);
+	if (!n)
+		return;
+	uint64_t next = 0, bad = 0;
+	for (uint64_t seq = 0; seq < 5000; seq++) {
+		if (w.filled - next == RTN_WORKERS_SLOTS) {   /* all slots busy: take the oldest */
+			rtn_workers_done(&w, next, 1);
+			bad += jobs.slot[next % RTN_WORKERS_SLOTS] != next * 3 + 1;
+			rtn_workers_release(&w, next++);
+		}
+		rtn_workers_submit(&w);
+	}
+	for (; next < 5000; next++) {
+		rtn_workers_done(&w, next, 1);
+		bad += jobs.slot[next % RTN_WORKERS_SLOTS] != next * 3 + 1;
+		rtn_workers_release(&w, next);
+	}
+	rtn_workers_stop(&w);
+	int once = 1;
+	for (int i = 0; i < 5000; i++)
+		once &= jobs.runs[i] == 1;
+	CHECK(bad == 0 && once, "5000 jobs through 8 slots: each ran once, results in order (%llu wrong)",
+	      (unsigned long long)bad);
+	CHECK(jobs.by_worker[0] + jobs.by_worker[1] == 5000, "the jobs ran in the workers");
+}
+
 int main(void)
 {
 	test_big_blocks();
 	test_big_grow();
+	test_workers();
 	return unit_done();
 }
