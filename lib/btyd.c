@@ -672,7 +672,7 @@ typedef struct helper {
 /* Starts fn(arg) on a new thread; runs it here when no thread can start. */
 static void helper_start(helper *h, void *(*fn)(void *), void *arg)
 {
-	h->started = pthread_create(&h->th, NULL, fn, arg) == 0;
+	h->started = rtn_thread_start(&h->th, fn, arg, 0) == 0;
 	if (!h->started)
 		fn(arg);
 }

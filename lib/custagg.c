@@ -1145,7 +1145,7 @@ static uint32_t finish_unsorted(custagg *a)
 	fin_job j = {a, 0, {0}};
 	pthread_t th;
 	int two = a->ncust >= 4096 && rtn_threads_allowed() &&
-	          pthread_create(&th, NULL, fin_main, &j) == 0;
+	          rtn_thread_start(&th, fin_main, &j, 0) == 0;
 	sort_by_name(a, k, a->order, n);
 	finalize_parts(&j, a->scratch);
 	if (two)

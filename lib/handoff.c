@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "util.h"
+
 void rtn_handoff_init(rtn_handoff *h, void (*run)(void *ctx, int slot), void *ctx)
 {
 	memset(h, 0, sizeof *h);
@@ -37,7 +39,7 @@ int rtn_handoff_start(rtn_handoff *h)
 {
 	if (h->threaded)
 		return 0;
-	h->threaded = pthread_create(&h->worker, NULL, worker_main, h) == 0;
+	h->threaded = rtn_thread_start(&h->worker, worker_main, h, 0) == 0;
 	return h->threaded ? 0 : -1;
 }
 

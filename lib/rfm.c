@@ -275,7 +275,7 @@ void rfm_compute(rfm_result *res, const custagg *a, const rfm_opts *o, int64_t a
 	}
 	pthread_t th;
 	int two = !o->have_breaks && n >= 65536 && rtn_threads_allowed() &&
-	          pthread_create(&th, NULL, breaks_main, &j[2]) == 0;
+	          rtn_thread_start(&th, breaks_main, &j[2], 0) == 0;
 	for (int d = 0; d < 3; d++) {
 		res->mean[d] = n ? (double)sum[d] / n : 0;
 		if (o->have_breaks)

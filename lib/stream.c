@@ -644,8 +644,7 @@ enum { CHK_OK, CHK_ZINIT, CHK_CCRC, CHK_ZDATA, CHK_ZLEN, CHK_CRC };
  * words in zmsg). Touches only b and z: worker threads call it too. */
 static int check_block(struct rawblk *b, z_stream *z, int *zinit, char *zmsg, size_t zmsglen)
 {
-	if (b->codec == 1) {
-		size_t ntail = 8;
+	if (b->codec == 1) {   /* tail: the CRC of the stored bytes, then of the payload */
 		if (CRC_BAD(crc(b->cbuf, b->clen), get32(b->tail)))
 			return CHK_CCRC;
 		if (!*zinit) {
@@ -667,7 +666,7 @@ static int check_block(struct rawblk *b, z_stream *z, int *zinit, char *zmsg, si
 		}
 		if (z->avail_out != 0 || z->avail_in != 0)
 			return CHK_ZLEN;
-		if (CRC_BAD(crc(b->ubuf, b->ulen), get32(b->tail + ntail - 4)))
+		if (CRC_BAD(crc(b->ubuf, b->ulen), get32(b->tail + 4)))
 			return CHK_CRC;
 		return CHK_OK;
 	}
@@ -1560,7 +1559,7 @@ void rtn_write_rows(rtn_writer *w, uint64_t n, rtn_row_fn row, void *ctx)
 	if (j.nchunks > 1 && rtn_threads_allowed()) {
 		j.mem[0] = writer_mem(w);
 		j.mem[1] = writer_mem(w);
-		two = pthread_create(&th, NULL, rows_main, &j) == 0;
+		two = rtn_thread_start(&th, rows_main, &j, 0) == 0;
 	}
 	for (uint64_t c = 0; c < j.nchunks; c++) {
 		if (!two || c % 2 == 0) {

@@ -313,17 +313,26 @@ int rtn_threads_allowed(void)
 	return rtn_threads_env() != 1 && sysconf(_SC_NPROCESSORS_ONLN) >= 2;
 }
 
-int rtn_thread_start(pthread_t *t, void *(*fn)(void *), void *arg)
+int rtn_thread_start(pthread_t *t, void *(*fn)(void *), void *arg, size_t stack)
 {
+	/* the new thread starts with the signals that end the program
+	 * blocked: they reach the main thread, which holds them while it
+	 * creates and registers a temporary file (see hold_signals) */
+	sigset_t block, old;
+	sigfillset(&block);
+	int sync[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT, SIGSYS};
+	for (size_t i = 0; i < sizeof sync / sizeof *sync; i++)
+		sigdelset(&block, sync[i]);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
 	pthread_attr_t at;
-	if (pthread_attr_init(&at) != 0)
-		return -1;
-	size_t want = (size_t)256 << 10;
-	if (want < (size_t)PTHREAD_STACK_MIN)
-		want = (size_t)PTHREAD_STACK_MIN;
-	pthread_attr_setstacksize(&at, want);
-	int rc = pthread_create(t, &at, fn, arg);
-	pthread_attr_destroy(&at);
+	int rc = pthread_attr_init(&at);
+	if (rc == 0) {
+		if (stack)
+			pthread_attr_setstacksize(&at, stack < (size_t)PTHREAD_STACK_MIN ? (size_t)PTHREAD_STACK_MIN : stack);
+		rc = pthread_create(t, &at, fn, arg);
+		pthread_attr_destroy(&at);
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return rc;
 }
 

@@ -67,10 +67,11 @@ int rtn_threads_env(void);
 /* 1 when a second thread may run: two or more processors, and
  * RETAIN_THREADS is not 1. */
 int rtn_threads_allowed(void);
-/* Starts a worker thread with a small stack (256 KiB: the workers that
- * deflate and inflate blocks need little, and programs run under tight
- * address-space limits); pthread_create's result. */
-int rtn_thread_start(pthread_t *t, void *(*fn)(void *), void *arg);
+/* Starts a thread (pthread_create's result) with the signals that end the
+ * program blocked, so that they reach the main thread, and a stack of
+ * stack bytes (0: the default; the workers that deflate and inflate blocks
+ * take 256 KiB, for programs run under tight address-space limits). */
+int rtn_thread_start(pthread_t *t, void *(*fn)(void *), void *arg, size_t stack);
 
 /* When fd is a pipe, asks for a 1 MiB pipe buffer (Linux; a hint), so that
  * the programs of a pipeline hand over blocks with fewer context switches. */

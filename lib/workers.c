@@ -44,7 +44,7 @@ int rtn_workers_start(rtn_workers *w, void (*run)(void *ctx, int worker, uint64_
 	pthread_cond_init(&w->finished, NULL);
 	while (w->n < max) {
 		w->arg[w->n] = (struct rtn_worker_arg){w, w->n};
-		if (rtn_thread_start(&w->th[w->n], worker_main, &w->arg[w->n]) != 0)
+		if (rtn_thread_start(&w->th[w->n], worker_main, &w->arg[w->n], (size_t)256 << 10) != 0)
 			break;
 		w->n++;
 	}
