@@ -331,7 +331,10 @@ static uint32_t cust_new(custagg *a, const char *p, uint32_t n, const unsigned c
 		size_t cap = a->rec_bytes / sizeof *a->rec;
 		if (cap > UINT32_MAX - 1)
 			cap = UINT32_MAX - 1;
-		rtn_big_grow((void **)&a->cold, &a->cold_bytes, cap * a->cold_size);
+		if (a->has_win)   /* touched by purchases in the window: at random */
+			rtn_big_grow((void **)&a->cold, &a->cold_bytes, cap * a->cold_size);
+		else              /* touched by refunds only */
+			rtn_big_grow_small((void **)&a->cold, &a->cold_bytes, cap * a->cold_size);
 		if (a->o.ncarry)
 			rtn_big_grow((void **)&a->carry, &a->carry_bytes, cap * a->o.ncarry * sizeof *a->carry);
 		if (a->o.nevents)
@@ -523,7 +526,7 @@ static void log_widen(custagg *a)
 	unsigned char *wide = NULL;
 	size_t bytes = 0;
 	if (a->nchunk)
-		rtn_big_grow((void **)&wide, &bytes, (size_t)a->nchunk * CHUNK_RUNS * RUN_WIDE);
+		rtn_big_grow_small((void **)&wide, &bytes, (size_t)a->nchunk * CHUNK_RUNS * RUN_WIDE);
 	for (size_t pos = CHUNK_RUNS; pos < (size_t)a->nchunk * CHUNK_RUNS; pos++) {
 		ca_run r;
 		run_get(a, pos, &r);
@@ -541,8 +544,9 @@ static uint32_t chunk_new(custagg *a)
 		rtn_die(RTN_EXIT_SYSTEM, "more than %u chunks of orders", UINT32_MAX - 1);
 	if (!a->nchunk)
 		a->nchunk = 1;   /* 0 means none */
-	rtn_big_grow((void **)&a->runs, &a->runs_bytes,
-	             ((size_t)a->nchunk + 1) * CHUNK_RUNS * a->run_size);
+	/* appended in order (in each partition), read in order at the end */
+	rtn_big_grow_small((void **)&a->runs, &a->runs_bytes,
+	                   ((size_t)a->nchunk + 1) * CHUNK_RUNS * a->run_size);
 	if (a->nchunk >= a->cap_next)
 		xgrow((void **)&a->chunk_next, &a->cap_next, (size_t)a->nchunk + 1,
 		      sizeof *a->chunk_next);

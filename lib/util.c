@@ -182,6 +182,25 @@ static void huge_pages(void *p, size_t n)
 #endif
 }
 
+/* Asks for 4 KiB pages on a mapping (a hint). */
+static void small_pages(void *p, size_t n)
+{
+#ifdef MADV_NOHUGEPAGE
+	madvise(p, n, MADV_NOHUGEPAGE);
+#else
+	(void)p;
+	(void)n;
+#endif
+}
+
+static void set_pages(void *p, size_t n, int huge)
+{
+	if (huge)
+		huge_pages(p, n);
+	else
+		small_pages(p, n);
+}
+
 /* From 2 MiB up: aligned to 2 MiB, with huge pages asked for before the
  * first touch. Big blocks are tables and arrays of millions of customers,
  * read at random; fresh 4 KiB pages are a fault each, and calloc or realloc
@@ -236,21 +255,22 @@ void *xrealloc(void *p, size_t n)
 }
 
 
-static void *big_map(size_t n)
+static void *big_map(size_t n, int huge)
 {
 #ifdef MAP_ANONYMOUS
 	void *p = rtn_fault("alloc") ? MAP_FAILED
 				      : mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		oom(n);
-	huge_pages(p, n);
+	set_pages(p, n, huge);
 	return p;
 #else
+	(void)huge;
 	return xcalloc(1, n);
 #endif
 }
 
-void rtn_big_grow(void **p, size_t *cap, size_t need)
+static void big_grow(void **p, size_t *cap, size_t need, int huge)
 {
 	size_t old = *cap, n = old ? old : 4096;
 	if (need <= old)
@@ -274,11 +294,11 @@ void rtn_big_grow(void **p, size_t *cap, size_t need)
 			if (q == MAP_FAILED)
 				q = NULL;   /* (valgrind, for one, cannot always move a mapping) */
 			else
-				huge_pages(q, n);
+				set_pages(q, n, huge);
 		}
 #endif
 		if (!q) {
-			q = big_map(n);   /* zero */
+			q = big_map(n, huge);   /* zero */
 			if (old)
 				memcpy(q, *p, old);
 			rtn_big_free(*p, old);
@@ -286,6 +306,16 @@ void rtn_big_grow(void **p, size_t *cap, size_t need)
 		*p = q;
 	}
 	*cap = n;
+}
+
+void rtn_big_grow(void **p, size_t *cap, size_t need)
+{
+	big_grow(p, cap, need, 1);
+}
+
+void rtn_big_grow_small(void **p, size_t *cap, size_t need)
+{
+	big_grow(p, cap, need, 0);
 }
 
 void rtn_big_free(void *p, size_t cap)

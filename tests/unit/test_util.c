@@ -1,6 +1,7 @@
 /* Big allocations: xmalloc/xcalloc from 2 MiB up (aligned, zeroed when
- * asked) and rtn_big_grow (grows in place across the malloc/mapping
- * boundary, keeps the bytes, zeroes the new ones). */
+ * asked), rtn_big_grow and rtn_big_grow_small (grow in place across the
+ * malloc/mapping boundary, keep the bytes, zero the new ones), and the
+ * worker threads of workers.h. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -35,8 +36,10 @@ static void test_big_blocks(void)
 	free(s);
 }
 
-static void test_big_grow(void)
+static void test_big_grow(int small)
 {
+	void (*grow)(void **, size_t *, size_t) = small ? rtn_big_grow_small : rtn_big_grow;
+	const char *name = small ? "rtn_big_grow_small" : "rtn_big_grow";
 	unsigned char *p = NULL;
 	size_t cap = 0;
 	size_t steps[] = {10, 5000, (size_t)1 << 20, ((size_t)2 << 20) + 1, (size_t)9 << 20,
@@ -46,7 +49,7 @@ static void test_big_grow(void)
 	for (size_t k = 0; k < sizeof steps / sizeof steps[0]; k++) {
 		size_t need = steps[k];
 		size_t old = cap;
-		rtn_big_grow((void **)&p, &cap, need);
+		grow((void **)&p, &cap, need);
 		if (cap < need)
 			ok = 0;
 		/* the bytes written before are still there */
@@ -60,11 +63,11 @@ static void test_big_grow(void)
 			p[i] = (unsigned char)(i * 31 + 7);
 		filled = need;
 	}
-	CHECK(ok, "rtn_big_grow keeps the bytes through 6 growths across 2 MiB");
-	CHECK(zero, "rtn_big_grow zeroes the new bytes");
+	CHECK(ok, "%s keeps the bytes through 6 growths across 2 MiB", name);
+	CHECK(zero, "%s zeroes the new bytes", name);
 	size_t before = cap;
-	rtn_big_grow((void **)&p, &cap, 100);
-	CHECK(cap == before && p[99] == (unsigned char)(99 * 31 + 7), "a smaller need changes nothing");
+	grow((void **)&p, &cap, 100);
+	CHECK(cap == before && p[99] == (unsigned char)(99 * 31 + 7), "%s: a smaller need changes nothing", name);
 	rtn_big_free(p, cap);
 }
 
@@ -122,7 +125,8 @@ static void test_workers(void)
 int main(void)
 {
 	test_big_blocks();
-	test_big_grow();
+	test_big_grow(0);
+	test_big_grow(1);
 	test_workers();
 	return unit_done();
 }
