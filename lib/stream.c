@@ -1083,9 +1083,7 @@ static uint32_t deflate_block(z_stream *z, int *zinit, int level, const unsigned
 	} else {
 		deflateReset(z);
 	}
-	size_t bound = deflateBound(z, ulen);
-	if (*cap < bound)
-		ensure(buf, cap, bound);
+	ensure(buf, cap, deflateBound(z, ulen));
 	z->next_in = (unsigned char *)payload;
 	z->avail_in = ulen;
 	z->next_out = *buf;

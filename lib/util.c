@@ -182,23 +182,15 @@ static void huge_pages(void *p, size_t n)
 #endif
 }
 
-/* Asks for 4 KiB pages on a mapping (a hint). */
-static void small_pages(void *p, size_t n)
-{
-#ifdef MADV_NOHUGEPAGE
-	madvise(p, n, MADV_NOHUGEPAGE);
-#else
-	(void)p;
-	(void)n;
-#endif
-}
-
+/* Huge pages asked for, or 4 KiB pages (a hint as well). */
 static void set_pages(void *p, size_t n, int huge)
 {
 	if (huge)
 		huge_pages(p, n);
+#ifdef MADV_NOHUGEPAGE
 	else
-		small_pages(p, n);
+		madvise(p, n, MADV_NOHUGEPAGE);
+#endif
 }
 
 /* From 2 MiB up: aligned to 2 MiB, with huge pages asked for before the
