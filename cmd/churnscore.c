@@ -222,15 +222,12 @@ static char *fit_pass(churn *c, rtn_reader *r, int spill)
 		rtn_temp_register(tmp);
 		w = rtn_writer_open_file(f, tmp, rtn_reader_header(r), 0);
 	}
-	rtn_value *v;
+	const rtn_value *v;
 	int rc;
 	while ((rc = rtn_read(r, &v)) == RTN_RECORD) {
 		churn_collect(c, v);
-		if (w) {   /* the record as read, not encoded again */
-			size_t n;
-			const void *raw = rtn_record_bytes(r, &n);
-			rtn_write_after(w, raw, n, rtn_reader_header(r)->schema.n, v);
-		}
+		if (w)
+			rtn_write(w, v);
 		tick(r, "reading (fit)");
 	}
 	if (rc != RTN_END)
@@ -246,7 +243,7 @@ static char *fit_pass(churn *c, rtn_reader *r, int spill)
 
 static void holdout_pass(churn *c, rtn_reader *r, rtn_out *out)
 {
-	rtn_value *v;
+	const rtn_value *v;
 	int rc;
 	while ((rc = rtn_read(r, &v)) == RTN_RECORD) {
 		churn_holdout_add(c, v);
@@ -262,17 +259,12 @@ static void score_pass(churn *c, rtn_reader *r, rtn_out *out, const args *a, int
 {
 	rtn_header *oh = churn_header(c, rtn_reader_header(r), argc, argv);
 	rtn_writer *w = rtn_writer_open_out(out, oh, a->level);
-	rtn_value *ov = xcalloc((size_t)churn_out_columns(c), sizeof *ov), *v;
-	int rc, nin = rtn_reader_header(r)->schema.n, copy = churn_out_appends(c);
+	rtn_value *ov = xcalloc((size_t)churn_out_columns(c), sizeof *ov);
+	const rtn_value *v;
+	int rc;
 	while ((rc = rtn_read(r, &v)) == RTN_RECORD) {
 		churn_score(c, v, ov);
-		if (copy) {   /* the input columns as read, the scores encoded after them */
-			size_t n;
-			const void *raw = rtn_record_bytes(r, &n);
-			rtn_write_after(w, raw, n, nin, ov);
-		} else {
-			rtn_write(w, ov);
-		}
+		rtn_write(w, ov);
 		tick(r, "scoring");
 	}
 	if (rc != RTN_END)

@@ -218,7 +218,7 @@ static cohort_table *read_events(const args *a, int n, char **paths, rtn_header 
 	cohort_acc_threads(acc, rtn_reader_size(r) == 0);   /* size 0: a pipe */
 	rtn_progress pr;
 	rtn_progress_init(&pr, a->progress, 1, rtn_reader_size(r));
-	rtn_value *v;
+	const rtn_value *v;
 	int rc;
 	while ((rc = rtn_read(r, &v)) == RTN_RECORD) {
 		cohort_acc_add(acc, v);

@@ -28,7 +28,7 @@ static const char USAGE[] =
 static void print_header(const rtn_header *h)
 {
 	printf("kind\t%s\n", rtn_kind_name(h->kind));
-	printf("version\t%d.%d\n", RTN_VERSION_MAJOR, RTN_VERSION_MINOR);
+	printf("version\t%d.%d\n", h->version[0], h->version[1]);
 	printf("flags\t%s%s%s%s\n", h->flags ? "" : "-", h->flags & RTN_FLAG_SORTED ? "sorted " : "",
 	       h->flags & RTN_FLAG_PARTIAL ? "partial " : "", h->flags & RTN_FLAG_SHARDED ? "sharded" : "");
 	if (h->flags & RTN_FLAG_SHARDED)
@@ -45,7 +45,7 @@ static void print_header(const rtn_header *h)
 static void check_file(char *path)
 {
 	rtn_reader *r = rtn_reader_open(&path, 1);
-	rtn_value *v;
+	const rtn_value *v;
 	int rc;
 	while ((rc = rtn_read(r, &v)) == RTN_RECORD)
 		;
@@ -106,7 +106,7 @@ int main(int argc, char **argv)
 	int show = !count;
 	if (show && names)
 		txt_header(&out, &h->schema, NULL, 0);
-	rtn_value *v;
+	const rtn_value *v;
 	int rc = RTN_END;
 	long long n = 0;
 	while ((head < 0 || n < head) && (rc = rtn_read(r, &v)) == RTN_RECORD) {

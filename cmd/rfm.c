@@ -226,7 +226,7 @@ int main(int argc, char **argv)
 	ca_threads(agg, rtn_reader_size(r) == 0);   /* size 0: a pipe */
 	rtn_progress prog;
 	rtn_progress_init(&prog, a.progress, 1, rtn_reader_size(r));
-	rtn_value *v;
+	const rtn_value *v;
 	int rc;
 	while ((rc = rtn_read(r, &v)) == RTN_RECORD) {
 		if (ca_add(agg, v) < 0)

@@ -62,7 +62,7 @@ static aud_summary *sum;
 static rtn_progress progress;
 
 /* rtn_read with a progress line now and then. */
-static int read_next(rtn_reader *r, rtn_value **v)
+static int read_next(rtn_reader *r, const rtn_value **v)
 {
 	int rc = rtn_read(r, v);
 	if ((rtn_reader_records(r) & 4095) == 0)
@@ -165,7 +165,7 @@ static void summary(rtn_reader *r, const args *a, txt_out *out)
 			by[nby++] = aud_field_parse(au, aud_intern(au, tok, strlen(tok)), "--summary-by");
 	free(list);
 	sum = aud_summary_new(au, by, nby);
-	rtn_value *v;
+	const rtn_value *v;
 	aud_row row;
 	int rc;
 	while ((rc = read_next(r, &v)) == RTN_RECORD)
@@ -185,7 +185,7 @@ int main(int argc, char **argv)
 	rtn_reader *r = rtn_reader_open(argv + optind, argc - optind);
 	rtn_progress_init(&progress, a.progress, 1, rtn_reader_size(r));
 	au = aud_new(&a.o, rtn_reader_header(r));
-	rtn_value *v;
+	const rtn_value *v;
 	aud_row row;
 	int rc;
 	if (a.summary || (a.top < 0 && !a.by && !a.split)) { /* streaming */

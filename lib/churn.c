@@ -1049,14 +1049,6 @@ int churn_out_columns(const churn *c)
 	return c->nout;
 }
 
-int churn_out_appends(const churn *c)
-{
-	for (int k = 0; k < OUT_N; k++)
-		if (c->out[k] < c->nin)
-			return 0;
-	return 1;
-}
-
 static void scorer_ready(churn *c)
 {
 	if (c->sc_ready)
@@ -1239,7 +1231,7 @@ void churn_holdout_load(churn *c, char *path, int64_t end_day)
 	int ca = rtn_schema_need(&h->schema, "amount", RTN_MONEY, what);
 	int cy = rtn_schema_need(&h->schema, "type", RTN_STRING, what);
 	int64_t maxday = INT64_MIN;
-	rtn_value *v;
+	const rtn_value *v;
 	int rc;
 	while ((rc = rtn_read(r, &v)) == RTN_RECORD) {
 		c->h_events++;

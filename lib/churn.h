@@ -140,10 +140,6 @@ const churn_params *churn_get_params(const churn *c);   /* NULL before a fit */
 rtn_header *churn_header(churn *c, const rtn_header *in, int argc, char **argv);
 /* Number of output columns (after churn_header). */
 int churn_out_columns(const churn *c);
-/* 1 when every output column follows the input columns (none replaces an
- * input column of the same name): the input part of a record can then be
- * copied as it was read (rtn_write_after). */
-int churn_out_appends(const churn *c);
 /* Scores one input record into out (churn_out_columns values); dies with
  * exit 1 naming the customer if a value would not be finite. */
 void churn_score(churn *c, const rtn_value *in, rtn_value *out);

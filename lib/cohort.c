@@ -1468,7 +1468,7 @@ void cohort_combine_add(cohort_table *t, rtn_reader *r, const char *name)
 		col[i] = life ? rtn_schema_need(&h->schema, LIFE_PART_COLS[i].name,
 						LIFE_PART_COLS[i].type, name)
 			      : rtn_schema_need(&h->schema, PART_COLS[i].name, PART_COLS[i].type, name);
-	rtn_value *v;
+	const rtn_value *v;
 	int rc;
 	while ((rc = rtn_read(r, &v)) == RTN_RECORD) {
 		const rtn_value *sv = &v[col[1]];

@@ -132,29 +132,6 @@ static uint64_t fast_hash(const void *p, size_t n)
 	return mix64(h);   /* multiplication only carries upwards: mix the high bits down */
 }
 
-/* a[0..n) == b[0..n), without a call for short strings. */
-static inline int bytes_eq(const void *a, const void *b, size_t n)
-{
-	const unsigned char *x = a, *y = b;
-	uint64_t p, q, r, t;
-	if (n >= 8 && n <= 16) {
-		memcpy(&p, x, 8);
-		memcpy(&q, y, 8);
-		memcpy(&r, x + n - 8, 8);
-		memcpy(&t, y + n - 8, 8);
-		return ((p ^ q) | (r ^ t)) == 0;
-	}
-	if (n >= 4 && n < 8) {
-		uint32_t p4, q4, r4, t4;
-		memcpy(&p4, x, 4);
-		memcpy(&q4, y, 4);
-		memcpy(&r4, x + n - 4, 4);
-		memcpy(&t4, y + n - 4, 4);
-		return ((p4 ^ q4) | (r4 ^ t4)) == 0;
-	}
-	return n == 0 || memcmp(x, y, n) == 0;
-}
-
 /* The key of an order: a hash of its id, or of the purchase time for rows
  * without one; never 0 (0 marks "no run"). */
 static uint64_t order_key(const rtn_value *o, int64_t t)
@@ -744,7 +721,7 @@ static int type_is(const rtn_value *v, const char *s, size_t n)
  * --events types it is; most events repeat the type of the one before. */
 static void type_of(custagg *a, const rtn_value *ty, int *kind, uint64_t *mask)
 {
-	if (ty->len == a->type_len && bytes_eq(ty->s, a->type_last, ty->len)) {
+	if (ty->len == a->type_len && rtn_bytes_eq(ty->s, a->type_last, ty->len)) {
 		*kind = a->type_kind;
 		*mask = a->type_mask;
 		return;
@@ -872,7 +849,7 @@ int ca_add(custagg *a, const rtn_value *v)
 		ca_pend *p = batch_fill(a, b, v);
 		/* Lines of one order come together: often the customer before.
 		 * A long id leaves KEY_LONG in last_key, which no short id has. */
-		p->same = p->klen <= KEY_INLINE && bytes_eq(p->key16, a->last_key, 16);
+		p->same = p->klen <= KEY_INLINE && rtn_bytes_eq(p->key16, a->last_key, 16);
 		memcpy(a->last_key, p->key16, 16);
 		if (p->klen > KEY_INLINE)
 			a->last_key[15] = KEY_LONG;

@@ -343,15 +343,18 @@ void dedupe_run(const dedupe_opts *o, rtn_reader *in, int argc, char **argv, ded
 	extsort_set_progress(d.s1, o->progress);
 	st->passes = d.single ? 1 : 2;
 
-	rtn_value *v;
+	const rtn_value *v;
+	rtn_value *av = xcalloc((size_t)h->schema.n, sizeof *av);   /* a record with its alias */
 	int rc;
 	while ((rc = rtn_read(in, &v)) == RTN_RECORD) {
 		const char *canon;
 		size_t clen;
 		if (o->alias && alias_lookup(o->alias, v[d.cust].s, v[d.cust].len, &canon, &clen)) {
-			v[d.cust].s = canon;
-			v[d.cust].len = (uint32_t)clen;
+			memcpy(av, v, (size_t)h->schema.n * sizeof *av);
+			av[d.cust].s = canon;
+			av[d.cust].len = (uint32_t)clen;
 			st->aliased++;
+			v = av;
 		}
 		extsort_add(d.s1, v);
 		if (o->progress && (rtn_reader_records(in) & 0xffff) == 0)
@@ -366,17 +369,19 @@ void dedupe_run(const dedupe_opts *o, rtn_reader *in, int argc, char **argv, ded
 		d.s2 = extsort_new(&h->schema, d.order2, d.n, o->memory - mem, o->tmpdir);
 		extsort_set_progress(d.s2, o->progress);
 	}
+	free(av);
 	const rtn_value *prev = NULL;
-	while (extsort_next(d.s1, &v) == RTN_RECORD) {
-		scan(&d, v, prev);
-		prev = v;
+	rtn_value *sv;
+	while (extsort_next(d.s1, &sv) == RTN_RECORD) {
+		scan(&d, sv, prev);
+		prev = sv;
 	}
 	pend_flush(&d);
 	st->sort[0] = *extsort_get_stats(d.s1);
 	extsort_free(d.s1);
 	if (d.s2) {
-		while (extsort_next(d.s2, &v) == RTN_RECORD)
-			rtn_write(d.out, v);
+		while (extsort_next(d.s2, &sv) == RTN_RECORD)
+			rtn_write(d.out, sv);
 		st->sort[1] = *extsort_get_stats(d.s2);
 		extsort_free(d.s2);
 	}

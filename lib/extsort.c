@@ -557,7 +557,7 @@ static int source_advance(extsort *s, source *src)
 		src->cur = src->mem[src->mem_i++];
 		return 1;
 	}
-	rtn_value *v;
+	const rtn_value *v;
 	int rc = rtn_read(src->r, &v);
 	if (rc == RTN_RECORD) {
 		size_t n = row_size(s, v);

@@ -27,8 +27,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define RTN_VERSION_MAJOR 1
+#define RTN_VERSION_MAJOR 2    /* written */
 #define RTN_VERSION_MINOR 0
+#define RTN_VERSION_OLDEST 1   /* the oldest major version read */
 
 /* Limits checked before anything is allocated. */
 #define RTN_BLOCK_TARGET (64u * 1024)      /* writers flush blocks at about this size */
@@ -91,6 +92,7 @@ typedef struct rtn_header {
 	char **prov;
 	int nmeta;       /* metadata lines "key=value" (e.g. rfm breaks) */
 	char **meta;
+	int version[2];  /* format version: of the stream read; writers write the current one */
 } rtn_header;
 
 /* ---- schema and header ---- */
@@ -133,7 +135,7 @@ const rtn_header *rtn_reader_header(const rtn_reader *r);
 /* Next record: RTN_RECORD (*vals points at one rtn_value per column, valid
  * until the next call), RTN_END (end-of-stream block seen and verified, no
  * more input), RTN_ERROR. */
-int rtn_read(rtn_reader *r, rtn_value **vals);
+int rtn_read(rtn_reader *r, const rtn_value **vals);
 /* After RTN_ERROR: "FILE: block N at byte OFFSET: reason", and the exit code
  * (3 for damage, 2 for unreadable input). */
 const char *rtn_reader_error(const rtn_reader *r);
@@ -142,10 +144,6 @@ int rtn_reader_exit(const rtn_reader *r);
 uint64_t rtn_reader_offset(const rtn_reader *r);  /* bytes consumed, all files */
 uint64_t rtn_reader_records(const rtn_reader *r); /* records returned so far */
 uint64_t rtn_reader_blocks(const rtn_reader *r);
-/* The encoded bytes of the record rtn_read returned last (valid as long as
- * its values): with rtn_write_after, a program that passes records through
- * with columns added at the end copies them instead of encoding them again. */
-const void *rtn_record_bytes(const rtn_reader *r, size_t *n);
 uint64_t rtn_reader_size(const rtn_reader *r);    /* total input size if known, else 0 */
 void rtn_reader_close(rtn_reader *r);
 
@@ -165,11 +163,6 @@ rtn_writer *rtn_writer_open_file(FILE *f, const char *name, const rtn_header *h,
 /* Appends one record: one value per schema column. Dies (exit 4) on write
  * errors with the output's name. */
 void rtn_write(rtn_writer *w, const rtn_value *vals);
-/* Writes a record whose columns [0, first) are the n bytes of raw, encoded
- * as rtn_record_bytes gives them from a stream whose first `first` columns
- * have the writer's types; vals supplies columns first.. and the customer
- * column. */
-void rtn_write_after(rtn_writer *w, const void *raw, size_t n, int first, const rtn_value *vals);
 /* Writes the final block and end-of-stream block, then commits the output
  * (flush, fsync, rename). Dies with exit 4 on failure. */
 void rtn_writer_close(rtn_writer *w);

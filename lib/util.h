@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #ifndef RETAIN_VERSION
 #define RETAIN_VERSION "0.0.0"
@@ -147,5 +148,28 @@ void rtn_progress_init(rtn_progress *p, int asked, int autodetect, uint64_t tota
 void rtn_progress_update(rtn_progress *p, const char *phase, uint64_t bytes, uint64_t rows);
 void rtn_progress_done(rtn_progress *p, uint64_t bytes, uint64_t rows);
 double rtn_now(void);
+
+/* a[0..n) == b[0..n), without a call for strings up to 16 bytes. */
+static inline int rtn_bytes_eq(const void *a, const void *b, size_t n)
+{
+	const unsigned char *x = a, *y = b;
+	uint64_t p, q, r, t;
+	if (n >= 8 && n <= 16) {
+		memcpy(&p, x, 8);
+		memcpy(&q, y, 8);
+		memcpy(&r, x + n - 8, 8);
+		memcpy(&t, y + n - 8, 8);
+		return ((p ^ q) | (r ^ t)) == 0;
+	}
+	if (n >= 4 && n < 8) {
+		uint32_t p4, q4, r4, t4;
+		memcpy(&p4, x, 4);
+		memcpy(&q4, y, 4);
+		memcpy(&r4, x + n - 4, 4);
+		memcpy(&t4, y + n - 4, 4);
+		return ((p4 ^ q4) | (r4 ^ t4)) == 0;
+	}
+	return n == 0 || memcmp(x, y, n) == 0;
+}
 
 #endif

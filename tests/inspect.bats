@@ -56,6 +56,25 @@ fixture() {
 	[ "$output" = 10 ]
 }
 
+@test "a version 1 stream (earlier releases) reads as the same records, alone or followed by version 2" {
+	v1=tests/fuzz/regress/stream/seed-v1-stored
+	[ "$(inspect --header "$v1" | grep '^version')" = "$(printf 'version\t1.0')" ]
+	inspect --format csv "$v1" >"$T/s.csv"
+	ingest --attr channel -u -o "$T/v2.rtn" "$T/s.csv"
+	[ "$(inspect --header "$T/v2.rtn" | grep '^version')" = "$(printf 'version\t2.0')" ]
+	# version 2 is smaller: repeated ids and attributes, time steps
+	[ "$(stat -c %s "$T/v2.rtn")" -lt "$(stat -c %s "$v1")" ]
+	[ "$(inspect "$T/v2.rtn" | md5sum)" = "$(inspect "$v1" | md5sum)" ]
+	cat "$v1" "$T/v2.rtn" "$v1" >"$T/mixed.rtn"
+	inspect --check "$T/mixed.rtn" >/dev/null
+	n=$(inspect --count "$v1")
+	[ "$(inspect --count "$T/mixed.rtn")" -eq $((3 * n)) ]
+	[ "$(inspect --no-names "$T/mixed.rtn" | sort | uniq -c | awk '$1 != 3' | wc -l)" -eq 0 ]
+	rfm --asof 2024-12-31 "$v1" | inspect >"$T/r1"
+	rfm --asof 2024-12-31 "$T/v2.rtn" | inspect >"$T/r2"
+	cmp "$T/r1" "$T/r2"
+}
+
 @test "inspect --check passes an intact file" {
 	fixture
 	run inspect --check "$T/o.rtn"

@@ -17,7 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	rtn_reader *r = rtn_reader_from_file(f, "fuzz");
 	if (rtn_reader_header(r)) {
-		rtn_value *v;
+		const rtn_value *v;
 		char buf[512];
 		const rtn_schema *s = &rtn_reader_header(r)->schema;
 		while (rtn_read(r, &v) == RTN_RECORD)

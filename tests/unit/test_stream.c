@@ -88,7 +88,7 @@ static int read_all(const char *path, long *records)
 		(void)devnull;
 		char *p = (char *)path;
 		rtn_reader *r = rtn_reader_open(&p, 1);
-		rtn_value *v;
+		const rtn_value *v;
 		int rc;
 		long n = 0;
 		while ((rc = rtn_read(r, &v)) == RTN_RECORD)
@@ -121,7 +121,7 @@ static void test_roundtrip(int level)
 	CHECK(h->kind == RTN_KIND_EVENTS && h->schema.n == 5, "level %d: header kind and schema", level);
 	CHECK_STR(rtn_header_get_meta(h, "unit"), "week", "level %d: metadata kept", level);
 	CHECK(h->nprov == 1 && strstr(h->prov[0], "'a b'") != NULL, "level %d: provenance quoted", level);
-	rtn_value *v;
+	const rtn_value *v;
 	int i = 0, bad = 0, rc;
 	char id[32];
 	while ((rc = rtn_read(r, &v)) == RTN_RECORD) {
@@ -191,7 +191,7 @@ static void read_outcome(char **paths, int n, const char *threads, char *out, si
 		else
 			unsetenv("RETAIN_THREADS");
 		rtn_reader *r = rtn_reader_open(paths, n);
-		rtn_value *v;
+		const rtn_value *v;
 		int rc;
 		long k = 0;
 		while ((rc = rtn_read(r, &v)) == RTN_RECORD)
@@ -358,7 +358,7 @@ static void test_newer_version(void)
 	rtn_reader *r = rtn_reader_from_file(f, "newer");
 	CHECK(rtn_reader_header(r) == NULL && rtn_reader_exit(r) == 3, "a newer major version is refused (exit 3)");
 	CHECK(strstr(rtn_reader_error(r), "newer than this program reads") != NULL, "message: %s", rtn_reader_error(r));
-	rtn_value *v;
+	const rtn_value *v;
 	CHECK(rtn_read(r, &v) == RTN_ERROR, "reading after a bad header is an error");
 	rtn_reader_close(r);
 	fclose(f);
@@ -455,7 +455,7 @@ static void test_varint_lengths(void)
 	rtn_header_free(h);
 	char *p = path;
 	rtn_reader *r = rtn_reader_open(&p, 1);
-	rtn_value *v;
+	const rtn_value *v;
 	int i = 0, bad = 0, rc;
 	while ((rc = rtn_read(r, &v)) == RTN_RECORD) {
 		if (v[0].i != vals[i % nv] || v[1].len != (uint32_t)(i % 7 == 0 ? 200 + i % 97 : i % 13))
@@ -468,52 +468,178 @@ static void test_varint_lengths(void)
 	rtn_reader_close(r);
 }
 
-/* Records passed through with a column added at the end by copying their
- * bytes (rtn_record_bytes + rtn_write_after) read back the same as records
- * encoded again with rtn_write, byte for byte. */
-static void test_write_after(void)
+/* Version 2: strings that repeat the record before are one byte, times
+ * are steps from the time before; both start again in every block. Values
+ * of every string length (repeating or not), extreme and null times, over
+ * many blocks, stored and deflated, read back as written. */
+static const uint32_t rep_lens[] = {0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 40, 200};
+#define NREP_LENS (sizeof rep_lens / sizeof *rep_lens)
+
+static void rep_fill(int i, rtn_value *v, char ids[2][256])
 {
-	char in[256], a[256], b[256];
-	snprintf(in, sizeof in, "%s/after-in.rtn", tmpdir);
-	snprintf(a, sizeof a, "%s/after-a.rtn", tmpdir);
-	snprintf(b, sizeof b, "%s/after-b.rtn", tmpdir);
-	write_file(in, 5000, 0);
-	char *p = in;
-	rtn_reader *r = rtn_reader_open(&p, 1);
-	rtn_header *h = rtn_header_derive(rtn_reader_header(r), RTN_KIND_EVENTS, 0, NULL);
-	int nin = h->schema.n, extra = rtn_schema_add(&h->schema, "extra", RTN_STRING);
-	FILE *fa = fopen(a, "wb"), *fb = fopen(b, "wb");
-	rtn_writer *wa = rtn_writer_open_file(fa, a, h, 0), *wb = rtn_writer_open_file(fb, b, h, 0);
-	rtn_value *v, out[8];
-	int rc, i = 0;
-	char text[32];
-	while ((rc = rtn_read(r, &v)) == RTN_RECORD) {
-		memcpy(out, v, (size_t)nin * sizeof *v);
-		snprintf(text, sizeof text, "x%d", i++ * 7);
-		out[extra] = rtn_str(text);
-		size_t n;
-		const void *raw = rtn_record_bytes(r, &n);
-		rtn_write_after(wa, raw, n, nin, out);
-		rtn_write(wb, out);
-	}
-	CHECK(rc == RTN_END && i == 5000, "input read (%d records)", i);
-	rtn_writer_close(wa);
-	rtn_writer_close(wb);
-	fclose(fa);
-	fclose(fb);
-	rtn_reader_close(r);
-	rtn_header_free(h);
-	size_t na, nb;
-	unsigned char *da = slurp(a, &na), *db = slurp(b, &nb);
-	CHECK(na == nb && memcmp(da, db, na) == 0, "copied and re-encoded records give the same file");
-	free(da);
-	free(db);
+	static const int64_t times[] = {0, 1, -1, 852076800, INT64_MAX, RTN_NULL, INT64_MIN + 1, 4102444800};
+	int k = i / 3;   /* a new value every third record, the same one between */
+	uint32_t n = rep_lens[k % NREP_LENS];
+	char *id = ids[k % 2];
+	for (uint32_t j = 0; j < n; j++)
+		id[j] = (char)('a' + (k + j) % 26);
+	memset(v, 0, 5 * sizeof *v);
+	v[0].s = id;
+	v[0].len = n;
+	v[1].i = i % 5 == 4 ? times[k % 8] : 852076800 + (int64_t)i * 37;
+	v[2].i = i % 2 ? RTN_NULL : (int64_t)i;
+	v[3].i = INT64_MIN + i;
+	v[4].f = i / 8.0;
 }
 
-/* Strings around and far past the length that write_record encodes in one
+static int rep_same(const rtn_value *a, const rtn_value *b)
+{
+	return a[0].len == b[0].len && (a[0].len == 0 || memcmp(a[0].s, b[0].s, a[0].len) == 0) &&
+	       a[1].i == b[1].i && a[2].i == b[2].i && a[3].i == b[3].i && a[4].f == b[4].f;
+}
+
+static void test_repeats(void)
+{
+	char path[256], ids[2][256], back[2][256];
+	rtn_header *h = events_header();
+	for (int level = 0; level <= 1; level++) {
+		snprintf(path, sizeof path, "%s/repeats%d.rtn", tmpdir, level);
+		FILE *f = fopen(path, "wb");
+		rtn_writer *w = rtn_writer_open_file(f, path, h, level);
+		int nrec = 30000;
+		rtn_value v[5];
+		for (int i = 0; i < nrec; i++) {
+			rep_fill(i, v, ids);
+			rtn_write(w, v);
+		}
+		rtn_writer_close(w);
+		fclose(f);
+		char *p = path;
+		rtn_reader *r = rtn_reader_open(&p, 1);
+		const rtn_value *got;
+		int i = 0, bad = 0, rc;
+		while ((rc = rtn_read(r, &got)) == RTN_RECORD)
+			bad += !rep_same(got, (rep_fill(i++, v, back), v));
+		CHECK(rc == RTN_END && i == nrec && bad == 0 && rtn_reader_blocks(r) > 4,
+		      "level %d: repeated strings and time steps read back over %llu blocks (%d of %d, %d differ)",
+		      level, (unsigned long long)rtn_reader_blocks(r), i, nrec, bad);
+		rtn_reader_close(r);
+	}
+	/* the same 16-byte id and time in every record: 1 byte each, the
+	 * amount (3), n (10) and score (8) */
+	snprintf(path, sizeof path, "%s/same.rtn", tmpdir);
+	FILE *f = fopen(path, "wb");
+	rtn_writer *w = rtn_writer_open_file(f, path, h, 0);
+	for (int i = 0; i < 10000; i++) {
+		rtn_value v[5];
+		memset(v, 0, sizeof v);
+		v[0] = rtn_str("customer-0000001");
+		v[1].i = 852076800;
+		v[2].i = 123400;
+		v[3].i = INT64_MAX;
+		v[4].f = 1.5;
+		rtn_write(w, v);
+	}
+	rtn_writer_close(w);
+	fclose(f);
+	size_t n;
+	free(slurp(path, &n));
+	CHECK(n < 10000 * 24 + 4096, "a repeated id and time take a byte each: %zu bytes for 10000 records", n);
+	rtn_header_free(h);
+}
+
+/* Version 1 streams (strings as a length and the bytes, times as integers)
+ * are still read: a header and a block written here by hand. */
+static unsigned char *v1_put_str(unsigned char *q, const char *s)
+{
+	size_t n = strlen(s);
+	*q++ = (unsigned char)n;
+	memcpy(q, s, n);
+	return q + n;
+}
+
+static unsigned char *v1_put_int(unsigned char *q, int64_t x)
+{
+	uint64_t z = ((uint64_t)x << 1) ^ (uint64_t)(x >> 63);
+	while (z >= 0x80) {
+		*q++ = (unsigned char)(z | 0x80);
+		z >>= 7;
+	}
+	*q++ = (unsigned char)z;
+	return q;
+}
+
+static void put_le(unsigned char *q, uint64_t x, int n)
+{
+	for (int i = 0; i < n; i++)
+		q[i] = (unsigned char)(x >> (8 * i));
+}
+
+static void test_version1(void)
+{
+	static const char text[] = "col customer string\ncol time time\ncol amount money\n";
+	static const char *ids[] = {"c1", "c1", "customer-0000002"};
+	static const int64_t t[] = {852076800, 852080400, 852076800};
+	unsigned char b[512], *q = b;
+	size_t tl = sizeof text - 1;
+	memcpy(q, "\x89RTN\r\n\x1a\n", 8);
+	q[8] = 1;   /* version 1.0, events, no flags, no shards */
+	q[9] = 0;
+	q[10] = RTN_KIND_EVENTS;
+	q[11] = 0;
+	put_le(q + 12, 0, 8);
+	put_le(q + 20, tl, 4);
+	put_le(q + 24, crc32(0, q, 24), 4);
+	memcpy(q + 28, text, tl);
+	put_le(q + 28 + tl, crc32(0, q, 28 + tl), 4);
+	q += 32 + tl;
+	unsigned char pay[128], *e = pay;
+	uint64_t kmin = UINT64_MAX, kmax = 0;
+	for (int i = 0; i < 3; i++) {
+		e = v1_put_str(e, ids[i]);
+		e = v1_put_int(e, t[i]);
+		e = v1_put_int(e, (i + 1) * 10000);
+		uint64_t k = rtn_hash64(ids[i], strlen(ids[i]));
+		kmin = k < kmin ? k : kmin;
+		kmax = k > kmax ? k : kmax;
+	}
+	for (int eos = 0; eos <= 1; eos++) {
+		unsigned char cnt[16];
+		put_le(cnt, 3, 8);
+		put_le(cnt + 8, 1, 8);
+		const unsigned char *body = eos ? cnt : pay;
+		size_t n = eos ? 16 : (size_t)(e - pay);
+		memcpy(q, "RTNB", 4);
+		q[4] = 0;
+		q[5] = (unsigned char)eos;
+		q[6] = q[7] = 0;
+		put_le(q + 8, eos ? 0 : 3, 4);
+		put_le(q + 12, n, 4);
+		put_le(q + 16, n, 4);
+		put_le(q + 20, eos ? 0 : kmin, 8);
+		put_le(q + 28, eos ? 0 : kmax, 8);
+		put_le(q + 36, crc32(0, q, 36), 4);
+		memcpy(q + 40, body, n);
+		put_le(q + 40 + n, crc32(0, body, n), 4);
+		q += 44 + n;
+	}
+	FILE *f = fmemopen(b, (size_t)(q - b), "rb");
+	rtn_reader *r = rtn_reader_from_file(f, "v1");
+	const rtn_value *v;
+	int i = 0, bad = 0, rc;
+	while (rtn_reader_header(r) && (rc = rtn_read(r, &v)) == RTN_RECORD) {
+		bad += !rtn_value_streq(&v[0], ids[i]) || v[1].i != t[i] || v[2].i != (i + 1) * 10000;
+		i++;
+	}
+	CHECK(rtn_reader_header(r) && rc == RTN_END && i == 3 && bad == 0,
+	      "a version 1 stream reads (%d records, %d differ): %s", i, bad, rtn_reader_error(r));
+	rtn_reader_close(r);
+	fclose(f);
+}
+
+/* Strings around and far past the length that rtn_write encodes in one
  * pass (4096), after blocks filled near their target: every record reads
- * back, and the blocks are those of the checked path (records copied with
- * rtn_write_after give the same file). */
+ * back, and the records read, written again, give the same bytes. */
 static void long_fill(int i, rtn_value *v, char *buf)
 {
 	static const uint32_t lens[] = {4095, 4096, 4097, 60000, 1000000, 1048000, 9, 0};
@@ -539,7 +665,8 @@ static void test_long_strings(void)
 	rtn_header *h = events_header();
 	FILE *fa = fopen(a, "wb");
 	rtn_writer *wa = rtn_writer_open_file(fa, a, h, 0);
-	rtn_value v[5], *got;
+	rtn_value v[5];
+	const rtn_value *got;
 	for (int i = 0; i < nrec; i++) {
 		long_fill(i, v, buf);
 		rtn_write(wa, v);
@@ -556,9 +683,7 @@ static void test_long_strings(void)
 		bad += got[0].len != v[0].len || memcmp(got[0].s, v[0].s, v[0].len) != 0 ||
 		       got[1].i != v[1].i || got[2].i != v[2].i || got[3].i != v[3].i ||
 		       got[4].f != v[4].f;
-		size_t n;
-		const void *raw = rtn_record_bytes(r, &n);
-		rtn_write_after(wb, raw, n, 5, got);
+		rtn_write(wb, got);
 	}
 	CHECK(rc == RTN_END && i == nrec && bad == 0, "long strings: %d of %d records back, %d differ",
 	      i, nrec, bad);
@@ -569,7 +694,7 @@ static void test_long_strings(void)
 	fclose(fb);
 	size_t na, nb;
 	unsigned char *da = slurp(a, &na), *db = slurp(b, &nb);
-	CHECK(na == nb && memcmp(da, db, na) == 0, "long strings: one pass and the checked path make the same blocks");
+	CHECK(na == nb && memcmp(da, db, na) == 0, "long strings: the records read, written again, give the same bytes");
 	free(da);
 	free(db);
 	free(buf);
@@ -617,7 +742,8 @@ static void test_write_rows(void)
 			free(db);
 			char *p = path[0];
 			rtn_reader *r = rtn_reader_open(&p, 1);
-			rtn_value *v, want[5];
+			const rtn_value *v;
+			rtn_value want[5];
 			char scratch[RTN_ROW_SCRATCH];
 			uint64_t i = 0, bad = 0;
 			int rc;
@@ -643,7 +769,8 @@ int main(void)
 	test_roundtrip(0);
 	test_roundtrip(6);
 	test_varint_lengths();
-	test_write_after();
+	test_repeats();
+	test_version1();
 	test_write_rows();
 	test_long_strings();
 	test_determinism();
