@@ -1719,7 +1719,7 @@ size_t rtn_value_format(const rtn_value *v, int type, char *buf, size_t n)
 		len = snprintf(buf, n, "%.*s", (int)v->len, v->s);
 		break;
 	case RTN_TIME: {
-		int64_t t = v->i, days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
+		int64_t t = v->i, days = t / 86400 - (t % 86400 < 0);   /* floor, for any t */
 		int64_t sec = t - days * 86400, y;
 		unsigned m, d;
 		civil(days, &y, &m, &d);

@@ -385,6 +385,11 @@ static void test_format(void)
 	v.i = -1;
 	rtn_value_format(&v, RTN_TIME, buf, sizeof buf);
 	CHECK_STR(buf, "1969-12-31T23:59:59Z", "time before epoch");
+	v.i = -86400;
+	rtn_value_format(&v, RTN_TIME, buf, sizeof buf);
+	CHECK_STR(buf, "1969-12-31T00:00:00Z", "time a whole day before epoch");
+	v.i = INT64_MIN + 1;   /* no overflow (UBSan in make asan) */
+	CHECK(rtn_value_format(&v, RTN_TIME, buf, sizeof buf) > 0 && buf[0] == '-', "the earliest time: %s", buf);
 	v.f = 0.1;
 	rtn_value_format(&v, RTN_FLOAT, buf, sizeof buf);
 	CHECK_STR(buf, "0.1", "float shortest");
