@@ -19,7 +19,7 @@
 n=${CHURN_BENCH_CUSTOMERS:-1000000}
 cust=$DATA/churn-$n.customers.rtn
 args="--customers $n --seed 7 --start 2023-01-01 --end 2024-06-30 --asof 2024-12-31"
-if [ ! -s "$cust" ] || [ "$(cat "$cust.args" 2>/dev/null)" != "$args" ]; then
+if ! bench_stream_current "$cust" || [ "$(cat "$cust.args" 2>/dev/null)" != "$args" ]; then
 	echo "bench: making $cust with synth and rfm" >&2
 	# shellcheck disable=SC2086
 	synth $args --format stream -u | rfm --asof 2024-12-31 -u -o "$cust" ||

@@ -93,8 +93,17 @@ bench_synth_args() {
 		"--refund-rate 0.04 --dup-rate 0.008 --order time"
 }
 
+# 0 when stream file $1 exists in the format version this build writes
+# (streams made by an earlier build are remade, not timed in the old format).
+bench_stream_current() {
+	[ -s "$1" ] || return 1
+	want=$(sed -n 's/^#define RTN_VERSION_MAJOR \([0-9]*\).*/\1/p' "$TOP/lib/stream.h")
+	have=$(inspect --header "$1" 2>/dev/null | sed -n 's/^version	\([0-9]*\)\..*/\1/p')
+	[ "$have" = "$want" ]
+}
+
 # Makes $DATA/SIZE.csv (and the streams) once; remade when the synth
-# arguments change (they are kept beside the data).
+# arguments change (they are kept beside the data) or the stream format does.
 bench_input() {
 	size=$1 kind=$2
 	csv=$DATA/$size.csv
@@ -109,21 +118,21 @@ bench_input() {
 	case $kind in
 	csv) echo "$csv" ;;
 	events)
-		if [ ! -s "$DATA/$size.events.rtn" ]; then
+		if ! bench_stream_current "$DATA/$size.events.rtn"; then
 			echo "bench: ingesting $csv" >&2
 			ingest --attr channel,sku -u -o "$DATA/$size.events.rtn" "$csv" ||
 				{ echo "bench: ingest failed" >&2; return 1; }
 		fi
 		echo "$DATA/$size.events.rtn" ;;
 	deflated)   # the same events as ingest writes a file by default
-		if [ ! -s "$DATA/$size.events.z.rtn" ]; then
+		if ! bench_stream_current "$DATA/$size.events.z.rtn"; then
 			echo "bench: ingesting $csv (deflated)" >&2
 			ingest --attr channel,sku -o "$DATA/$size.events.z.rtn" "$csv" ||
 				{ echo "bench: ingest failed" >&2; return 1; }
 		fi
 		echo "$DATA/$size.events.z.rtn" ;;
 	sorted)
-		if [ ! -s "$DATA/$size.sorted.rtn" ]; then
+		if ! bench_stream_current "$DATA/$size.sorted.rtn"; then
 			[ -x "$BIN/dedupe" ] || { echo "bench: sorted input needs bin/dedupe" >&2; return 1; }
 			ev=$(bench_input "$size" events) || return 1
 			echo "bench: deduplicating $ev" >&2

@@ -21,7 +21,7 @@ bytime() {
 			mv "$out.tmp" "$out" || return 1
 	fi
 	if [ "$2" = events ]; then
-		if [ ! -s "$DATA/$1.bytime.rtn" ] || [ "$DATA/$1.bytime.rtn" -ot "$out" ]; then
+		if ! bench_stream_current "$DATA/$1.bytime.rtn" || [ "$DATA/$1.bytime.rtn" -ot "$out" ]; then
 			ingest --attr channel,sku -u -o "$DATA/$1.bytime.rtn" "$out" || return 1
 		fi
 		out=$DATA/$1.bytime.rtn

@@ -1720,7 +1720,7 @@ size_t rtn_value_format(const rtn_value *v, int type, char *buf, size_t n)
 		break;
 	case RTN_TIME: {
 		int64_t t = v->i, days = t / 86400 - (t % 86400 < 0);   /* floor, for any t */
-		int64_t sec = t - days * 86400, y;
+		int64_t sec = t % 86400 + (t % 86400 < 0 ? 86400 : 0), y;
 		unsigned m, d;
 		civil(days, &y, &m, &d);
 		len = snprintf(buf, n, "%04lld-%02u-%02uT%02d:%02d:%02dZ", (long long)y, m, d,
