@@ -70,6 +70,11 @@ fixture() {
 	n=$(inspect --count "$v1")
 	[ "$(inspect --count "$T/mixed.rtn")" -eq $((3 * n)) ]
 	[ "$(inspect --no-names "$T/mixed.rtn" | sort | uniq -c | awk '$1 != 3' | wc -l)" -eq 0 ]
+	# deflated blocks (inflated ahead in worker threads) as well
+	z1=tests/fuzz/regress/stream/seed-v1-deflate
+	ingest --attr channel -o "$T/v2z.rtn" "$T/s.csv"
+	cat "$z1" "$T/v2z.rtn" "$z1" "$T/v2z.rtn" >"$T/mixedz.rtn"
+	[ "$(inspect "$T/mixedz.rtn" | md5sum)" = "$(cat "$T/v2.rtn" "$T/v2.rtn" "$T/v2.rtn" "$T/v2.rtn" | inspect | md5sum)" ]
 	rfm --asof 2024-12-31 "$v1" | inspect >"$T/r1"
 	rfm --asof 2024-12-31 "$T/v2.rtn" | inspect >"$T/r2"
 	cmp "$T/r1" "$T/r2"
