@@ -480,8 +480,32 @@ static void test_varint_lengths(void)
 static const uint32_t rep_lens[] = {0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 40, 200};
 #define NREP_LENS (sizeof rep_lens / sizeof *rep_lens)
 
-static void rep_fill(int i, rtn_value *v, char ids[2][256])
+/* Writes nrec records of events_header's schema, record i made by fill. */
+typedef void fill_fn(int i, rtn_value *v, void *ctx);
+
+static void write_filled(const char *path, const rtn_header *h, int level, int nrec, fill_fn *fill, void *ctx)
 {
+	FILE *f = fopen(path, "wb");
+	rtn_writer *w = rtn_writer_open_file(f, path, h, level);
+	rtn_value v[5];
+	for (int i = 0; i < nrec; i++) {
+		fill(i, v, ctx);
+		rtn_write(w, v);
+	}
+	rtn_writer_close(w);
+	fclose(f);
+}
+
+/* The five columns of events_header equal. */
+static int values_same(const rtn_value *a, const rtn_value *b)
+{
+	return a[0].len == b[0].len && (a[0].len == 0 || memcmp(a[0].s, b[0].s, a[0].len) == 0) &&
+	       a[1].i == b[1].i && a[2].i == b[2].i && a[3].i == b[3].i && a[4].f == b[4].f;
+}
+
+static void rep_fill(int i, rtn_value *v, void *ctx)
+{
+	char (*ids)[256] = ctx;
 	static const int64_t times[] = {0, 1, -1, 852076800, INT64_MAX, RTN_NULL, INT64_MIN + 1, 4102444800};
 	int k = i / 3;   /* a new value every third record, the same one between */
 	uint32_t n = rep_lens[k % NREP_LENS];
@@ -497,34 +521,21 @@ static void rep_fill(int i, rtn_value *v, char ids[2][256])
 	v[4].f = i / 8.0;
 }
 
-static int rep_same(const rtn_value *a, const rtn_value *b)
-{
-	return a[0].len == b[0].len && (a[0].len == 0 || memcmp(a[0].s, b[0].s, a[0].len) == 0) &&
-	       a[1].i == b[1].i && a[2].i == b[2].i && a[3].i == b[3].i && a[4].f == b[4].f;
-}
-
 static void test_repeats(void)
 {
 	char path[256], ids[2][256], back[2][256];
 	rtn_header *h = events_header();
 	for (int level = 0; level <= 1; level++) {
 		snprintf(path, sizeof path, "%s/repeats%d.rtn", tmpdir, level);
-		FILE *f = fopen(path, "wb");
-		rtn_writer *w = rtn_writer_open_file(f, path, h, level);
 		int nrec = 30000;
-		rtn_value v[5];
-		for (int i = 0; i < nrec; i++) {
-			rep_fill(i, v, ids);
-			rtn_write(w, v);
-		}
-		rtn_writer_close(w);
-		fclose(f);
+		write_filled(path, h, level, nrec, rep_fill, ids);
 		char *p = path;
 		rtn_reader *r = rtn_reader_open(&p, 1);
 		const rtn_value *got;
+		rtn_value v[5];
 		int i = 0, bad = 0, rc;
 		while ((rc = rtn_read(r, &got)) == RTN_RECORD)
-			bad += !rep_same(got, (rep_fill(i++, v, back), v));
+			bad += !values_same(got, (rep_fill(i++, v, back), v));
 		CHECK(rc == RTN_END && i == nrec && bad == 0 && rtn_reader_blocks(r) > 4,
 		      "level %d: repeated strings and time steps read back over %llu blocks (%d of %d, %d differ)",
 		      level, (unsigned long long)rtn_reader_blocks(r), i, nrec, bad);
@@ -645,8 +656,9 @@ static void test_version1(void)
 /* Strings around and far past the length that rtn_write encodes in one
  * pass (4096), after blocks filled near their target: every record reads
  * back, and the records read, written again, give the same bytes. */
-static void long_fill(int i, rtn_value *v, char *buf)
+static void long_fill(int i, rtn_value *v, void *ctx)
 {
+	char *buf = ctx;
 	static const uint32_t lens[] = {4095, 4096, 4097, 60000, 1000000, 1048000, 9, 0};
 	uint32_t n = i % 40 == 39 ? lens[i / 40 % 8] : (uint32_t)(i % 13) * 150;
 	for (uint32_t k = 0; k < n; k++)
@@ -668,16 +680,9 @@ static void test_long_strings(void)
 	int nrec = 40 * 8 * 4;
 	char *buf = malloc(1048576);
 	rtn_header *h = events_header();
-	FILE *fa = fopen(a, "wb");
-	rtn_writer *wa = rtn_writer_open_file(fa, a, h, 0);
+	write_filled(a, h, 0, nrec, long_fill, buf);
 	rtn_value v[5];
 	const rtn_value *got;
-	for (int i = 0; i < nrec; i++) {
-		long_fill(i, v, buf);
-		rtn_write(wa, v);
-	}
-	rtn_writer_close(wa);
-	fclose(fa);
 	char *p = a;
 	rtn_reader *r = rtn_reader_open(&p, 1);
 	FILE *fb = fopen(b, "wb");
@@ -685,9 +690,7 @@ static void test_long_strings(void)
 	int i = 0, bad = 0, rc;
 	while ((rc = rtn_read(r, &got)) == RTN_RECORD) {
 		long_fill(i++, v, buf);
-		bad += got[0].len != v[0].len || memcmp(got[0].s, v[0].s, v[0].len) != 0 ||
-		       got[1].i != v[1].i || got[2].i != v[2].i || got[3].i != v[3].i ||
-		       got[4].f != v[4].f;
+		bad += !values_same(got, v);
 		rtn_write(wb, got);
 	}
 	CHECK(rc == RTN_END && i == nrec && bad == 0, "long strings: %d of %d records back, %d differ",
