@@ -29,7 +29,6 @@ SELECT strftime(f.cohort, '%Y-%m') AS cohort,
   count(DISTINCT e.customer_id) AS customers, count(*) AS orders, sum(e.amount) AS revenue
 FROM ev e JOIN firsts f USING (customer_id) WHERE e.amount >= 0
 GROUP BY ALL ORDER BY ALL"
-	bench_duck "duckdb cohort sql (csv) $size" "$rows" "$bytes" "" "$sql"
 	# the same cells? (customers and orders; revenue differs: cohort nets refunds)
 	if have_duck; then
 		DUCK_PRINT=100000000 duck_sql "$sql" | awk -F '\t' 'NR > 1 { print $1 "," $2 "," $3 "," $4 }' |
@@ -44,8 +43,8 @@ GROUP BY ALL ORDER BY ALL"
 	fi
 	# the columns the query reads (customer, time, amount), as DuckDB's plan
 	# reads only those; then with the channel carried and split on
-	bench_run "ingest|cohort $size" "$rows" "$bytes" "duckdb cohort sql (csv) $size" \
-		"ingest -u '$csv' | cohort --format csv"
+	bench_pair "duckdb cohort sql (csv) $size" "$(bench_duck_cmd "$sql")" \
+		"ingest|cohort $size" "ingest -u '$csv' | cohort --format csv" "$rows" "$bytes"
 	bench_run "ingest --attr channel|cohort --by channel $size" "$rows" "$bytes" "duckdb cohort sql (csv) $size" \
 		"ingest --attr channel -u '$csv' | cohort --by channel --format csv"
 	evb=$(bench_bytes "$ev")

@@ -26,6 +26,11 @@
 # bench_duck LABEL ROWS BYTES VS 'SQL'
 #     The same for SQL run by DuckDB (bench/duck.mjs, Node). Without node or
 #     the package, prints a notice once and records nothing.
+# bench_pair PEER_LABEL 'PEER_COMMAND' LABEL 'COMMAND' ROWS BYTES
+#     The peer and retain timed in turn, run for run, and recorded as two
+#     rows (VS of the second = the first): see the function.
+# bench_duck_cmd 'SQL'  the command that runs SQL in DuckDB, for bench_pair
+#     (empty, with a notice, when DuckDB cannot run).
 # duck_sql 'SQL'      runs SQL now and prints the result (for checks).
 # have_duck           true when DuckDB can run.
 # bench_input SIZE csv|events|sorted
@@ -158,31 +163,82 @@ bench_median() {
 		else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
+# One timed run of $1 (a line of "wall user sys rss" appended to $2);
+# non-zero, with the error in $BENCH_TMP/err, when the command fails.
+bench_time() {
+	/usr/bin/time -f '%e %U %S %M' -o "$BENCH_TMP/time" sh -c "$1" >/dev/null 2>"$BENCH_TMP/err" || return 1
+	tail -n 1 "$BENCH_TMP/time" >>"$2"
+}
+
+bench_warm() {
+	i=0
+	while [ "$i" -lt "$BENCH_WARMUP" ]; do
+		sh -c "$1" >/dev/null 2>&1 || break   # a failure shows in the timed runs
+		i=$((i + 1))
+	done
+}
+
+bench_failed() {
+	printf 'bench: %s failed: %s\n' "$1" "$(tail -n 3 "$BENCH_TMP/err" | tr '\n' ' ')" >&2
+	printf '%s\tfailed\t\t\t\t\t\n' "$1" >>"$BENCH_TSV"
+	bench_note "$1 failed: $(tail -n 1 "$BENCH_TMP/err")"
+}
+
+# The medians of the runs in file $5 as the row of LABEL $1 (rows $2, bytes $3, vs $4).
+bench_record() {
+	wall=$(awk '{ print $1 }' "$5" | bench_median)
+	cpu=$(awk '{ print $2 + $3 }' "$5" | bench_median)
+	rss=$(awk '{ print $4 }' "$5" | bench_median)
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$wall" "$cpu" "$rss" "$4" >>"$BENCH_TSV"
+	printf 'bench: %-34s %8.2fs wall %8.2fs cpu %8.0f MB\n' "$1" "$wall" "$cpu" "$(echo "$rss" | awk '{ print $1 / 1024 }')" >&2
+}
+
 bench_run() {
 	label=$1 rows=$2 bytes=$3 vs=$4 cmd=$5
 	runs=$BENCH_TMP/runs
 	: >"$runs"
-	i=0
-	while [ "$i" -lt "$BENCH_WARMUP" ]; do
-		sh -c "$cmd" >/dev/null 2>&1 || break   # a failure shows in the timed runs
-		i=$((i + 1))
-	done
+	bench_warm "$cmd"
 	i=0
 	while [ "$i" -lt "$BENCH_RUNS" ]; do
-		if ! /usr/bin/time -f '%e %U %S %M' -o "$BENCH_TMP/time" sh -c "$cmd" >/dev/null 2>"$BENCH_TMP/err"; then
-			printf 'bench: %s failed: %s\n' "$label" "$(tail -n 3 "$BENCH_TMP/err" | tr '\n' ' ')" >&2
-			printf '%s\tfailed\t\t\t\t\t\n' "$label" >>"$BENCH_TSV"
-			bench_note "$label failed: $(tail -n 1 "$BENCH_TMP/err")"
-			return 0
-		fi
-		tail -n 1 "$BENCH_TMP/time" >>"$runs"
+		bench_time "$cmd" "$runs" || { bench_failed "$label"; return 0; }
 		i=$((i + 1))
 	done
-	wall=$(awk '{ print $1 }' "$runs" | bench_median)
-	cpu=$(awk '{ print $2 + $3 }' "$runs" | bench_median)
-	rss=$(awk '{ print $4 }' "$runs" | bench_median)
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$rows" "$bytes" "$wall" "$cpu" "$rss" "$vs" >>"$BENCH_TSV"
-	printf 'bench: %-34s %8.2fs wall %8.2fs cpu %8.0f MB\n' "$label" "$wall" "$cpu" "$(echo "$rss" | awk '{ print $1 / 1024 }')" >&2
+	bench_record "$label" "$rows" "$bytes" "$vs" "$runs"
+}
+
+# bench_pair PEER_LABEL 'PEER_COMMAND' LABEL 'COMMAND' ROWS BYTES
+#     The peer and retain in turn (peer, retain, peer, retain, ...), so that
+#     both meet the machine in the same state (on a shared virtual machine
+#     the speed of memory and processors drifts from minute to minute); then
+#     the peer's row and retain's, with VS = PEER_LABEL. An empty
+#     PEER_COMMAND (no DuckDB) runs retain alone.
+bench_pair() {
+	plabel=$1 pcmd=$2 label=$3 cmd=$4 rows=$5 bytes=$6
+	if [ -z "$pcmd" ]; then
+		bench_run "$label" "$rows" "$bytes" "" "$cmd"
+		return 0
+	fi
+	pruns=$BENCH_TMP/pruns runs=$BENCH_TMP/runs
+	: >"$pruns"
+	: >"$runs"
+	bench_warm "$pcmd"
+	bench_warm "$cmd"
+	pok=1 ok=1 i=0
+	while [ "$i" -lt "$BENCH_RUNS" ]; do
+		if [ "$pok" = 1 ] && ! bench_time "$pcmd" "$pruns"; then
+			bench_failed "$plabel"
+			pok=0
+		fi
+		if [ "$ok" = 1 ] && ! bench_time "$cmd" "$runs"; then
+			bench_failed "$label"
+			ok=0
+		fi
+		[ "$pok$ok" = 00 ] && return 0
+		i=$((i + 1))
+	done
+	[ "$pok" = 1 ] && bench_record "$plabel" "$rows" "$bytes" "" "$pruns"
+	[ "$ok" = 1 ] && bench_record "$label" "$rows" "$bytes" "$plabel" "$runs"
+	return 0
 }
 
 have_duck() {
@@ -193,15 +249,22 @@ duck_sql() {
 	node "$BENCH_HOME/duck.mjs" "$1"
 }
 
-bench_duck() {
+# The command that runs SQL $1 in DuckDB (empty, with a notice, when it cannot run).
+bench_duck_cmd() {
 	if ! have_duck; then
 		bench_note "DuckDB skipped: needs node and 'npm install --prefix bench @duckdb/node-api' (bench/run.sh tries it)"
 		return 0
 	fi
 	n=$(ls "$BENCH_TMP"/*.sql 2>/dev/null | wc -l)
 	sqlfile=$BENCH_TMP/q$n.sql
-	printf '%s\n' "$5" >"$sqlfile"
-	bench_run "$1" "$2" "$3" "$4" "node '$BENCH_HOME/duck.mjs' --file '$sqlfile'"
+	printf '%s\n' "$1" >"$sqlfile"
+	echo "node '$BENCH_HOME/duck.mjs' --file '$sqlfile'"
+}
+
+bench_duck() {
+	dcmd=$(bench_duck_cmd "$5")
+	[ -n "$dcmd" ] && bench_run "$1" "$2" "$3" "$4" "$dcmd"
+	return 0
 }
 
 # Prints the results table of $BENCH_TSV.

@@ -6,13 +6,13 @@ for size in $BENCH_SIZES; do
 	csv=$(bench_input "$size" csv) || exit 1
 	rows=$(bench_rows "$size")
 	bytes=$(bench_bytes "$csv")
-	bench_duck "duckdb read+type csv $size" "$rows" "$bytes" "" "
+	sql="
 CREATE TABLE ev AS SELECT customer_id, order_id, CAST(date AS TIMESTAMPTZ) AS t,
   CAST(amount AS DECIMAL(18,4)) AS amount, channel, sku
 FROM read_csv('$csv', header = true, all_varchar = true);
 SELECT count(*) FROM ev"
-	bench_run "ingest $size" "$rows" "$bytes" "duckdb read+type csv $size" \
-		"ingest --attr channel,sku -u '$csv'"
+	bench_pair "duckdb read+type csv $size" "$(bench_duck_cmd "$sql")" \
+		"ingest $size" "ingest --attr channel,sku -u '$csv'" "$rows" "$bytes"
 	bench_run "ingest -o (deflate) $size" "$rows" "$bytes" "duckdb read+type csv $size" \
 		"ingest --attr channel,sku -o '$BENCH_TMP/ingest.rtn' '$csv'"
 done

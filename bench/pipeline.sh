@@ -19,7 +19,7 @@ FROM read_csv('$csv', header = true, all_varchar = true)"
 		bench_run "dedupe (events in) $size" "$rows" "$(bench_bytes "$ev")" "sort -u csv $size" "dedupe -u '$ev'"
 	fi
 	if have dedupe && have rfm; then
-		bench_duck "duckdb ingest+distinct+rfm $size" "$rows" "$bytes" "" "
+		sql="
 CREATE TABLE ev AS $read_sql;
 CREATE TABLE c AS SELECT customer_id, min(t) AS first, max(t) AS last,
   count(DISTINCT order_id) FILTER (WHERE amount >= 0) AS orders,
@@ -31,15 +31,15 @@ CREATE TABLE scored AS SELECT *, NTILE(5) OVER (ORDER BY last) AS r,
   NTILE(5) OVER (ORDER BY orders) AS f, NTILE(5) OVER (ORDER BY revenue) AS m
 FROM c;
 SELECT count(*) FROM scored"
-		bench_run "ingest|dedupe|rfm $size" "$rows" "$bytes" "duckdb ingest+distinct+rfm $size" \
-			"ingest --attr channel,sku -u '$csv' | dedupe -u | rfm -u --carry channel"
+		bench_pair "duckdb ingest+distinct+rfm $size" "$(bench_duck_cmd "$sql")" "ingest|dedupe|rfm $size" \
+			"ingest --attr channel,sku -u '$csv' | dedupe -u | rfm -u --carry channel" "$rows" "$bytes"
 	fi
 	if have dedupe && have rfm && have churnscore; then
 		bench_run "ingest|dedupe|rfm|churnscore $size" "$rows" "$bytes" "duckdb ingest+distinct+rfm $size" \
 			"ingest --attr channel,sku -u '$csv' | dedupe -u | rfm -u | churnscore -u"
 	fi
 	if have dedupe && have cohort; then
-		bench_duck "duckdb monthly cohorts $size" "$rows" "$bytes" "" "
+		sql="
 CREATE TABLE ev AS $read_sql;
 CREATE TABLE firsts AS SELECT customer_id, date_trunc('month', min(t)) AS cohort
 FROM ev WHERE amount >= 0 GROUP BY customer_id;
@@ -50,7 +50,7 @@ CREATE TABLE cells AS SELECT f.cohort,
 FROM ev e JOIN firsts f USING (customer_id) WHERE e.amount >= 0
 GROUP BY ALL ORDER BY ALL;
 SELECT count(*) FROM cells"
-		bench_run "ingest|dedupe|cohort $size" "$rows" "$bytes" "duckdb monthly cohorts $size" \
-			"ingest --attr channel,sku -u '$csv' | dedupe -u | cohort --period month --format csv"
+		bench_pair "duckdb monthly cohorts $size" "$(bench_duck_cmd "$sql")" "ingest|dedupe|cohort $size" \
+			"ingest --attr channel,sku -u '$csv' | dedupe -u | cohort --period month --format csv" "$rows" "$bytes"
 	fi
 done

@@ -19,15 +19,15 @@ for size in $BENCH_SIZES; do
 	ev=$(bench_input "$size" events) || exit 1
 	rows=$(bench_rows "$size")
 	bytes=$(bench_bytes "$csv")
-	bench_duck "duckdb rfm sql (csv) $size" "$rows" "$bytes" "" "
+	sql="
 CREATE TABLE c AS SELECT customer_id, max(CAST(date AS TIMESTAMPTZ)) AS last_t,
   count(DISTINCT order_id) AS f, sum(CAST(amount AS DECIMAL(18,4))) AS m
 FROM read_csv('$csv', header = true, all_varchar = true) GROUP BY customer_id;
 SELECT count(*), sum(r), sum(fs), sum(ms) FROM (
   SELECT NTILE(5) OVER (ORDER BY last_t) AS r, NTILE(5) OVER (ORDER BY f) AS fs,
          NTILE(5) OVER (ORDER BY m) AS ms FROM c)"
-	bench_run "ingest|rfm $size" "$rows" "$bytes" "duckdb rfm sql (csv) $size" \
-		"ingest --attr channel -u '$csv' | rfm"
+	bench_pair "duckdb rfm sql (csv) $size" "$(bench_duck_cmd "$sql")" \
+		"ingest|rfm $size" "ingest --attr channel -u '$csv' | rfm" "$rows" "$bytes"
 	evb=$(bench_bytes "$ev")
 	bench_run "rfm (events in, time order) $size" "$rows" "$evb" "" "rfm '$ev'"
 	evz=$(bench_input "$size" deflated) || exit 1

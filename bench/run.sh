@@ -68,7 +68,8 @@ results=$BENCH_HOME/results-$(date -u +%Y-%m-%d).txt
 		"duckdb $(have_duck && DUCK_PRINT=1 duck_sql 'SELECT version()' 2>/dev/null | tail -n 1 || echo -)"
 	echo "load average when the table was written: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)" \
 		"(other work on the machine inflates wall time; cpu time is steadier)"
-	echo "median of $BENCH_RUNS runs after $BENCH_WARMUP untimed; cpu = user + system; peak MB = largest single process;"
+	echo "median of $BENCH_RUNS runs after $BENCH_WARMUP untimed (a row with a vs and its peer timed in turn, run for run);"
+	echo "cpu = user + system; peak MB = largest single process;"
 	echo "MB/s and rows/s of the input (by wall time); ratio = wall / wall of the peer named in vs,"
 	echo "cpu = the same for cpu time (< 1: retain is faster)"
 	echo
