@@ -1416,27 +1416,13 @@ static inline unsigned char *encode_cols(const rtn_writer *w, unsigned char *p, 
 			p = put_varint(p, (uint64_t)n + 1);
 			now[c].off = (uint32_t)(p - w->buf);
 			now[c].len = n;
-			/* short strings without a call: two overlapping words */
-			if (n >= 8 && n <= 16) {
-				uint64_t a, b;
-				memcpy(&a, src, 8);
-				memcpy(&b, src + n - 8, 8);
-				memcpy(p, &a, 8);
-				memcpy(p + n - 8, &b, 8);
-			} else if (n >= 4 && n < 8) {
-				uint32_t a, b;
-				memcpy(&a, src, 4);
-				memcpy(&b, src + n - 4, 4);
-				memcpy(p, &a, 4);
-				memcpy(p + n - 4, &b, 4);
-			} else if (n && n < 4) {
-				/* 0, n / 2 and n - 1 cover 1 to 3 bytes */
+			if (n < 4) {   /* 0, n / 2 and n - 1 cover 1 to 3 bytes, without a call */
 				unsigned char x = (unsigned char)src[0], y = (unsigned char)src[n / 2],
 				              z = (unsigned char)src[n - 1];
 				p[0] = x;
 				p[n / 2] = y;
 				p[n - 1] = z;
-			} else if (n) {
+			} else {
 				memcpy(p, src, n);
 			}
 			p += n;
@@ -1457,11 +1443,16 @@ static inline unsigned char *encode_cols(const rtn_writer *w, unsigned char *p, 
 static inline void record_done(rtn_writer *w, unsigned char *p, const rtn_value *v)
 {
 	if (w->cust >= 0) {
-		uint64_t k = rtn_hash64(v[w->cust].s, v[w->cust].len);
-		if (w->nrec == 0 || k < w->kmin)
-			w->kmin = k;
-		if (w->nrec == 0 || k > w->kmax)
-			w->kmax = k;
+		/* the customer of the record before (the same bytes in the block)
+		 * leaves the keys as they are */
+		const struct wprev *now = &w->st[!w->cur][w->cust], *old = &w->st[w->cur][w->cust];
+		if (w->nrec == 0 || now->off != old->off || now->len != old->len) {
+			uint64_t k = rtn_hash64(v[w->cust].s, v[w->cust].len);
+			if (w->nrec == 0 || k < w->kmin)
+				w->kmin = k;
+			if (w->nrec == 0 || k > w->kmax)
+				w->kmax = k;
+		}
 	}
 	w->len = (size_t)(p - w->buf);
 	w->cur = !w->cur;   /* the record's values are now the ones before */

@@ -521,6 +521,54 @@ static void rep_fill(int i, rtn_value *v, void *ctx)
 	v[4].f = i / 8.0;
 }
 
+static uint64_t get_le(const unsigned char *q, int n)
+{
+	uint64_t x = 0;
+	for (int i = n; i-- > 0;)
+		x = x << 8 | q[i];
+	return x;
+}
+
+/* Every block header of the stream at path (stored blocks) holds the
+ * smallest and largest rtn_hash64 of its records' customers, as fill gives
+ * them; returns the number of blocks that do not. */
+static int block_keys_wrong(const char *path, fill_fn *fill, void *ctx, int *blocks)
+{
+	size_t n;
+	unsigned char *b = slurp(path, &n);
+	size_t q = 28 + get_le(b + 20, 4) + 4;   /* past the header */
+	int i = 0, wrong = 0;
+	*blocks = 0;
+	while (q + 44 <= n && !(b[q + 5] & 1)) {
+		uint32_t nrec = (uint32_t)get_le(b + q + 8, 4), clen = (uint32_t)get_le(b + q + 16, 4);
+		uint64_t kmin = UINT64_MAX, kmax = 0;
+		for (uint32_t j = 0; j < nrec; j++) {
+			rtn_value v[5];
+			fill(i++, v, ctx);
+			uint64_t k = rtn_hash64(v[0].s, v[0].len);
+			kmin = k < kmin ? k : kmin;
+			kmax = k > kmax ? k : kmax;
+		}
+		wrong += get_le(b + q + 20, 8) != kmin || get_le(b + q + 28, 8) != kmax;
+		++*blocks;
+		q += 44 + clen;
+	}
+	free(b);
+	return wrong;
+}
+
+static void key_fill(int i, rtn_value *v, void *ctx)
+{
+	char (*ids)[256] = ctx;
+	int k = i / 2;
+	static const char *fmt[] = {"c%d", "cust%06d", "customer-number-%08d"};
+	char *id = ids[k % 2];
+	memset(v, 0, 5 * sizeof *v);
+	v[0].len = (uint32_t)snprintf(id, 256, fmt[k / 4 % 3], k * 7919 % 100003);
+	v[0].s = id;
+	v[1].i = 852076800 + i;
+}
+
 static void test_repeats(void)
 {
 	char path[256], ids[2][256], back[2][256];
@@ -541,6 +589,12 @@ static void test_repeats(void)
 		      level, (unsigned long long)rtn_reader_blocks(r), i, nrec, bad);
 		rtn_reader_close(r);
 	}
+	/* block keys: customers in pairs, four pairs in a row of the same
+	 * length (short, 4-16 bytes and long), the writer hashing only new ones */
+	snprintf(path, sizeof path, "%s/keys.rtn", tmpdir);
+	write_filled(path, h, 0, 30000, key_fill, ids);
+	int blocks, wrong = block_keys_wrong(path, key_fill, back, &blocks);
+	CHECK(blocks > 4 && wrong == 0, "customer keys of %d of %d blocks wrong", wrong, blocks);
 	/* the same 16-byte id and time in every record: 1 byte each, the
 	 * amount (3), n (10) and score (8) */
 	snprintf(path, sizeof path, "%s/same.rtn", tmpdir);
