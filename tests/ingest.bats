@@ -124,6 +124,28 @@ CSV
 	[ "${lines[3]}" = "$(printf 'c2\t2023-01-15T09:00:00Z\t\t\tsignup')" ]
 }
 
+@test "repeated time texts (parsed once) give the time of their own row" {
+	cat >"$T/r.csv" <<'CSV'
+customer_id,date,amount
+c1,2023-07-01T10:00:00Z,1
+c1,2023-07-01T10:00:00Z,2
+c2,2023-07-01T10:00:01Z,3
+c2,2023-07-01T10:00:00+02:00,4
+c3,2023-07-01T10:00:00+02:00,5
+c3,2023-07-01 10:00:00,6
+c3,2023-07-01T10:00:00Z,7
+c4,2023-07-01 10:00:00,8
+c4,bad,9
+c4,2023-07-01 10:00:00,10
+CSV
+	run ingest --tz Europe/Berlin --max-rejects 1 "$T/r.csv" -o "$T/r.rtn"
+	[ "$status" -eq 0 ]
+	run inspect --no-names "$T/r.rtn"
+	[ "${#lines[@]}" -eq 9 ]
+	[ "$(printf '%s\n' "${lines[@]}" | cut -f2 | tr '\n' ' ')" = \
+	  "2023-07-01T10:00:00Z 2023-07-01T10:00:00Z 2023-07-01T10:00:01Z 2023-07-01T08:00:00Z 2023-07-01T08:00:00Z 2023-07-01T08:00:00Z 2023-07-01T10:00:00Z 2023-07-01T08:00:00Z 2023-07-01T08:00:00Z " ]
+}
+
 @test "rejects file: original text, file, line, record, reason; mode 0600; stats add up" {
 	printf 'customer_id,date,amount\nc1,2023-01-01,5\nc2,2023-02-30,5\n\nc3,2023-01-01,abc\nc4,2023-01-01,1\n' >"$T/r.csv"
 	run ingest --stats --max-rejects 5 --rejects "$T/rej.tsv" "$T/r.csv" -o "$T/r.rtn"

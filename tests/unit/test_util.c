@@ -1,7 +1,7 @@
 /* Big allocations: xmalloc/xcalloc from 2 MiB up (aligned, zeroed when
  * asked), rtn_big_grow and rtn_big_grow_small (grow in place across the
- * malloc/mapping boundary, keep the bytes, zero the new ones), and the
- * worker threads of workers.h. */
+ * malloc/mapping boundary, keep the bytes, zero the new ones), the worker
+ * threads of workers.h, and rtn_bytes_eq. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -122,8 +122,30 @@ static void test_workers(void)
 	CHECK(jobs.by_worker[0] + jobs.by_worker[1] == 5000, "the jobs ran in the workers");
 }
 
+/* rtn_bytes_eq at every length from 0 to 40 (each of its word paths and
+ * memcmp) and every offset: equal bytes compare equal, one byte changed
+ * anywhere does not. */
+static void test_bytes_eq(void)
+{
+	unsigned char a[48], b[48];
+	int wrong = 0;
+	for (size_t n = 0; n <= 40; n++)
+		for (size_t off = 0; off < 8; off++) {
+			for (size_t i = 0; i < n; i++)
+				a[off + i] = b[i] = (unsigned char)(i * 37 + n);
+			wrong += !rtn_bytes_eq(a + off, b, n);
+			for (size_t i = 0; i < n; i++) {
+				b[i] ^= 0x40;
+				wrong += rtn_bytes_eq(a + off, b, n);
+				b[i] ^= 0x40;
+			}
+		}
+	CHECK(wrong == 0, "rtn_bytes_eq: %d wrong answers for lengths 0 to 40", wrong);
+}
+
 int main(void)
 {
+	test_bytes_eq();
 	test_big_blocks();
 	test_big_grow(0);
 	test_big_grow(1);
