@@ -189,7 +189,7 @@ struct ca_part {
 };
 
 struct ca_scratch {
-	ca_run *e;           /* a customer's runs */
+	ca_run *e;           /* a customer's orders: a set of order keys */
 	size_t cap;
 	int32_t *days;
 	size_t dcap;
@@ -873,31 +873,6 @@ int ca_add(custagg *a, const rtn_value *v)
 
 /* ---- totals ------------------------------------------------------------- */
 
-/* Runs by order key, then day. */
-static int ent_cmp(const void *x, const void *y)
-{
-	const ca_run *p = x, *q = y;
-	if (p->okey != q->okey)
-		return p->okey < q->okey ? -1 : 1;
-	return (p->day > q->day) - (p->day < q->day);
-}
-
-/* Most customers have a few runs: insertion sort, qsort past 32. */
-static void ent_sort(ca_run *e, size_t n)
-{
-	if (n > 32) {
-		qsort(e, n, sizeof *e, ent_cmp);
-		return;
-	}
-	for (size_t i = 1; i < n; i++) {
-		ca_run x = e[i];
-		size_t j = i;
-		for (; j && ent_cmp(&e[j - 1], &x) > 0; j--)
-			e[j] = e[j - 1];
-		e[j] = x;
-	}
-}
-
 static int day_cmp(const void *x, const void *y)
 {
 	int32_t p = *(const int32_t *)x, q = *(const int32_t *)y;
@@ -919,20 +894,18 @@ static void finalize(custagg *a, struct ca_scratch *s, uint32_t ci, const ca_run
 		return;
 	}
 	size_t n = nr + 1;
-	xgrow((void **)&s->e, &s->cap, n, sizeof *s->e);
 	xgrow((void **)&s->days, &s->dcap, n, sizeof *s->days);
-	ca_run *e = s->e;
-	if (nr)
-		memcpy(e, runs, nr * sizeof *e);
-	e[nr] = (ca_run){c->okey, c->day, 0};
 	/* distinct days (sorted when they came out of order) */
 	int32_t *d = s->days;
 	int in_order = 1;
-	for (size_t i = 0; i < n; i++) {
-		d[i] = e[i].day;
+	for (size_t i = 0; i < nr; i++) {
+		d[i] = runs[i].day;
 		if (i && d[i] < d[i - 1])
 			in_order = 0;
 	}
+	d[nr] = c->day;
+	if (nr && d[nr] < d[nr - 1])
+		in_order = 0;
 	if (!in_order)
 		qsort(d, n, sizeof *d, day_cmp);
 	int32_t prev = INT32_MIN;   /* the second latest day, none yet */
@@ -942,19 +915,42 @@ static void finalize(custagg *a, struct ca_scratch *s, uint32_t ci, const ca_run
 			ndays++;
 			prev = d[i - 1];
 		}
-	/* distinct orders, each on the day of its earliest run */
-	ent_sort(e, n);
+	/* distinct orders, each on the day of its earliest run: a set of
+	 * order keys (hashes, never 0) at most half full */
+	size_t cap = 8;
+	while (cap < 2 * n)
+		cap *= 2;
+	xgrow((void **)&s->e, &s->cap, cap, sizeof *s->e);
+	ca_run *set = s->e;
+	memset(set, 0, cap * sizeof *set);
 	uint32_t orders = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (i && e[i].okey == e[i - 1].okey)
-			continue;
-		orders++;
-		f.win_orders += e[i].day >= a->o.window_start_day;
-		if (a->o.recent_start_day != INT64_MIN) {
-			if (e[i].day >= a->o.recent_start_day)
-				recent++;
-			else
-				prior++;
+		uint64_t k = i < nr ? runs[i].okey : c->okey;
+		int32_t day = i < nr ? runs[i].day : c->day;
+		size_t h = (size_t)(k >> 1) & (cap - 1);
+		while (set[h].okey && set[h].okey != k)
+			h = (h + 1) & (cap - 1);
+		if (!set[h].okey) {
+			set[h].okey = k;
+			set[h].day = day;
+			orders++;
+		} else if (day < set[h].day) {
+			set[h].day = day;
+		}
+	}
+	if (a->o.window_start_day == INT64_MIN && a->o.recent_start_day == INT64_MIN) {
+		f.win_orders = orders;
+	} else {
+		for (size_t h = 0; h < cap; h++) {
+			if (!set[h].okey)
+				continue;
+			f.win_orders += set[h].day >= a->o.window_start_day;
+			if (a->o.recent_start_day != INT64_MIN) {
+				if (set[h].day >= a->o.recent_start_day)
+					recent++;
+				else
+					prior++;
+			}
 		}
 	}
 	f.first_t = c->first_t;
