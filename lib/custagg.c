@@ -290,13 +290,43 @@ static uint64_t str_store(custagg *a, const char *p, uint32_t n)
 	return off;
 }
 
-/* A short id as the record holds it. */
-static void key_short(unsigned char k[16], const char *p, uint32_t n)
+/* A short id (n <= KEY_INLINE) as the record holds it, in two words made
+ * in registers (bytes stored one by one and read back as words would stall
+ * the load). */
+static inline void key_words(const char *p, uint32_t n, uint64_t w[2])
 {
-	memset(k, 0, 16);
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+	unsigned char k[16] = {0};
 	if (n)
 		memcpy(k, p, n);
 	k[15] = (unsigned char)n;
+	memcpy(w, k, 16);
+	return;
+#endif
+	const unsigned char *b = (const unsigned char *)p;
+	w[0] = 0;
+	w[1] = (uint64_t)n << 56;
+	if (n >= 8) {   /* bytes 8 to n - 1: the top of the last 8 */
+		uint64_t x, y;
+		memcpy(&x, b, 8);
+		memcpy(&y, b + n - 8, 8);
+		w[0] = x;
+		w[1] |= y >> (8 * (15 - n)) >> 8;
+	} else if (n >= 4) {   /* two overlapping halves */
+		uint32_t x, y;
+		memcpy(&x, b, 4);
+		memcpy(&y, b + n - 4, 4);
+		w[0] = x | (uint64_t)y << (8 * (n - 4));
+	} else if (n) {   /* 0, n / 2 and n - 1 cover 1 to 3 bytes */
+		w[0] = b[0] | (uint64_t)b[n / 2] << (8 * (n / 2)) | (uint64_t)b[n - 1] << (8 * (n - 1));
+	}
+}
+
+static void key_short(unsigned char k[16], const char *p, uint32_t n)
+{
+	uint64_t w[2];
+	key_words(p, n, w);
+	memcpy(k, w, 16);
 }
 
 static uint32_t cust_new(custagg *a, const char *p, uint32_t n, const unsigned char *k16)
@@ -785,10 +815,20 @@ static ca_pend *batch_fill(custagg *a, struct ca_batch *b, const rtn_value *v)
 	classify(a, v, p);
 	p->klen = cv->len;
 	p->koff = 0;
-	if (cv->len <= KEY_INLINE)
-		key_short(p->key16, cv->s, cv->len);
-	else
+	if (cv->len <= KEY_INLINE) {
+		/* Lines of one order come together: often the customer before.
+		 * A long id leaves KEY_LONG in last_key, which no short id has. */
+		uint64_t w[2], last[2];
+		key_words(cv->s, cv->len, w);
+		memcpy(last, a->last_key, 16);
+		p->same = ((w[0] ^ last[0]) | (w[1] ^ last[1])) == 0;
+		memcpy(p->key16, w, 16);
+		memcpy(a->last_key, w, 16);
+	} else {
 		arena_put(b, cv->s, cv->len, &p->koff);
+		p->same = 0;
+		a->last_key[15] = KEY_LONG;
+	}
 	if (a->o.ncarry) {
 		uint32_t *cval = b->cval + (size_t)b->n * a->o.ncarry * 2;
 		for (int k = 0; k < a->o.ncarry; k++) {
@@ -847,12 +887,6 @@ int ca_add(custagg *a, const rtn_value *v)
 	struct ca_batch *b = &a->batch[rtn_handoff_slot(&a->ho)];
 	if (!a->o.sorted) {
 		ca_pend *p = batch_fill(a, b, v);
-		/* Lines of one order come together: often the customer before.
-		 * A long id leaves KEY_LONG in last_key, which no short id has. */
-		p->same = p->klen <= KEY_INLINE && rtn_bytes_eq(p->key16, a->last_key, 16);
-		memcpy(a->last_key, p->key16, 16);
-		if (p->klen > KEY_INLINE)
-			a->last_key[15] = KEY_LONG;
 		if (!p->same)
 			p->hash = fast_hash(v[a->c_cust].s, v[a->c_cust].len);
 		if (++b->n == BATCH)

@@ -668,8 +668,62 @@ static void test_table_growth(void)
 	free(s.cols);
 }
 
+/* Ids of every length from 1 to 20 bytes (held in the record up to 14),
+ * each beside one that differs only in its last byte, and one that differs
+ * only in its first: every id comes back byte for byte, with its own
+ * orders, from unsorted and from sorted input. */
+static void test_id_lengths(void)
+{
+	rtn_schema s = events_schema();
+	for (int sorted = 0; sorted <= 1; sorted++) {
+		ca_opts o;
+		memset(&o, 0, sizeof o);
+		o.sorted = sorted;
+		custagg *a = ca_new(&o);
+		ca_bind(a, &s, "test");
+		char ids[60][24];
+		int nid = 0;
+		for (int n = 1; n <= 20; n++)
+			for (int k = 0; k < 3; k++) {
+				char *id = ids[nid++];
+				for (int j = 0; j < n; j++)
+					id[j] = (char)('A' + (n * 7 + j * 3) % 26);
+				if (k == 1)
+					id[n - 1] = '~';   /* after every letter */
+				if (k == 2)
+					id[0] = '!';   /* before every letter */
+				id[n] = 0;
+			}
+		/* sorted input comes in byte order: sort the ids first */
+		qsort(ids, (size_t)nid, sizeof ids[0], (int (*)(const void *, const void *))strcmp);
+		for (int i = 0; i < nid; i++)
+			for (int r = 0; r <= i % 3; r++) {   /* i % 3 + 1 orders */
+				char order[16];
+				snprintf(order, sizeof order, "o%d", r);
+				ev e = {ids[i], 2024, 1, 1 + r, 10, M(1), order, "order", ""};
+				feed(a, &e);
+			}
+		ca_finish(a);
+		int bad = 0;
+		for (uint32_t i = 0; i < a->ncust_out; i++) {
+			ca_cust c;
+			ca_get(a, a->order[i], &c);
+			bad += (int)i >= nid || c.name_len != strlen(ids[i]) || strcmp(c.name, ids[i]) ||
+			       c.orders != (int64_t)(i % 3 + 1);
+		}
+		CHECK(a->ncust_out == (uint32_t)nid && bad == 0,
+		      "%s input: ids of 1 to 20 bytes come back as they were (%u customers, %d differ)",
+		      sorted ? "sorted" : "unsorted", a->ncust_out, bad);
+		ca_free(a);
+	}
+	for (int i = 0; i < s.n; i++)
+		free(s.cols[i].name);
+	free(s.cols);
+}
+
 int main(void)
 {
+	test_id_lengths();
 	test_case1();
 	test_ties();
 	test_breaks_text();
