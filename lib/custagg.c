@@ -334,7 +334,11 @@ static uint32_t cust_new(custagg *a, const char *p, uint32_t n, const unsigned c
 	if (a->ncust == UINT32_MAX - 1)
 		rtn_die(RTN_EXIT_SYSTEM, "more than %u customers", UINT32_MAX - 1);
 	if (a->ncust == a->capcust) {
-		rtn_big_grow((void **)&a->rec, &a->rec_bytes, ((size_t)a->ncust + 1) * sizeof *a->rec);
+		/* 4 KiB pages, though read at random: records are appended in
+		 * order, and fresh huge pages cost more to fault in than the TLB
+		 * misses save (measured: ingest | rfm on 10M rows, 1.22 -> 1.18 s;
+		 * the table, read at random and smaller, stays on huge pages) */
+		rtn_big_grow_small((void **)&a->rec, &a->rec_bytes, ((size_t)a->ncust + 1) * sizeof *a->rec);
 		size_t cap = a->rec_bytes / sizeof *a->rec;
 		if (cap > UINT32_MAX - 1)
 			cap = UINT32_MAX - 1;
