@@ -209,7 +209,7 @@ static void row_of(const rfm_result *res, uint32_t ci, const ca_cust *c, rfm_row
 			                   (double)r->M / MONEY_SCALE > res->mean[2] / MONEY_SCALE),
 			o->zh);
 	else
-		r->segment = seg_match(o->rules, r->r, r->f, r->m);
+		r->segment = res->seg[r->r - 1][r->f - 1][r->m - 1];
 }
 
 void rfm_row_get(const rfm_result *res, uint32_t i, rfm_row *r)
@@ -243,6 +243,11 @@ void rfm_compute(rfm_result *res, const custagg *a, const rfm_opts *o, int64_t a
 	res->asof_day = asof_day;
 	stage_defaults(&res->stage_def);
 	res->recent_days = recent_start_day == INT64_MIN ? 0 : asof_day + 1 - recent_start_day;
+	if (o->seg_mode != SEG_CLASSIC8 && o->rules)
+		for (int r = 1; r <= o->bins; r++)
+			for (int f = 1; f <= o->bins; f++)
+				for (int m = 1; m <= o->bins; m++)
+					res->seg[r - 1][f - 1][m - 1] = seg_match(o->rules, r, f, m);
 	uint32_t n = res->n = a->ncust_out;
 	/* R, F and M of every customer (in the order of the records, which is
 	 * the order of memory): the means, exact, and the breaks by quantile,

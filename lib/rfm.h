@@ -54,6 +54,8 @@ typedef struct rfm_result {
 	int64_t breaks[3][RFM_BINS_MAX];
 	double mean[3];            /* mean recency, F, M (classic8) */
 	stage_params stage_def;    /* the stage thresholds without --stage-rules */
+	const char *seg[RFM_BINS_MAX][RFM_BINS_MAX][RFM_BINS_MAX];   /* segment of scores r, f, m
+	                              (less 1) by the rules, found once each */
 } rfm_result;
 
 /* Derives every column, the breaks, scores, segments and stages. */
