@@ -132,14 +132,6 @@ static uint64_t fast_hash(const void *p, size_t n)
 	return mix64(h);   /* multiplication only carries upwards: mix the high bits down */
 }
 
-/* The key of an order: a hash of its id, or of the purchase time for rows
- * without one; never 0 (0 marks "no run"). */
-static uint64_t order_key(const rtn_value *o, int64_t t)
-{
-	uint64_t key = o->len ? fast_hash(o->s, o->len) : mix64((uint64_t)t ^ 0x5bd1e9955bd1e995ULL);
-	return key | 1;
-}
-
 int64_t ca_day(const custagg *a, int64_t t)
 {
 	if (a->tz_fixed)
@@ -322,6 +314,50 @@ static inline void key_words(const char *p, uint32_t n, uint64_t w[2])
 	}
 }
 
+/* The hash of a short id from its two key words: one 64 x 64 -> 128-bit
+ * product folded, and a second to spread the few bits of short ids over
+ * all 64 (the table's home is the top bits, the order set the low ones). */
+static inline uint64_t fold_mul(uint64_t x, uint64_t y)
+{
+#ifdef __SIZEOF_INT128__
+	__extension__ unsigned __int128 m = (unsigned __int128)x * y;
+	return (uint64_t)m ^ (uint64_t)(m >> 64);
+#else
+	return mix64(x ^ mix64(y));
+#endif
+}
+
+static inline uint64_t words_hash(const uint64_t w[2])
+{
+	uint64_t h = fold_mul(w[0] ^ 0x9e3779b97f4a7c15ULL, w[1] ^ 0xbf58476d1ce4e5b9ULL);
+	return fold_mul(h ^ 0x94d049bb133111ebULL, 0xff51afd7ed558ccdULL);
+}
+
+/* The hash of a customer id in the table (the same for every caller). */
+static uint64_t cust_hash(const char *p, uint32_t n)
+{
+	if (n > KEY_INLINE)
+		return fast_hash(p, n);
+	uint64_t w[2];
+	key_words(p, n, w);
+	return words_hash(w);
+}
+
+/* The key of an order: a hash of its id, or of the purchase time for rows
+ * without one; never 0 (0 marks "no run"). */
+static uint64_t order_key(const rtn_value *o, int64_t t)
+{
+	uint64_t key;
+	if (o->len && o->len <= KEY_INLINE) {
+		uint64_t w[2];
+		key_words(o->s, o->len, w);
+		key = words_hash(w);
+	} else {
+		key = o->len ? fast_hash(o->s, o->len) : mix64((uint64_t)t ^ 0x5bd1e9955bd1e995ULL);
+	}
+	return key | 1;
+}
+
 static void key_short(unsigned char k[16], const char *p, uint32_t n)
 {
 	uint64_t w[2];
@@ -427,7 +463,7 @@ static void table_grow(custagg *a)
 		for (uint32_t i = 0; i < a->ncust; i++) {
 			uint32_t n;
 			const char *p = key_bytes(a, a->rec[i].key, &n);
-			uint64_t h = fast_hash(p, n);
+			uint64_t h = cust_hash(p, n);
 			slot_put(t, m, h >> (64 - bits), SLOT(h, i));
 		}
 		rtn_big_free(a->table, a->table_bytes);
@@ -891,8 +927,11 @@ int ca_add(custagg *a, const rtn_value *v)
 	struct ca_batch *b = &a->batch[rtn_handoff_slot(&a->ho)];
 	if (!a->o.sorted) {
 		ca_pend *p = batch_fill(a, b, v);
-		if (!p->same)
-			p->hash = fast_hash(v[a->c_cust].s, v[a->c_cust].len);
+		if (!p->same) {
+			uint64_t w[2];
+			memcpy(w, p->key16, 16);
+			p->hash = p->klen <= KEY_INLINE ? words_hash(w) : fast_hash(v[a->c_cust].s, p->klen);
+		}
 		if (++b->n == BATCH)
 			rtn_handoff_submit(&a->ho);
 		return 0;

@@ -672,15 +672,22 @@ static void test_table_growth(void)
  * each beside one that differs only in its last byte, and one that differs
  * only in its first: every id comes back byte for byte, with its own
  * orders, from unsorted and from sorted input. */
+/* An aggregator with no options beyond sorted, bound to schema s. */
+static custagg *agg_plain(const rtn_schema *s, int sorted)
+{
+	ca_opts o;
+	memset(&o, 0, sizeof o);
+	o.sorted = sorted;
+	custagg *a = ca_new(&o);
+	ca_bind(a, s, "test");
+	return a;
+}
+
 static void test_id_lengths(void)
 {
 	rtn_schema s = events_schema();
 	for (int sorted = 0; sorted <= 1; sorted++) {
-		ca_opts o;
-		memset(&o, 0, sizeof o);
-		o.sorted = sorted;
-		custagg *a = ca_new(&o);
-		ca_bind(a, &s, "test");
+		custagg *a = agg_plain(&s, sorted);
 		char ids[60][24];
 		int nid = 0;
 		for (int n = 1; n <= 20; n++)
@@ -721,9 +728,48 @@ static void test_id_lengths(void)
 	free(s.cols);
 }
 
+/* Order ids of 1 to 20 bytes, each differing from another of its length in
+ * one byte (every position) or in its length alone: all distinct orders.
+ * Order keys are hashes of the ids; one that left out a byte would merge
+ * two of them. */
+static void test_order_id_bytes(void)
+{
+	rtn_schema s = events_schema();
+	for (int sorted = 0; sorted <= 1; sorted++) {
+		custagg *a = agg_plain(&s, sorted);
+		int norders = 0;
+		for (int n = 1; n <= 20; n++)
+			for (int pos = -1; pos < n; pos++) {   /* -1: the base id */
+				char order[24];
+				for (int j = 0; j < n; j++)
+					order[j] = (char)('0' + (n + j) % 10);
+				if (pos >= 0)
+					order[pos] = (char)(order[pos] == 'x' ? 'y' : 'x');
+				order[n] = 0;
+				/* two lines of each order, an hour apart: one order still */
+				for (int line = 0; line < 2; line++) {
+					ev e = {"C1", 2024, 1 + norders / 28, 1 + norders % 28, 10 + line, M(1), order, "order", ""};
+					feed(a, &e);
+				}
+				norders++;
+			}
+		ca_finish(a);
+		ca_cust c;
+		ca_get(a, a->order[0], &c);
+		CHECK(a->ncust_out == 1 && c.orders == norders,
+		      "%s input: %d order ids differing in one byte or in length count %lld orders",
+		      sorted ? "sorted" : "unsorted", norders, (long long)c.orders);
+		ca_free(a);
+	}
+	for (int i = 0; i < s.n; i++)
+		free(s.cols[i].name);
+	free(s.cols);
+}
+
 int main(void)
 {
 	test_id_lengths();
+	test_order_id_bytes();
 	test_case1();
 	test_ties();
 	test_breaks_text();
