@@ -28,7 +28,7 @@ enum {
 };
 
 #define NONE ((size_t)-1)
-#define CSV_PAD 16   /* bytes allocated after the sentinel's place */
+#define CSV_PAD 64   /* bytes allocated after the sentinel's place */
 
 struct csv_span {
 	size_t s, e;   /* field text [s, e) relative to the record start */
@@ -66,7 +66,7 @@ struct csv_reader {
 };
 
 /* The data ends with a NUL sentinel (every scan stops there) and CSV_PAD - 1
- * zero bytes after it, so that scans may read 16 bytes at a time. */
+ * zero bytes after it, so that scans may read 64 bytes at a time. */
 static void set_end(csv_reader *r)
 {
 	memset(r->buf + r->len, 0, CSV_PAD);
@@ -498,6 +498,93 @@ static int csv_simple(csv_reader *r, csv_row *row, const unsigned char *p, size_
 	r->line++;
 	return 1;
 }
+
+/* Byte masks of 64 bytes at p: bit i set where p[i] is the delimiter (*md),
+ * a line feed (*ml), a quote, CR or NUL (*mb), or >= 0x80 (*mh). */
+static inline void masks64(const unsigned char *p, __m128i d, __m128i lf, __m128i cr, __m128i q,
+                           uint64_t *md, uint64_t *ml, uint64_t *mb, uint64_t *mh)
+{
+	const __m128i zero = _mm_setzero_si128();
+	uint64_t a = 0, b = 0, c = 0, h = 0;
+	for (int i = 0; i < 4; i++) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * i));
+		a |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, d)) << (16 * i);
+		b |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, lf)) << (16 * i);
+		c |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_or_si128(
+			_mm_or_si128(_mm_cmpeq_epi8(x, q), _mm_cmpeq_epi8(x, cr)), _mm_cmpeq_epi8(x, zero)))
+		     << (16 * i);
+		h |= (uint64_t)(unsigned)_mm_movemask_epi8(x) << (16 * i);
+	}
+	*md = a;
+	*ml = b;
+	*mb = c;
+	*mh = h;
+}
+
+/* csv_simple for in_place readers, 64 bytes at a time: the fields are
+ * split as they are found (a NUL over each separator), and put back when
+ * the line turns out not to be simple. */
+static int csv_simple_in_place(csv_reader *r, csv_row *row, unsigned char *p, size_t avail)
+{
+	const __m128i d = _mm_set1_epi8((char)r->o.delim), lf = _mm_set1_epi8('\n'),
+	              cr = _mm_set1_epi8('\r'),
+	              q = r->qc < 256 ? _mm_set1_epi8((char)r->qc) : _mm_setzero_si128();
+	const size_t max_field = r->o.max_field, max_fields = r->o.max_fields;
+	size_t k = 0, fs = 0, nf = 0, end;
+	uint64_t high = 0;   /* any byte >= 0x80 before the line end: the line needs the UTF-8 check */
+	if (!avail || p[0] == '\n')
+		return 0;
+	for (;;) {
+		/* 64 bytes are readable: the data ends with a sentinel and padding,
+		 * and a block holding the sentinel is the last one read */
+		uint64_t md, ml, mb, mh;
+		masks64(p + k, d, lf, cr, q, &md, &ml, &mb, &mh);
+		uint64_t before = ml ? (ml & (0 - ml)) - 1 : ~(uint64_t)0;
+		if (mb & before)
+			goto not_simple;   /* a quote, CR, NUL, or the end of the data before the line end */
+		high |= mh & before;
+		md &= before;
+		if (nf + 64 >= r->fcap)
+			fields_room(r, nf + 65);
+		const char **fp = r->fptr;
+		size_t *fl = r->flen;
+		for (; md; md &= md - 1) {
+			size_t e = k + (size_t)__builtin_ctzll(md);
+			if (e - fs > max_field || nf + 1 >= max_fields)
+				goto not_simple;
+			p[e] = 0;
+			fp[nf] = (const char *)p + fs;
+			fl[nf++] = e - fs;
+			fs = e + 1;
+		}
+		if (ml) {
+			end = k + (size_t)__builtin_ctzll(ml);
+			break;
+		}
+		k += 64;
+	}
+	if (end - fs > max_field || (high && csv_utf8_check(p, end) < end))
+		goto not_simple;
+	if (nf + 1 > r->fcap)
+		fields_room(r, nf + 1);
+	p[end] = 0;
+	r->fptr[nf] = (const char *)p + fs;
+	r->flen[nf++] = end - fs;
+	row->raw = (const char *)p;
+	row->rawlen = end;
+	row->recno = ++r->recno;
+	row->split = r->o.delim;
+	row->nfields = nf;
+	row->field = r->fptr;
+	row->len = r->flen;
+	r->pos += end + 1;
+	r->line++;
+	return 1;
+not_simple:
+	for (size_t i = 0; i < nf; i++)   /* the separators back */
+		p[r->fptr[i] - (const char *)p + r->flen[i]] = (unsigned char)r->o.delim;
+	return 0;
+}
 #else
 static int csv_simple(csv_reader *r, csv_row *row, const unsigned char *p, size_t avail)
 {
@@ -506,6 +593,11 @@ static int csv_simple(csv_reader *r, csv_row *row, const unsigned char *p, size_
 	(void)p;
 	(void)avail;
 	return 0;
+}
+
+static int csv_simple_in_place(csv_reader *r, csv_row *row, unsigned char *p, size_t avail)
+{
+	return csv_simple(r, row, p, avail);
 }
 #endif
 
@@ -667,7 +759,8 @@ static int csv_record(csv_reader *r, csv_row *row)
 	SYNC();
 	row->line = r->line;
 	row->offset = r->base + r->pos;
-	if (!ws && !r->o.slow && csv_simple(r, row, p, avail))
+	if (!ws && !r->o.slow &&
+	    (r->o.in_place ? csv_simple_in_place(r, row, p, avail) : csv_simple(r, row, p, avail)))
 		return 1;
 	span = r->span;   /* csv_simple may have grown it */
 	scanset_init(&sv, r->special);

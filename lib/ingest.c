@@ -514,6 +514,7 @@ static void ingest_csv(ingest *g, FILE *f, const char *file, int format, int arg
 	int rc, mapped = 0;
 	const char *val[S_ATTR0 + 64];
 	size_t len[S_ATTR0 + 64];
+	int mapped_slot[S_ATTR0 + 64], mapped_col[S_ATTR0 + 64], nmapped = -1, maxcol = -1;
 	uint64_t base = g->bytes_done;
 	while ((rc = csv_next(r, &row)) == 1) {
 		if (!mapped) {
@@ -539,6 +540,19 @@ static void ingest_csv(ingest *g, FILE *f, const char *file, int format, int arg
 			map_columns(g, NULL, (int)row.nfields, file, NULL);
 			open_output(g, argc, argv);
 		}
+		if (nmapped < 0) {   /* the columns are known: which slot takes which */
+			nmapped = 0;
+			for (int s = 0; s < g->nslots; s++) {
+				val[s] = NULL;
+				len[s] = 0;
+				if (g->idx[s] < 0)
+					continue;
+				mapped_slot[nmapped] = s;
+				mapped_col[nmapped++] = g->idx[s];
+				if (g->idx[s] > maxcol)
+					maxcol = g->idx[s];
+			}
+		}
 		g->read++;
 		row.recno -= o->no_header ? 0 : 1; /* data records, the header not counted */
 		if (row.error) {
@@ -555,24 +569,21 @@ static void ingest_csv(ingest *g, FILE *f, const char *file, int format, int arg
 			reject(g, file, row.line, row.recno, why, row.raw, row.rawlen);
 			continue;
 		}
-		int missing = -1;
-		for (int s = 0; s < g->nslots; s++) {
-			int i = g->idx[s];
-			if (i >= 0 && (size_t)i >= row.nfields) {
-				missing = i;
-				val[s] = NULL;
-				len[s] = 0;
-			} else {
-				val[s] = i >= 0 ? row.field[i] : NULL;
-				len[s] = i >= 0 ? row.len[i] : 0;
-			}
-		}
-		if (missing >= 0) {
+		if (maxcol >= 0 && row.nfields <= (size_t)maxcol) {
+			int missing = -1;
+			for (int s = 0; s < g->nslots; s++)
+				if (g->idx[s] >= 0 && (size_t)g->idx[s] >= row.nfields)
+					missing = g->idx[s];
 			char why[96];
 			csv_unsplit(&row);
 			snprintf(why, sizeof why, "row has %zu fields, column %d is missing", row.nfields, missing + 1);
 			reject(g, file, row.line, row.recno, why, row.raw, row.rawlen);
 			continue;
+		}
+		/* the slots without a column stay NULL (set with the header) */
+		for (int k = 0; k < nmapped; k++) {
+			val[mapped_slot[k]] = row.field[mapped_col[k]];
+			len[mapped_slot[k]] = row.len[mapped_col[k]];
 		}
 		emit(g, file, row.line, row.recno, val, len, row.raw, row.rawlen, &row);
 		if ((g->read & 0xffff) == 0)
