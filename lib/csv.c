@@ -428,11 +428,27 @@ static inline void span_push(csv_reader *r, size_t nf, size_t s, size_t e)
 	r->span[nf].esc = 0;
 }
 
+#ifdef __SSE2__
+/* A line split by csv_simple or csv_simple_in_place (fields in r->fptr and
+ * r->flen): the row, and the reader past the line. Returns 1. */
+static int simple_done(csv_reader *r, csv_row *row, const unsigned char *p, size_t end, size_t nf)
+{
+	row->raw = (const char *)p;
+	row->rawlen = end;
+	row->recno = ++r->recno;
+	row->nfields = nf;
+	row->field = r->fptr;
+	row->len = r->flen;
+	r->pos += end + 1;
+	r->line++;
+	return 1;
+}
+
 /* The common record, split without the state machine: one line, wholly in
  * the buffer, with no quote, CR or NUL byte, fields within the limits and
- * valid UTF-8. Returns 1 with the row filled exactly as csv_record would, or
- * 0 (nothing changed) for csv_record to take it the long way. */
-#ifdef __SSE2__
+ * valid UTF-8, for readers that copy the fields. Returns 1 with the row
+ * filled exactly as csv_record would, or 0 (nothing changed) for csv_record
+ * to take it the long way. */
 static int csv_simple(csv_reader *r, csv_row *row, const unsigned char *p, size_t avail)
 {
 	const __m128i d = _mm_set1_epi8((char)r->o.delim), lf = _mm_set1_epi8('\n'),
@@ -471,32 +487,8 @@ static int csv_simple(csv_reader *r, csv_row *row, const unsigned char *p, size_
 	if (end - fs > max_field || (_mm_movemask_epi8(high) && csv_utf8_check(p, end) < end))
 		return 0;
 	span_push(r, nf++, fs, end);
-	row->raw = (const char *)p;
-	row->rawlen = end;
-	row->recno = ++r->recno;
-	if (r->o.in_place) {
-		/* the line holds no NUL: one per separator and at the end, undone by csv_unsplit */
-		unsigned char *b = r->buf + r->pos;
-		fields_room(r, nf);
-		const char **fp = r->fptr;
-		size_t *fl = r->flen;
-		const struct csv_span *sp = r->span;
-		for (size_t i = 0; i < nf; i++) {
-			size_t s = sp[i].s, e = sp[i].e;
-			b[e] = 0;
-			fp[i] = (char *)b + s;
-			fl[i] = e - s;
-		}
-		row->split = r->o.delim;
-	} else {
-		csv_build(r, p, end, nf);
-	}
-	row->nfields = nf;
-	row->field = r->fptr;
-	row->len = r->flen;
-	r->pos += end + 1;
-	r->line++;
-	return 1;
+	csv_build(r, p, end, nf);
+	return simple_done(r, row, p, end, nf);
 }
 
 /* Byte masks of 64 bytes at p: bit i set where p[i] is the delimiter (*md),
@@ -570,16 +562,8 @@ static int csv_simple_in_place(csv_reader *r, csv_row *row, unsigned char *p, si
 	p[end] = 0;
 	r->fptr[nf] = (const char *)p + fs;
 	r->flen[nf++] = end - fs;
-	row->raw = (const char *)p;
-	row->rawlen = end;
-	row->recno = ++r->recno;
 	row->split = r->o.delim;
-	row->nfields = nf;
-	row->field = r->fptr;
-	row->len = r->flen;
-	r->pos += end + 1;
-	r->line++;
-	return 1;
+	return simple_done(r, row, p, end, nf);
 not_simple:
 	for (size_t i = 0; i < nf; i++)   /* the separators back */
 		p[r->fptr[i] - (const char *)p + r->flen[i]] = (unsigned char)r->o.delim;
