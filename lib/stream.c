@@ -55,15 +55,20 @@ static const unsigned char BLOCK_MAGIC[4] = {'R', 'T', 'N', 'B'};
 
 /* ---- little-endian helpers ---- */
 
+/* One store each (the byte loops they replace were compiled as loops). */
 static void put32(unsigned char *p, uint32_t v)
 {
-	for (int i = 0; i < 4; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	v = __builtin_bswap32(v);
+#endif
+	memcpy(p, &v, 4);
 }
 static void put64(unsigned char *p, uint64_t v)
 {
-	for (int i = 0; i < 8; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
+	memcpy(p, &v, 8);
 }
 static uint32_t get32(const unsigned char *p)
 {
