@@ -50,6 +50,7 @@ struct csv_reader {
 	uint64_t line;            /* physical line number at pos */
 	uint64_t recno, blank;
 	int state;                /* 0 not started, 1 reading, 2 ended, -1 fatal */
+	int fast;                 /* reading, and csv_simple_in_place may be tried first */
 	int eof;
 	int cr_pending;           /* last line end was CR at the buffer end: skip a LF */
 	struct csv_span *span;
@@ -313,6 +314,7 @@ static int csv_start(csv_reader *r)
 		goto utf16;
 	if (r->len >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF)
 		r->pos = 3;
+	r->fast = r->o.in_place && !r->o.slow && r->o.delim != CSV_DELIM_WHITESPACE;
 	return 0;
 utf16:
 	snprintf(r->fatal, sizeof r->fatal,
@@ -492,26 +494,32 @@ static int csv_simple(csv_reader *r, csv_row *row, const unsigned char *p, size_
 }
 
 /* Byte masks of 64 bytes at p: bit i set where p[i] is the delimiter (*md),
- * a line feed (*ml), a quote, CR or NUL (*mb), or >= 0x80 (*mh). */
+ * a line feed (*ml), or a quote, CR or NUL (*mb); *high: whether any byte is
+ * >= 0x80. Written out four times: the shifts are constants. */
+#define MASK16(x, sh) do { \
+		a |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, d)) << (sh); \
+		b |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, lf)) << (sh); \
+		c |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128( \
+			_mm_cmpeq_epi8(x, q), _mm_cmpeq_epi8(x, cr)), _mm_cmpeq_epi8(x, zero))) << (sh); \
+	} while (0)
 static inline void masks64(const unsigned char *p, __m128i d, __m128i lf, __m128i cr, __m128i q,
-                           uint64_t *md, uint64_t *ml, uint64_t *mb, uint64_t *mh)
+                           uint64_t *md, uint64_t *ml, uint64_t *mb, int *high)
 {
 	const __m128i zero = _mm_setzero_si128();
-	uint64_t a = 0, b = 0, c = 0, h = 0;
-	for (int i = 0; i < 4; i++) {
-		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * i));
-		a |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, d)) << (16 * i);
-		b |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, lf)) << (16 * i);
-		c |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_or_si128(
-			_mm_or_si128(_mm_cmpeq_epi8(x, q), _mm_cmpeq_epi8(x, cr)), _mm_cmpeq_epi8(x, zero)))
-		     << (16 * i);
-		h |= (uint64_t)(unsigned)_mm_movemask_epi8(x) << (16 * i);
-	}
+	const __m128i *v = (const __m128i *)(const void *)p;
+	__m128i x0 = _mm_loadu_si128(v), x1 = _mm_loadu_si128(v + 1), x2 = _mm_loadu_si128(v + 2),
+	        x3 = _mm_loadu_si128(v + 3);
+	uint64_t a = 0, b = 0, c = 0;
+	MASK16(x0, 0);
+	MASK16(x1, 16);
+	MASK16(x2, 32);
+	MASK16(x3, 48);
 	*md = a;
 	*ml = b;
 	*mb = c;
-	*mh = h;
+	*high = _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(x0, x1), _mm_or_si128(x2, x3))) != 0;
 }
+#undef MASK16
 
 /* csv_simple for in_place readers, 64 bytes at a time: the fields are
  * split as they are found (a NUL over each separator), and put back when
@@ -523,26 +531,30 @@ static int csv_simple_in_place(csv_reader *r, csv_row *row, unsigned char *p, si
 	              q = r->qc < 256 ? _mm_set1_epi8((char)r->qc) : _mm_setzero_si128();
 	const size_t max_field = r->o.max_field, max_fields = r->o.max_fields;
 	size_t k = 0, fs = 0, nf = 0, end;
-	uint64_t high = 0;   /* any byte >= 0x80 before the line end: the line needs the UTF-8 check */
+	int high = 0;   /* a byte >= 0x80 read (maybe after the line end): the UTF-8 check */
 	if (!avail || p[0] == '\n')
 		return 0;
 	for (;;) {
 		/* 64 bytes are readable: the data ends with a sentinel and padding,
 		 * and a block holding the sentinel is the last one read */
-		uint64_t md, ml, mb, mh;
+		uint64_t md, ml, mb;
+		int mh;
 		masks64(p + k, d, lf, cr, q, &md, &ml, &mb, &mh);
 		uint64_t before = ml ? (ml & (0 - ml)) - 1 : ~(uint64_t)0;
 		if (mb & before)
 			goto not_simple;   /* a quote, CR, NUL, or the end of the data before the line end */
-		high |= mh & before;
+		high |= mh;
 		md &= before;
 		if (nf + 64 >= r->fcap)
 			fields_room(r, nf + 65);
 		const char **fp = r->fptr;
 		size_t *fl = r->flen;
+		/* no field in this block can pass a limit (the common case), or
+		 * each is checked */
+		const int careful = k + 64 - fs > max_field || nf + 64 >= max_fields;
 		for (; md; md &= md - 1) {
-			size_t e = k + (size_t)__builtin_ctzll(md);
-			if (e - fs > max_field || nf + 1 >= max_fields)
+			size_t e = k + (unsigned)__builtin_ctzll(md);
+			if (careful && (e - fs > max_field || nf + 1 >= max_fields))
 				goto not_simple;
 			p[e] = 0;
 			fp[nf] = (const char *)p + fs;
@@ -1019,6 +1031,14 @@ structural:
 int csv_next(csv_reader *r, csv_row *row)
 {
 	int rc;
+	if (r->state == 1 && r->fast && !r->cr_pending) {   /* a plain line, split in place: the common row */
+		row->line = r->line;
+		row->offset = r->base + r->pos;
+		row->raw_truncated = 0;
+		row->error = NULL;
+		if (csv_simple_in_place(r, row, r->buf + r->pos, r->len - r->pos))
+			return 1;
+	}
 	memset(row, 0, sizeof *row);
 	if (r->state == 0 && csv_start(r) < 0)
 		return -1;
