@@ -324,6 +324,23 @@ void rtn_big_free(void *p, size_t cap)
 	free(p);
 }
 
+void rtn_big_prefault(void *p, size_t cap, size_t from, size_t len)
+{
+	if (!p || from >= cap || cap < BIG_MIN)   /* below BIG_MIN: malloc'd, not a mapping */
+		return;
+	if (len > cap - from)
+		len = cap - from;
+#ifdef MADV_POPULATE_WRITE
+	long pg = sysconf(_SC_PAGESIZE);
+	uintptr_t a = (uintptr_t)p + from, e = a + len;
+	if (pg > 0)
+		a &= ~((uintptr_t)pg - 1);   /* the mapping starts on a page: whole pages stay inside it */
+	(void)madvise((void *)a, e - a, MADV_POPULATE_WRITE);
+#else
+	(void)len;
+#endif
+}
+
 int rtn_threads_env(void)
 {
 	const char *env = getenv("RETAIN_THREADS");

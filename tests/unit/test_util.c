@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <sys/mman.h>
 
 #include "unit.h"
 #include "util.h"
@@ -69,6 +70,52 @@ static void test_big_grow(int small)
 	grow((void **)&p, &cap, 100);
 	CHECK(cap == before && p[99] == (unsigned char)(99 * 31 + 7), "%s: a smaller need changes nothing", name);
 	rtn_big_free(p, cap);
+}
+
+/* Pages of [p, p + n) in memory (mincore), of the pages it spans. */
+static size_t resident(const unsigned char *p, size_t n)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE), np = (n + pg - 1) / pg, r = 0;
+	unsigned char *v = xmalloc(np);
+	if (mincore((void *)(uintptr_t)p, n, v) != 0) {
+		free(v);
+		return SIZE_MAX;
+	}
+	for (size_t i = 0; i < np; i++)
+		r += v[i] & 1;
+	free(v);
+	return r;
+}
+
+/* rtn_big_prefault maps the pages asked for (where the system can), no
+ * others, stops at the array's end, and leaves the bytes as they were. */
+static void test_big_prefault(void)
+{
+	unsigned char *p = NULL;
+	size_t cap = 0, mib = (size_t)1 << 20, pg = (size_t)sysconf(_SC_PAGESIZE);
+	rtn_big_grow_small((void **)&p, &cap, 16 * mib);
+	p[0] = 5;
+	size_t before = resident(p + 4 * mib, 2 * mib);
+	rtn_big_prefault(p, cap, 4 * mib + 100, 2 * mib - 100);   /* from inside a page */
+	size_t in = resident(p + 4 * mib, 2 * mib), out = resident(p + 8 * mib, 4 * mib);
+#ifdef MADV_POPULATE_WRITE
+	int can = madvise(p + 12 * mib, pg, MADV_POPULATE_WRITE) == 0;   /* this kernel has it */
+#else
+	int can = 0;
+#endif
+	CHECK(before == 0 && out == 0 && (!can || in == 2 * mib / pg),
+	      "rtn_big_prefault maps the 2 MiB asked for (%zu of %zu pages; kernel support %d) and no others (%zu)",
+	      in, 2 * mib / pg, can, out);
+	rtn_big_prefault(p, cap, cap - mib, 8 * mib);   /* past the end: cut at cap */
+	rtn_big_prefault(p, cap, cap + mib, mib);       /* wholly past: nothing */
+	CHECK(p[0] == 5 && all_zero(p + 1, cap - 1), "rtn_big_prefault leaves the bytes as they were");
+	rtn_big_free(p, cap);
+	unsigned char *q = NULL;
+	size_t qcap = 0;
+	rtn_big_grow_small((void **)&q, &qcap, 1000);   /* malloc'd: not a mapping, left alone */
+	rtn_big_prefault(q, qcap, 0, qcap);
+	CHECK(q && all_zero(q, 1000), "rtn_big_prefault leaves small (malloc'd) arrays alone");
+	rtn_big_free(q, qcap);
 }
 
 /* Worker pools: every job runs once, its slot holds its result when the
@@ -149,6 +196,7 @@ int main(void)
 	test_big_blocks();
 	test_big_grow(0);
 	test_big_grow(1);
+	test_big_prefault();
 	test_workers();
 	return unit_done();
 }
