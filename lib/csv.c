@@ -532,7 +532,7 @@ static int csv_simple_in_place(csv_reader *r, csv_row *row, unsigned char *p, si
 	const size_t max_field = r->o.max_field, max_fields = r->o.max_fields;
 	size_t k = 0, fs = 0, nf = 0, end;
 	int high = 0;   /* a byte >= 0x80 read (maybe after the line end): the UTF-8 check */
-	if (!avail || p[0] == '\n')
+	if (!avail || p[0] == '\n' || p[0] == r->qc)   /* (quoted exports: at once) */
 		return 0;
 	for (;;) {
 		/* 64 bytes are readable: the data ends with a sentinel and padding,
@@ -711,8 +711,9 @@ static int csv_skip_line(csv_reader *r, csv_row *row, size_t k, uint64_t lines)
 	return 1;
 }
 
-/* One record. Returns 1 (row filled), 2 (blank line skipped), 0 (end), -1. */
-static int csv_record(csv_reader *r, csv_row *row)
+/* One record. Returns 1 (row filled), 2 (blank line skipped), 0 (end), -1.
+ * tried: csv_next has just tried csv_simple_in_place here (not again). */
+static int csv_record(csv_reader *r, csv_row *row, int tried)
 {
 	const unsigned char *cls = r->cls, *qcls = r->qcls;
 	const int ws = r->o.delim == CSV_DELIM_WHITESPACE;
@@ -756,7 +757,7 @@ static int csv_record(csv_reader *r, csv_row *row)
 	row->line = r->line;
 	row->offset = r->base + r->pos;
 	if (!ws && !r->o.slow &&
-	    (r->o.in_place ? csv_simple_in_place(r, row, p, avail) : csv_simple(r, row, p, avail)))
+	    (r->o.in_place ? !tried && csv_simple_in_place(r, row, p, avail) : csv_simple(r, row, p, avail)))
 		return 1;
 	span = r->span;   /* csv_simple may have grown it */
 	scanset_init(&sv, r->special);
@@ -1030,7 +1031,7 @@ structural:
 
 int csv_next(csv_reader *r, csv_row *row)
 {
-	int rc;
+	int rc, tried = 0;
 	if (r->state == 1 && r->fast && !r->cr_pending) {   /* a plain line, split in place: the common row */
 		row->line = r->line;
 		row->offset = r->base + r->pos;
@@ -1038,6 +1039,7 @@ int csv_next(csv_reader *r, csv_row *row)
 		row->error = NULL;
 		if (csv_simple_in_place(r, row, r->buf + r->pos, r->len - r->pos))
 			return 1;
+		tried = 1;
 	}
 	memset(row, 0, sizeof *row);
 	if (r->state == 0 && csv_start(r) < 0)
@@ -1047,7 +1049,8 @@ int csv_next(csv_reader *r, csv_row *row)
 	if (r->state < 0)
 		return -1;
 	do {
-		rc = csv_record(r, row);
+		rc = csv_record(r, row, tried);
+		tried = 0;
 	} while (rc == 2);
 	if (rc < 0 && r->state >= 0)
 		r->state = -1;
