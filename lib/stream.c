@@ -629,11 +629,14 @@ uint64_t rtn_reader_records(const rtn_reader *r) { return r->records; }
 uint64_t rtn_reader_blocks(const rtn_reader *r) { return r->blocks; }
 uint64_t rtn_reader_size(const rtn_reader *r) { return r->size; }
 
+/* Grows *buf to hold need bytes, at least doubling (a buffer appended to
+ * block by block would otherwise be copied each time). */
 static int ensure(unsigned char **buf, size_t *cap, size_t need)
 {
 	if (need > *cap) {
-		*buf = xrealloc(*buf, need);
-		*cap = need;
+		size_t c = *cap * 2 > need ? *cap * 2 : need;
+		*buf = xrealloc(*buf, c);
+		*cap = c;
 	}
 	return 0;
 }
