@@ -513,7 +513,9 @@ static void test_regress(void)
  * most records take the state machine, with the default read size whole
  * lines take the fast splitter; parse_n requires the same rows, errors,
  * line numbers and record numbers from all three, also near the field
- * length and field count limits. */
+ * length and field count limits. The second half has long plain lines
+ * (several 64-byte blocks of the in-place splitter) with a rarer special
+ * byte, so that one is often met only after separators were replaced. */
 static void test_random_agreement(void)
 {
 	static const char *atoms[] = {"a", "bc", ",", ",", ",", "\"", "\"\"", "\n", "\n", "\r\n",
@@ -521,15 +523,17 @@ static void test_random_agreement(void)
 	                              "0123456789abcdef0123456789abcdef", "\x00"};
 	static char buf[4096];
 	uint64_t x = 0x2545F4914F6CDD1DULL;
-	int bad = 0, n_inputs = 3000;
+	int bad = 0, n_inputs = 6000;
 	for (int t = 0; t < n_inputs; t++) {
 		size_t n = 0;
 		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-		int natoms = 1 + (int)(x % 60);
+		int natoms = 1 + (int)(x % (t < n_inputs / 2 ? 60 : 200));
 		for (int i = 0; i < natoms; i++) {
 			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
 			/* mostly plain text and delimiters, sometimes the rest */
-			size_t k = x % 16 < 12 ? x % 5 : x % (sizeof atoms / sizeof *atoms);
+			static const size_t plain_long[] = {0, 1, 2, 16, 17};
+			size_t k = t < n_inputs / 2 ? (x % 16 < 12 ? x % 5 : x % (sizeof atoms / sizeof *atoms))
+			           : (x % 64 ? plain_long[(x >> 8) % 5] : x % (sizeof atoms / sizeof *atoms));
 			const char *a = atoms[k];
 			size_t len = k == sizeof atoms / sizeof *atoms - 1 ? 1 : strlen(a);
 			if (n + len >= sizeof buf)
