@@ -1,8 +1,10 @@
 /* libFuzzer target for lib/csv.c.
  *   clang -fsanitize=fuzzer,address -Ilib tests/fuzz/fuzz_csv.c lib/<every .c> -lz -lm
  * The first two bytes choose the options (delimiter, quoting, small limits);
- * the rest is parsed twice, with 1-byte and 4 KiB reads, and both parses must
- * give identical rows (so buffer refills never change the result). Also
+ * the rest is parsed three times, with 1-byte and 4 KiB reads and with 4 KiB
+ * reads splitting fields in place (ingest's mode), and all parses must give
+ * identical rows (so neither buffer refills nor the in-place split change
+ * the result; an in-place row's text must come back whole). Also
  * checks that fields are NUL-terminated with the right length, records and
  * lines only move forward, and every input byte is consumed at a clean end. */
 #ifndef _POSIX_C_SOURCE
@@ -47,22 +49,26 @@ static uint64_t run(const uint8_t *d, size_t n, const csv_options *o, int *rc_ou
 		CHECK(row.raw != NULL || row.rawlen == 0);
 		h = mix(h, &row.line, sizeof row.line);
 		h = mix(h, &row.offset, sizeof row.offset);
-		h = mix(h, row.raw, row.rawlen);
 		CHECK(row.offset + row.rawlen <= n || row.raw_truncated);
+		if (row.error) {
+			CHECK(row.nfields == 0 && !row.split);
+		} else {
+			CHECK(row.nfields >= 1 && row.nfields <= o->max_fields);
+			for (i = 0; i < row.nfields; i++) {
+				CHECK(row.len[i] <= o->max_field);
+				CHECK(strlen(row.field[i]) == row.len[i]);
+				CHECK(csv_utf8_check(row.field[i], row.len[i]) == row.len[i]);
+				h = mix(h, row.field[i], row.len[i] + 1);
+			}
+		}
+		CHECK(!row.split || o->in_place);
+		if (row.split)
+			csv_unsplit(&row);   /* the separators back in raw */
+		h = mix(h, row.raw, row.rawlen);
 		if (!row.raw_truncated)
 			CHECK(memcmp(row.raw, d + row.offset, row.rawlen) == 0);
-		if (row.error) {
-			CHECK(row.nfields == 0);
+		if (row.error)
 			h = mix(h, row.error, strlen(row.error));
-			continue;
-		}
-		CHECK(row.nfields >= 1 && row.nfields <= o->max_fields);
-		for (i = 0; i < row.nfields; i++) {
-			CHECK(row.len[i] <= o->max_field);
-			CHECK(strlen(row.field[i]) == row.len[i]);
-			CHECK(csv_utf8_check(row.field[i], row.len[i]) == row.len[i]);
-			h = mix(h, row.field[i], row.len[i] + 1);
-		}
 	}
 	if (rc == 0)
 		CHECK(csv_bytes(r) == n);
@@ -99,6 +105,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	o.chunk = 1;
 	h1 = run(d, n, &o, &rc1);
 	o.chunk = 4096;
+	h2 = run(d, n, &o, &rc2);
+	CHECK(rc1 == rc2);
+	CHECK(h1 == h2);
+	o.in_place = 1;
 	h2 = run(d, n, &o, &rc2);
 	CHECK(rc1 == rc2);
 	CHECK(h1 == h2);
