@@ -339,8 +339,9 @@ static inline uint64_t words_hash(const uint64_t w[2])
 	return fold_mul(h ^ 0x94d049bb133111ebULL, 0xff51afd7ed558ccdULL);
 }
 
-/* The hash of a customer id in the table (the same for every caller). */
-static uint64_t cust_hash(const char *p, uint32_t n)
+/* The hash of an id: of its key words when short, of its bytes when long
+ * (customers in the table, and orders; ca_add hashes the words it has). */
+static inline uint64_t id_hash(const char *p, uint32_t n)
 {
 	if (n > KEY_INLINE)
 		return fast_hash(p, n);
@@ -353,14 +354,7 @@ static uint64_t cust_hash(const char *p, uint32_t n)
  * without one; never 0 (0 marks "no run"). */
 static uint64_t order_key(const rtn_value *o, int64_t t)
 {
-	uint64_t key;
-	if (o->len && o->len <= KEY_INLINE) {
-		uint64_t w[2];
-		key_words(o->s, o->len, w);
-		key = words_hash(w);
-	} else {
-		key = o->len ? fast_hash(o->s, o->len) : mix64((uint64_t)t ^ 0x5bd1e9955bd1e995ULL);
-	}
+	uint64_t key = o->len ? id_hash(o->s, o->len) : mix64((uint64_t)t ^ 0x5bd1e9955bd1e995ULL);
 	return key | 1;
 }
 
@@ -475,7 +469,7 @@ static void table_grow(custagg *a)
 		for (uint32_t i = 0; i < a->ncust; i++) {
 			uint32_t n;
 			const char *p = key_bytes(a, a->rec[i].key, &n);
-			uint64_t h = cust_hash(p, n);
+			uint64_t h = id_hash(p, n);
 			slot_put(t, m, h >> (64 - bits), SLOT(h, i));
 		}
 		rtn_big_free(a->table, a->table_bytes);
