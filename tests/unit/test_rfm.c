@@ -668,10 +668,6 @@ static void test_table_growth(void)
 	free(s.cols);
 }
 
-/* Ids of every length from 1 to 20 bytes (held in the record up to 14),
- * each beside one that differs only in its last byte, and one that differs
- * only in its first: every id comes back byte for byte, with its own
- * orders, from unsorted and from sorted input. */
 /* An aggregator with no options beyond sorted, bound to schema s. */
 static custagg *agg_plain(const rtn_schema *s, int sorted)
 {
@@ -683,6 +679,10 @@ static custagg *agg_plain(const rtn_schema *s, int sorted)
 	return a;
 }
 
+/* Ids of every length from 1 to 20 bytes (held in the record up to 14),
+ * each beside one that differs only in its last byte, and one that differs
+ * only in its first: every id comes back byte for byte, with its own
+ * orders, from unsorted and from sorted input. */
 static void test_id_lengths(void)
 {
 	rtn_schema s = events_schema();
